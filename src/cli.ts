@@ -1,0 +1,123 @@
+// Builds the commander program. Commands are loaded lazily (only the one that runs is imported), so `--help`
+// and `render` never load the AWS SDK or inquirer. This is the only place that maps errors to exit codes.
+import { Command, CommanderError, Option } from 'commander';
+import { EXIT, UserError } from './errors.js';
+import { VERSION } from './version.js';
+
+/** Loads a command module on demand and runs its default export with the parsed options. */
+type Loader = () => Promise<{ run: (...args: any[]) => Promise<number | void> }>;
+
+function lazy(load: Loader) {
+  return async (...args: unknown[]) => {
+    const mod = await load();
+    // commander passes (...positionals, options, command); the command object is of no use to the core.
+    const code = await mod.run(...args.slice(0, -1));
+    if (typeof code === 'number') process.exitCode = code;
+  };
+}
+
+const configOption = () =>
+  new Option('-c, --config <file>', 'the salt-autoscale config file').default('salt-autoscale.yaml');
+
+export function buildProgram(): Command {
+  const program = new Command('salt-autoscale')
+    .description('Wire EC2 Auto Scaling groups to a Salt master: render the Salt side, provision the AWS side.')
+    .version(VERSION, '-V, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+
+  program
+    .command('render')
+    .description('render the master.d drop-in, the salt-cloud provider and the reactor from the config')
+    .addOption(configOption())
+    .option('-o, --out <dir>', 'where to write (the Salt config dir, e.g. /etc/salt, installs for real)', 'salt-autoscale-out')
+    .option('--reactor-out <dir>', 'where to write ec2-autoscale.sls (default: see README "Where render writes")')
+    .option('-n, --dry-run', 'show what would change, write nothing')
+    .option('--diff', 'show a unified diff of every change (secrets masked)')
+    .option('-f, --force', 'overwrite files that exist and differ')
+    .action(lazy(() => import('./commands/render.js')));
+
+  program
+    .command('verify')
+    .description('check an SNS message the way the reactor does: accepted (and the reaction) or rejected (and why)')
+    .argument('<message>', 'a file holding the SNS message JSON, or - for standard input')
+    .addOption(configOption())
+    .option('--json', 'print the verdict as JSON')
+    .action(lazy(() => import('./commands/verify.js')));
+
+  const awsOptions = (cmd: Command) =>
+    cmd
+      .addOption(configOption())
+      .option('--profile <name>', 'AWS profile (default: the config, then the SDK default chain)')
+      .option('--region <region>', 'AWS region (default: the config)')
+      .option('--endpoint-url <url>', 'send every AWS call to this URL (as the AWS CLI does)')
+      .option('--json', 'print the result as JSON');
+
+  awsOptions(program.command('provision'))
+    .description('create or update the SNS topic, its HTTPS subscription and the groups\' notifications')
+    .option('-n, --dry-run', 'print the plan, change nothing')
+    .option('-y, --yes', 'do not ask before applying')
+    .option('--resend-confirmation', 'ask SNS to send the subscription confirmation again')
+    .action(lazy(() => import('./commands/provision.js')));
+
+  awsOptions(program.command('status'))
+    .description('compare what exists in AWS with the config; exit 0 only when all is in step and confirmed')
+    .action(lazy(() => import('./commands/status.js')));
+
+  awsOptions(program.command('teardown'))
+    .description('remove the notifications, the subscription and (if salt-autoscale created it) the topic')
+    .option('-n, --dry-run', 'print the plan, change nothing')
+    .option('-y, --yes', 'do not ask before deleting')
+    .option('--keep-topic', 'keep the SNS topic')
+    .action(lazy(() => import('./commands/teardown.js')));
+
+  program
+    .command('iam-policy')
+    .description('print the least-privilege IAM policies for this tool and for the Salt master')
+    .addOption(configOption())
+    .action(lazy(() => import('./commands/iam-policy.js')));
+
+  program
+    .command('init')
+    .description('ask questions and write salt-autoscale.yaml')
+    .addOption(configOption())
+    .option('-y, --yes', 'do not ask: take answers from flags and --answers')
+    .option('--answers <file>', 'a YAML or JSON file of answers (for scripts)')
+    .option('-f, --force', 'overwrite an existing config file')
+    .action(lazy(() => import('./commands/init.js')));
+
+  return program;
+}
+
+/** Runs the CLI; returns the exit code. Every error ends here. */
+export async function runCli(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
+  } catch (err) {
+    return exitCodeFor(err);
+  }
+}
+
+function exitCodeFor(err: unknown): number {
+  if (err instanceof CommanderError) {
+    // --help and --version end with a CommanderError whose exitCode is 0; usage errors are already printed.
+    return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  }
+  if (err instanceof UserError) {
+    process.stderr.write(`salt-autoscale: ${err.message}\n`);
+    return err.exitCode;
+  }
+  if (isInterrupt(err)) {
+    process.stderr.write('salt-autoscale: interrupted; nothing was written\n');
+    return EXIT.interrupted;
+  }
+  const e = err as Error;
+  process.stderr.write(`salt-autoscale: unexpected error: ${e?.stack ?? String(err)}\nThis is a bug; please report it.\n`);
+  return EXIT.internal;
+}
+
+function isInterrupt(err: unknown): boolean {
+  return err instanceof Error && (err.name === 'ExitPromptError' || err.name === 'AbortPromptError');
+}

@@ -1,0 +1,85 @@
+// Reads salt-autoscale.yaml: YAML syntax errors and schema problems both come back as one ConfigError whose
+// lines say file:line:col, the key path, what is wrong and what is expected.
+import { readFile } from 'node:fs/promises';
+import { isMap, isNode, isPair, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
+import { ConfigError } from '../errors.js';
+import { validateConfig, type Path, type Problem } from './schema.js';
+import type { Config } from './types.js';
+
+export const DEFAULT_CONFIG_FILE = 'salt-autoscale.yaml';
+
+export interface LoadedConfig {
+  file: string;
+  config: Config;
+  /** The parsed document, kept so that edits (provision writing topic_arn back) keep comments. */
+  document: Document.Parsed;
+}
+
+export function formatPath(path: Path): string {
+  if (path.length === 0) return '(top level)';
+  return path
+    .map((p, i) => (typeof p === 'number' ? `[${p}]` : /^[A-Za-z0-9_-]+$/.test(p) ? (i ? '.' : '') + p : `[${JSON.stringify(p)}]`))
+    .join('');
+}
+
+/** The offset in the source where `path` is: the value, or the key for a key problem, or the nearest parent. */
+function locate(doc: Document.Parsed, path: Path, atKey: boolean): number {
+  for (let n = path.length; n >= 0; n--) {
+    const parentPath = path.slice(0, Math.max(0, n - 1));
+    const parent = n === 0 ? doc.contents : doc.getIn(parentPath, true);
+    if (n === 0) return isNode(parent) && parent.range ? parent.range[0] : 0;
+    if (isMap(parent)) {
+      const key = path[n - 1];
+      const pair = parent.items.find((it) => isPair(it) && isScalar(it.key) && it.key.value === key);
+      if (pair && isPair(pair)) {
+        const target = atKey || n < path.length || !isNode(pair.value) ? pair.key : pair.value;
+        if (isNode(target) && target.range) return target.range[0];
+      }
+      if (parent.range) return parent.range[0];
+    } else if (isNode(parent) && n < path.length + 1) {
+      const node = doc.getIn(path.slice(0, n), true);
+      if (isNode(node) && node.range) return node.range[0];
+    }
+  }
+  return 0;
+}
+
+export function parseConfigText(text: string, file: string): LoadedConfig {
+  const lineCounter = new LineCounter();
+  const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const where = (offset: number) => {
+    const { line, col } = lineCounter.linePos(offset);
+    return `${file}:${line}:${col}`;
+  };
+  if (document.errors.length > 0) {
+    const lines = document.errors.map((e) => `${where(e.pos[0])}: invalid YAML: ${e.message.split('\n')[0]}`);
+    throw new ConfigError(`${lines.join('\n')}\nFix the YAML syntax (indentation, quotes, colons) and run the command again.`);
+  }
+  const data = document.toJS({ maxAliasCount: 100 });
+  if (data === undefined || data === null) {
+    throw new ConfigError(`${file}: the file is empty; run \`salt-autoscale init\` to write one, or copy examples/salt-autoscale.yaml`);
+  }
+  const { config, problems } = validateConfig(data);
+  if (!config) {
+    const lines = problems.map((p: Problem) => `${where(locate(document, p.path, !!p.atKey))}: ${formatPath(p.path)} ${p.message}`);
+    const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`;
+    throw new ConfigError(`${file}: ${count} in the configuration:\n${lines.map((l) => `  ${l}`).join('\n')}`);
+  }
+  return { file, config, document };
+}
+
+export async function loadConfig(file: string): Promise<LoadedConfig> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') {
+      throw new ConfigError(
+        `${file}: no such file. Run \`salt-autoscale init\` to create it, or pass --config FILE (the example: examples/salt-autoscale.yaml).`,
+      );
+    }
+    throw new ConfigError(`${file}: cannot read it (${code ?? (err as Error).message})`);
+  }
+  return parseConfigText(text, file);
+}

@@ -1,0 +1,334 @@
+// The schema of salt-autoscale.yaml, as data: each field says its type, whether it is required, its default
+// and what a right value looks like. `validateConfig` walks plain JS data (no YAML here) and returns every
+// problem with its key path, so the loader can point at file:line:col.
+import type { Config } from './types.js';
+
+export type Path = (string | number)[];
+
+export interface Problem {
+  path: Path;
+  message: string;
+  /** Whether the problem is about the key itself (unknown key) rather than its value. */
+  atKey?: boolean;
+}
+
+type Check = (value: unknown) => string | undefined;
+
+interface Field {
+  kind: 'string' | 'integer' | 'boolean' | 'object' | 'map' | 'list' | 'any-map' | 'string-or-list';
+  required?: boolean;
+  default?: unknown;
+  enum?: readonly string[];
+  check?: Check;
+  hint: string;
+  fields?: Record<string, Field>;
+  /** For kind map: the schema of each value (keys are free-form names). */
+  values?: Field;
+  /** For kind list: the schema of each item. */
+  items?: Field;
+  min?: number;
+  max?: number;
+}
+
+const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d+$/;
+const TOPIC_ARN = /^arn:aws(-cn|-us-gov)?:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
+const TOPIC_NAME = /^[A-Za-z0-9_-]{1,256}$/;
+// Auto Scaling group names: 1-255 characters, no ':' (ARN separator) per the AWS API reference.
+const GROUP_NAME = /^[^:\x00-\x1f]{1,255}$/;
+const SALT_VERSION = /^(latest|\d{4}(\.\d+)?)$/;
+
+const absolutePath: Check = (v) =>
+  typeof v === 'string' && !v.startsWith('/') ? 'must be an absolute path on the master (starting with /)' : undefined;
+
+const matches = (re: RegExp, what: string): Check => (v) =>
+  typeof v === 'string' && !re.test(v) ? `is not ${what}` : undefined;
+
+const str = (hint: string, extra: Partial<Field> = {}): Field => ({ kind: 'string', hint, ...extra });
+const int = (hint: string, min: number, max: number, def?: number): Field => ({
+  kind: 'integer', hint, min, max, ...(def === undefined ? {} : { default: def }),
+});
+
+export const CONFIG_SCHEMA: Field = {
+  kind: 'object',
+  hint: 'a mapping with the sections version, aws, sns, salt_api, salt, cloud_provider, groups',
+  fields: {
+    version: { kind: 'integer', required: true, min: 1, max: 1, hint: 'version: 1' },
+    aws: {
+      kind: 'object', required: true, hint: 'a mapping with region (and optionally profile)',
+      fields: {
+        region: str('an AWS region such as us-east-1', { required: true, check: matches(REGION, 'an AWS region name such as us-east-1') }),
+        profile: str('the name of a profile in ~/.aws/config'),
+      },
+    },
+    sns: {
+      kind: 'object', required: true, hint: 'a mapping with topic_name (and topic_arn once provisioned)',
+      fields: {
+        topic_name: str('1-256 letters, digits, - or _', { required: true, check: matches(TOPIC_NAME, 'a valid SNS topic name (1-256 letters, digits, - or _)') }),
+        topic_arn: str('arn:aws:sns:REGION:ACCOUNT:NAME', { check: matches(TOPIC_ARN, 'an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT_ID:NAME)') }),
+        extra_topic_arns: {
+          kind: 'list', default: [], hint: 'a list of SNS topic ARNs',
+          items: str('arn:aws:sns:REGION:ACCOUNT:NAME', { check: matches(TOPIC_ARN, 'an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT_ID:NAME)') }),
+        },
+      },
+    },
+    salt_api: {
+      kind: 'object', required: true, hint: 'a mapping with public_url, port, ssl_crt, ssl_key',
+      fields: {
+        public_url: str('an absolute https:// URL with no path, e.g. https://salt.example.com:8000', {
+          required: true,
+          check: (v) => {
+            let url: URL;
+            try { url = new URL(String(v)); } catch { return 'is not an absolute URL'; }
+            if (url.protocol !== 'https:' && url.protocol !== 'http:') return 'must use https://';
+            if (url.username || url.password) return 'must not contain a user name or password';
+            if (url.pathname !== '/' || url.search || url.hash) return 'must have no path, query or fragment (the webhook path is added from webhook_url)';
+            return undefined;
+          },
+        }),
+        host: str('the address salt-api binds, e.g. 0.0.0.0', { default: '0.0.0.0' }),
+        port: int('a TCP port from 1 to 65535', 1, 65535, 8000),
+        ssl_crt: str('the path of the TLS certificate salt-api serves', { required: true, check: absolutePath }),
+        ssl_key: str('the path of the TLS private key salt-api uses', { required: true, check: absolutePath }),
+        webhook_url: str('a path such as /hook', {
+          default: '/hook',
+          check: (v) => (typeof v === 'string' && !/^\/[A-Za-z0-9._~-]+$/.test(v) ? 'must be one path segment starting with /, e.g. /hook' : undefined),
+        }),
+        allow_http: { kind: 'boolean', default: false, hint: 'true or false' },
+      },
+    },
+    salt: {
+      kind: 'object', required: true, hint: 'a mapping with master_address (and optionally config_dir, reactor_dir, pki_dir)',
+      fields: {
+        config_dir: str('an absolute path, usually /etc/salt', { default: '/etc/salt', check: absolutePath }),
+        reactor_dir: str('an absolute path, usually /srv/reactor', { default: '/srv/reactor', check: absolutePath }),
+        master_address: str('the DNS name or IP address minions use to reach the master', { required: true }),
+        pki_dir: str('an absolute path, usually /etc/salt/pki/master', { check: absolutePath }),
+        autosign_timeout: int('minutes, from 1 to 1440', 1, 1440, 120),
+      },
+    },
+    cloud_provider: {
+      kind: 'object', required: true, hint: 'a mapping with name and credentials',
+      fields: {
+        name: str('a salt-cloud provider name such as my-ec2-config', { default: 'ec2-autoscale', check: matches(/^[A-Za-z0-9_.-]+$/, 'a plain name (letters, digits, . _ -)') }),
+        credentials: { kind: 'string', default: 'instance-role', enum: ['instance-role', 'keys'], hint: 'instance-role (the master\'s IAM role) or keys' },
+        id: str('an AWS access key id (only with credentials: keys)'),
+        key: str('an AWS secret access key (only with credentials: keys)'),
+        keyname: str('the EC2 key pair name salt-cloud logs in with'),
+        private_key: str('the path of that key pair\'s private key on the master', { check: absolutePath }),
+        securitygroup: { kind: 'string-or-list', hint: 'a security group name, or a list of them' },
+        location: str('an AWS region such as us-east-1', { check: matches(REGION, 'an AWS region name such as us-east-1') }),
+        extra: { kind: 'any-map', default: {}, hint: 'a mapping of further salt-cloud EC2 provider options' },
+      },
+    },
+    groups: {
+      kind: 'map', required: true, min: 1, hint: 'a mapping of Auto Scaling group names to their bootstrap settings',
+      values: {
+        kind: 'object', hint: 'a mapping with bootstrap (salt-cloud or preauth) and its settings',
+        fields: {
+          bootstrap: { kind: 'string', default: 'salt-cloud', enum: ['salt-cloud', 'preauth'], hint: 'salt-cloud or preauth' },
+          provider: str('a salt-cloud provider name'),
+          ssh_username: str('the SSH user of the AMI, e.g. ec2-user'),
+          minion: { kind: 'any-map', default: {}, hint: 'a mapping of minion settings (grains, startup_states, …)' },
+          settings: { kind: 'any-map', default: {}, hint: 'a mapping of further salt-cloud create options' },
+          salt_version: str('a Salt version such as 3007.1, or latest', { check: matches(SALT_VERSION, 'a Salt version such as 3007.1, 3008 or latest') }),
+        },
+      },
+    },
+    alerts: {
+      kind: 'object', default: {}, hint: 'a mapping with email (optional) and min_interval_seconds',
+      fields: {
+        email: {
+          kind: 'object', hint: 'a mapping with smtp_host, from and to',
+          fields: {
+            smtp_host: str('the SMTP server name', { required: true }),
+            smtp_port: int('a TCP port from 1 to 65535', 1, 65535, 587),
+            tls: { kind: 'boolean', default: true, hint: 'true or false' },
+            from: str('an email address', { required: true }),
+            to: { kind: 'string-or-list', required: true, hint: 'an email address or a list of them' },
+            username: str('the SMTP user name'),
+            password: str('the SMTP password (prefer password_file)'),
+            password_file: str('the path of a file on the master holding the SMTP password', { check: absolutePath }),
+            subject: str('the subject line prefix', { default: 'salt-autoscale' }),
+          },
+        },
+        min_interval_seconds: int('seconds, from 0 to 86400', 0, 86400, 300),
+      },
+    },
+    reactor: {
+      kind: 'object', default: {}, hint: 'a mapping of reactor limits',
+      fields: {
+        max_age_seconds: int('seconds, from 60 to 86400', 60, 86400, 3600),
+        clock_skew_seconds: int('seconds, from 0 to 3600', 0, 3600, 300),
+        cache_dir: str('an absolute path on the master', { check: absolutePath }),
+        subscription_confirmation: { kind: 'string', default: 'auto', enum: ['auto', 'email'], hint: 'auto (the reactor confirms) or email (the link is emailed)' },
+        cert_fetch_timeout_seconds: int('seconds, from 1 to 60', 1, 60, 10),
+      },
+    },
+  },
+};
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function describe(v: unknown): string {
+  if (v === null || v === undefined) return 'nothing';
+  if (Array.isArray(v)) return 'a list';
+  if (isPlainObject(v)) return 'a mapping';
+  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 60 ? v.slice(0, 57) + '...' : v)}`;
+  return `${typeof v} ${String(v)}`;
+}
+
+/** Validates `value` against `field`, filling defaults; returns the normalized value. */
+function check(field: Field, value: unknown, path: Path, problems: Problem[]): unknown {
+  const bad = (message: string) => {
+    problems.push({ path, message: `${message}; expected ${field.hint}` });
+    return value;
+  };
+  switch (field.kind) {
+    case 'string':
+      if (typeof value !== 'string') return bad(`is ${describe(value)}, not a string`);
+      if (value.trim() === '') return bad('is empty');
+      if (field.enum && !field.enum.includes(value)) return bad(`is ${describe(value)}, not one of ${field.enum.join(', ')}`);
+      break;
+    case 'integer':
+      if (typeof value !== 'number' || !Number.isInteger(value)) return bad(`is ${describe(value)}, not a whole number`);
+      if ((field.min !== undefined && value < field.min) || (field.max !== undefined && value > field.max)) {
+        return bad(`is ${value}, out of range`);
+      }
+      break;
+    case 'boolean':
+      if (typeof value !== 'boolean') return bad(`is ${describe(value)}, not true or false`);
+      break;
+    case 'string-or-list': {
+      const list = typeof value === 'string' ? [value] : value;
+      if (!Array.isArray(list) || list.length === 0 || list.some((s) => typeof s !== 'string' || s.trim() === '')) {
+        return bad(`is ${describe(value)}`);
+      }
+      return value;
+    }
+    case 'any-map':
+      if (!isPlainObject(value)) return bad(`is ${describe(value)}, not a mapping`);
+      return value;
+    case 'list': {
+      if (!Array.isArray(value)) return bad(`is ${describe(value)}, not a list`);
+      return value.map((item, i) => check(field.items!, item, [...path, i], problems));
+    }
+    case 'map': {
+      if (!isPlainObject(value)) return bad(`is ${describe(value)}, not a mapping`);
+      const keys = Object.keys(value);
+      if (field.min !== undefined && keys.length < field.min) return bad(`has ${keys.length} entries`);
+      const out: Record<string, unknown> = {};
+      for (const key of keys) {
+        if (!GROUP_NAME.test(key)) {
+          problems.push({ path: [...path, key], atKey: true, message: 'is not a valid Auto Scaling group name (1-255 characters, no ":" or control characters)' });
+        }
+        out[key] = check(field.values!, value[key] ?? {}, [...path, key], problems);
+      }
+      return out;
+    }
+    case 'object': {
+      if (!isPlainObject(value)) return bad(`is ${describe(value)}, not a mapping`);
+      const fields = field.fields!;
+      const out: Record<string, unknown> = {};
+      for (const key of Object.keys(value)) {
+        if (!(key in fields)) {
+          problems.push({
+            path: [...path, key], atKey: true,
+            message: `is not a known setting; expected one of ${Object.keys(fields).join(', ')}${suggest(key, Object.keys(fields))}`,
+          });
+        }
+      }
+      for (const [key, sub] of Object.entries(fields)) {
+        const given = value[key];
+        if (given === undefined || given === null) {
+          if (sub.required) problems.push({ path: [...path, key], message: `is missing; expected ${sub.hint}` });
+          else if (sub.default !== undefined) out[key] = check(sub, structuredClone(sub.default), [...path, key], problems);
+          continue;
+        }
+        out[key] = check(sub, given, [...path, key], problems);
+      }
+      return out;
+    }
+  }
+  return value;
+}
+
+function suggest(key: string, known: string[]): string {
+  const close = known.find((k) => distance(k, key) <= 2);
+  return close ? ` (did you mean ${close}?)` : '';
+}
+
+function distance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0][j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+  }
+  return d[a.length][b.length];
+}
+
+/** Rules that tie several settings together. */
+function crossChecks(c: Config, problems: Problem[]): void {
+  const cp = c.cloud_provider;
+  if (cp.credentials === 'keys') {
+    if (!cp.id) problems.push({ path: ['cloud_provider', 'id'], message: 'is missing; credentials: keys needs the access key id (or use credentials: instance-role)' });
+    if (!cp.key) problems.push({ path: ['cloud_provider', 'key'], message: 'is missing; credentials: keys needs the secret access key (or use credentials: instance-role)' });
+  } else {
+    for (const k of ['id', 'key'] as const) {
+      if (cp[k]) problems.push({ path: ['cloud_provider', k], message: 'is set but credentials is instance-role; remove it, or set credentials: keys' });
+    }
+  }
+  if (c.salt_api.public_url.startsWith('http:') && !c.salt_api.allow_http) {
+    problems.push({
+      path: ['salt_api', 'public_url'],
+      message: 'uses http://: SNS would post notifications in clear text; use https://, or set salt_api.allow_http: true to accept the risk',
+    });
+  }
+  const email = c.alerts.email;
+  if (email) {
+    if (email.password && email.password_file) {
+      problems.push({ path: ['alerts', 'email', 'password'], message: 'is set together with password_file; keep only one' });
+    }
+    if ((email.password || email.password_file) && !email.username) {
+      problems.push({ path: ['alerts', 'email', 'username'], message: 'is missing; a password needs a username' });
+    }
+  }
+  if (c.reactor.subscription_confirmation === 'email' && !email) {
+    problems.push({
+      path: ['reactor', 'subscription_confirmation'],
+      message: 'is email but alerts.email is not configured; configure alerts.email or use auto',
+    });
+  }
+  for (const [name, g] of Object.entries(c.groups)) {
+    if (!g || typeof g !== 'object') continue;
+    if (g.bootstrap === 'salt-cloud') {
+      if (!g.ssh_username) problems.push({ path: ['groups', name, 'ssh_username'], message: 'is missing; salt-cloud bootstrap logs in over SSH as this user (e.g. ec2-user)' });
+      for (const k of ['salt_version'] as const) {
+        if (g[k] !== undefined) problems.push({ path: ['groups', name, k], message: 'applies to bootstrap: preauth only; remove it or set bootstrap: preauth' });
+      }
+    } else {
+      for (const k of ['ssh_username', 'provider'] as const) {
+        if (g[k] !== undefined) problems.push({ path: ['groups', name, k], message: 'applies to bootstrap: salt-cloud only; remove it or set bootstrap: salt-cloud' });
+      }
+      if (Object.keys(g.settings).length > 0) problems.push({ path: ['groups', name, 'settings'], message: 'applies to bootstrap: salt-cloud only; remove it or set bootstrap: salt-cloud' });
+      if (!g.salt_version) problems.push({ path: ['groups', name, 'salt_version'], message: 'is missing; preauth instances install this Salt version (e.g. 3007.1)' });
+    }
+  }
+}
+
+/** Validates parsed YAML data. Returns the normalized config, or the problems found. */
+export function validateConfig(data: unknown): { config?: Config; problems: Problem[] } {
+  const problems: Problem[] = [];
+  const out = check(CONFIG_SCHEMA, data, [], problems) as Config;
+  if (problems.length > 0) return { problems };
+  for (const g of Object.values(out.groups)) {
+    if (g.bootstrap === 'salt-cloud' && !g.provider) g.provider = out.cloud_provider.name;
+  }
+  crossChecks(out, problems);
+  return problems.length > 0 ? { problems } : { config: out, problems };
+}
+
+/** The config paths that hold secrets: masked in every diff and message. */
+export const SECRET_PATHS: Path[] = [['cloud_provider', 'key'], ['alerts', 'email', 'password']];

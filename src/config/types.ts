@@ -1,0 +1,131 @@
+// The validated, defaulted shape of salt-autoscale.yaml. Keys keep the file's snake_case so that an error
+// message, the docs and the code all name a setting the same way.
+
+export type BootstrapMode = 'salt-cloud' | 'preauth';
+export type CredentialsMode = 'instance-role' | 'keys';
+export type ConfirmMode = 'auto' | 'email';
+
+export interface AwsSettings {
+  region: string;
+  profile?: string;
+}
+
+export interface SnsSettings {
+  /** Name of the SNS topic that provision creates (CreateTopic is idempotent by name). */
+  topic_name: string;
+  /** ARN of that topic, written back by `provision`; the reactor trusts it. */
+  topic_arn?: string;
+  /** Further topic ARNs the reactor trusts (e.g. a topic managed elsewhere). */
+  extra_topic_arns: string[];
+}
+
+export interface SaltApiSettings {
+  /** Base URL that SNS can reach, e.g. https://salt.example.com:8000 (no path). */
+  public_url: string;
+  host: string;
+  port: number;
+  ssl_crt: string;
+  ssl_key: string;
+  /** rest_cherrypy's webhook_url, e.g. /hook. */
+  webhook_url: string;
+  /** Allow an http:// public_url (SNS then posts in clear text). Off by default. */
+  allow_http: boolean;
+}
+
+export interface SaltSettings {
+  /** The master's configuration directory: render --out to this dir installs for real. */
+  config_dir: string;
+  /** Where the master config says the reactor lives. */
+  reactor_dir: string;
+  /** Address minions use to reach the master. */
+  master_address: string;
+  /** The master's pki_dir (preauth writes minions_autosign/ stubs there); default: __opts__['pki_dir']. */
+  pki_dir?: string;
+  /** Minutes an autosign stub stays valid (Salt's autosign_timeout). */
+  autosign_timeout: number;
+}
+
+export interface CloudProviderSettings {
+  name: string;
+  credentials: CredentialsMode;
+  /** AWS access key id (credentials: keys only). */
+  id?: string;
+  /** AWS secret access key (credentials: keys only). A secret: never printed. */
+  key?: string;
+  keyname?: string;
+  private_key?: string;
+  securitygroup?: string | string[];
+  /** EC2 region for salt-cloud; defaults to aws.region. */
+  location?: string;
+  /** Any other salt-cloud EC2 provider option, passed through verbatim. */
+  extra: Record<string, unknown>;
+}
+
+export interface GroupSettings {
+  bootstrap: BootstrapMode;
+  /** salt-cloud provider name (salt-cloud mode); defaults to cloud_provider.name. */
+  provider?: string;
+  /** SSH user salt-cloud bootstraps as (salt-cloud mode). */
+  ssh_username?: string;
+  /** Minion configuration: grains, startup_states, … */
+  minion: Record<string, unknown>;
+  /** Any other keyword salt-cloud's create accepts (salt-cloud mode), passed through verbatim. */
+  settings: Record<string, unknown>;
+  /** Salt version the instance installs (preauth mode), e.g. "3007.1". */
+  salt_version?: string;
+}
+
+export interface EmailAlertSettings {
+  smtp_host: string;
+  smtp_port: number;
+  tls: boolean;
+  from: string;
+  to: string[];
+  username?: string;
+  /** A secret: never printed. Prefer password_file. */
+  password?: string;
+  /** File on the master holding the SMTP password; read by the reactor at send time. */
+  password_file?: string;
+  subject: string;
+}
+
+export interface AlertSettings {
+  email?: EmailAlertSettings;
+  /** At most one email per this many seconds (a flood of bad requests is not a flood of emails). */
+  min_interval_seconds: number;
+}
+
+export interface ReactorSettings {
+  max_age_seconds: number;
+  clock_skew_seconds: number;
+  /** Reactor's on-disk cache (certificates, handled MessageIds); default: <master cachedir>/ec2-autoscale. */
+  cache_dir?: string;
+  subscription_confirmation: ConfirmMode;
+  cert_fetch_timeout_seconds: number;
+}
+
+export interface Config {
+  version: 1;
+  aws: AwsSettings;
+  sns: SnsSettings;
+  salt_api: SaltApiSettings;
+  salt: SaltSettings;
+  cloud_provider: CloudProviderSettings;
+  groups: Record<string, GroupSettings>;
+  alerts: AlertSettings;
+  reactor: ReactorSettings;
+}
+
+/** The SNS endpoint: public URL + webhook path + the tag suffix the reactor mapping listens on. */
+export function webhookEndpoint(config: Config): string {
+  const base = config.salt_api.public_url.replace(/\/+$/, '');
+  const hook = '/' + config.salt_api.webhook_url.replace(/^\/+|\/+$/g, '');
+  return `${base}${hook}/ec2/autoscale`;
+}
+
+/** Every topic ARN the reactor must trust. */
+export function trustedTopicArns(config: Config): string[] {
+  const arns = config.sns.topic_arn ? [config.sns.topic_arn] : [];
+  for (const arn of config.sns.extra_topic_arns) if (!arns.includes(arn)) arns.push(arn);
+  return arns;
+}

@@ -1,0 +1,33 @@
+// Errors that the CLI maps to exit codes in one place (src/cli.ts). Anything else is a bug: exit 70.
+
+export const EXIT = {
+  ok: 0,
+  /** verify rejected a message, status found drift: the command worked, the answer is "no". */
+  negative: 1,
+  /** Bad usage or bad input (config, flags, files). */
+  usage: 2,
+  /** A refused operation: an existing file that differs, a topic we do not manage, … */
+  refused: 3,
+  /** AWS said no (credentials, permissions, a missing group) or could not be reached. */
+  aws: 4,
+  /** The user interrupted (Ctrl-C). */
+  interrupted: 130,
+  /** An unexpected error: a bug. */
+  internal: 70,
+} as const;
+
+/** An error whose message is meant for the user as is, with the exit code to leave with. */
+export class UserError extends Error {
+  constructor(message: string, readonly exitCode: number = EXIT.usage) {
+    super(message);
+    this.name = 'UserError';
+  }
+}
+
+/** A config file that failed to load or validate; its message already lists every problem. */
+export class ConfigError extends UserError {
+  constructor(message: string) {
+    super(message, EXIT.usage);
+    this.name = 'ConfigError';
+  }
+}
