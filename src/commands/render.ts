@@ -1,6 +1,84 @@
-// Placeholder until this command lands; replaced by its implementation.
-import { UserError } from '../errors.js';
+// `salt-autoscale render`: config in, the Salt master's files out (see docs/rendered-files.md).
+import { relative } from 'node:path';
+import { loadConfig } from '../config/load.js';
+import { trustedTopicArns } from '../config/types.js';
+import { EXIT, UserError } from '../errors.js';
+import { unifiedDiff } from '../render/diff.js';
+import { renderFiles } from '../render/files.js';
+import { maskSecrets } from '../render/mask.js';
+import { applyWrites, planWrites, type PlannedFile } from '../render/writer.js';
 
-export async function run(): Promise<number> {
-  throw new UserError('render is not implemented yet');
+export interface RenderOptions {
+  config: string;
+  out: string;
+  reactorOut?: string;
+  dryRun?: boolean;
+  diff?: boolean;
+  force?: boolean;
+}
+
+const LABEL = { create: 'created', update: 'updated', unchanged: 'unchanged' } as const;
+const WOULD = { create: 'would create', update: 'would update', unchanged: 'unchanged' } as const;
+
+export async function run(options: RenderOptions): Promise<number> {
+  const { config, file } = await loadConfig(options.config);
+  const files = renderFiles(config, { outDir: options.out, reactorDir: options.reactorOut, configFile: file });
+  const planned = await planWrites(files).catch((err) => { throw fsError(err); });
+  const secrets = [config.cloud_provider.key, config.alerts.email?.password].filter((s): s is string => !!s);
+  const show = (p: string) => relative(process.cwd(), p) || p;
+
+  if (options.diff) {
+    for (const f of planned) {
+      if (f.status === 'unchanged') continue;
+      const text = unifiedDiff(
+        maskSecrets(f.current, secrets), maskSecrets(f.content, secrets),
+        f.status === 'create' ? '/dev/null' : `a/${show(f.path)}`, `b/${show(f.path)}`,
+      );
+      process.stdout.write(text || `mode of ${show(f.path)} changes to ${f.mode.toString(8)}\n`);
+    }
+  }
+
+  const conflicts = planned.filter((f) => f.status === 'update');
+  if (conflicts.length > 0 && !options.force && !options.dryRun) {
+    throw new UserError(
+      `${conflicts.length === 1 ? 'this file exists and differs' : 'these files exist and differ'} from what the config renders:\n` +
+        conflicts.map((f) => `  ${show(f.path)}`).join('\n') +
+        '\nNothing was written. Review the change with --diff, then re-run with --force to overwrite.',
+      EXIT.refused,
+    );
+  }
+
+  if (!options.dryRun) await applyWrites(planned).catch((err) => { throw fsError(err); });
+
+  const labels = options.dryRun ? WOULD : LABEL;
+  const width = Math.max(...Object.values(labels).map((l) => l.length));
+  for (const f of planned) process.stdout.write(`  ${labels[f.status].padEnd(width)}  ${show(f.path)}  (${f.role})\n`);
+  process.stdout.write(summaryLine(planned, !!options.dryRun) + '\n');
+  if (trustedTopicArns(config).length === 0) {
+    process.stderr.write(
+      `warning: ${file}: sns.topic_arn is not set, so the reactor trusts no topic and rejects every notification.\n` +
+        'Run `salt-autoscale provision` (it writes the ARN into the config), then render again.\n',
+    );
+  }
+  return EXIT.ok;
+}
+
+function summaryLine(planned: PlannedFile[], dryRun: boolean): string {
+  const count = (s: string) => planned.filter((f) => f.status === s).length;
+  if (count('unchanged') === planned.length) return `${planned.length} files, all unchanged: nothing to do.`;
+  const changes = dryRun
+    ? `dry run, nothing written: ${count('create')} to create, ${count('update')} to update`
+    : `${count('create')} created, ${count('update')} updated`;
+  return `${planned.length} files: ${changes}, ${count('unchanged')} unchanged`;
+}
+
+function fsError(err: unknown): Error {
+  const e = err as NodeJS.ErrnoException;
+  if (e.code === 'EACCES' || e.code === 'EPERM') {
+    return new UserError(`cannot write ${e.path}: permission denied. Run as a user who may write there (e.g. root for /etc/salt), or render into another folder with --out.`, EXIT.refused);
+  }
+  if (e.code === 'ENOTFILE' || e.code === 'EISDIR' || e.code === 'ENOTDIR' || e.code === 'EROFS' || e.code === 'ENOSPC') {
+    return new UserError(`cannot write ${e.path ?? ''}: ${e.message}`, EXIT.refused);
+  }
+  return e;
 }

@@ -269,6 +269,9 @@ function distance(a: string, b: string): number {
   return d[a.length][b.length];
 }
 
+/** Provider keys that render writes itself; cloud_provider.extra may not override them. */
+const MANAGED_PROVIDER_KEYS = ['driver', 'provider', 'id', 'key', 'keyname', 'private_key', 'securitygroup', 'location', 'minion'];
+
 /** Rules that tie several settings together. */
 function crossChecks(c: Config, problems: Problem[]): void {
   const cp = c.cloud_provider;
@@ -278,6 +281,14 @@ function crossChecks(c: Config, problems: Problem[]): void {
   } else {
     for (const k of ['id', 'key'] as const) {
       if (cp[k]) problems.push({ path: ['cloud_provider', k], message: 'is set but credentials is instance-role; remove it, or set credentials: keys' });
+    }
+  }
+  for (const k of Object.keys(cp.extra)) {
+    if (MANAGED_PROVIDER_KEYS.includes(k)) {
+      problems.push({
+        path: ['cloud_provider', 'extra', k], atKey: true,
+        message: `is set by salt-autoscale itself; use cloud_provider.${k === 'driver' || k === 'provider' ? 'name' : k === 'minion' ? 'name (minion.master comes from salt.master_address)' : k} instead`,
+      });
     }
   }
   if (c.salt_api.public_url.startsWith('http:') && !c.salt_api.allow_http) {

@@ -1,0 +1,73 @@
+// Pure: the config (and where to write) → the list of files with their contents and modes.
+import { basename, join, resolve } from 'node:path';
+import type { Config } from '../config/types.js';
+import { VERSION } from '../version.js';
+import {
+  cloudProvider, EVENT_TAG, REACTOR_FILE, reactorMapping, reactorSettings, restCherrypy, smtpSettings, summaryFacts,
+} from './salt-data.js';
+import { renderTemplate } from './templates.js';
+
+export interface RenderedFile {
+  /** Absolute path to write. */
+  path: string;
+  content: string;
+  /** File mode: 0o600 when the file holds a secret. */
+  mode: number;
+  /** What the file is, for the summary. */
+  role: string;
+}
+
+export interface RenderTarget {
+  /** --out */
+  outDir: string;
+  /** --reactor-out, when given */
+  reactorDir?: string;
+  /** The config file's path, named in the files' headers. */
+  configFile: string;
+}
+
+/** Where the reactor goes: the configured reactor_dir when rendering into the Salt config dir itself. */
+export function reactorOutputDir(config: Config, target: RenderTarget): string {
+  if (target.reactorDir) return resolve(target.reactorDir);
+  const out = resolve(target.outDir);
+  return out === resolve(config.salt.config_dir) ? resolve(config.salt.reactor_dir) : join(out, 'reactor');
+}
+
+export function renderFiles(config: Config, target: RenderTarget): RenderedFile[] {
+  const out = resolve(target.outDir);
+  const common = { version: VERSION, configName: basename(target.configFile) };
+  const smtp = smtpSettings(config);
+  const keys = config.cloud_provider.credentials === 'keys';
+  return [
+    {
+      path: join(out, 'master.d', 'ec2-autoscale.conf'),
+      role: 'master drop-in',
+      mode: 'smtp.password' in smtp ? 0o600 : 0o644,
+      content: renderTemplate('master.d/ec2-autoscale.conf.hbs', {
+        ...common,
+        endpoint: summaryFacts(config).endpoint,
+        eventTag: EVENT_TAG,
+        restCherrypy: restCherrypy(config),
+        reactor: reactorMapping(config),
+        settings: reactorSettings(config),
+        smtp: Object.keys(smtp).length > 0 ? smtp : null,
+      }),
+    },
+    {
+      path: join(out, 'cloud.providers.d', 'ec2.conf'),
+      role: 'salt-cloud provider',
+      mode: keys ? 0o600 : 0o644,
+      content: renderTemplate('cloud.providers.d/ec2.conf.hbs', {
+        ...common,
+        instanceRole: !keys,
+        provider: cloudProvider(config),
+      }),
+    },
+    {
+      path: join(reactorOutputDir(config, target), REACTOR_FILE),
+      role: 'reactor',
+      mode: 0o644,
+      content: renderTemplate('ec2-autoscale.sls.hbs', common),
+    },
+  ];
+}

@@ -1,0 +1,103 @@
+// Pure: the config → the data structures of the Salt files. Templates only place these; values never pass
+// through string pasting (see ./serialize.ts).
+import { trustedTopicArns, webhookEndpoint, type Config } from '../config/types.js';
+
+export const REACTOR_FILE = 'ec2-autoscale.sls';
+export const EVENT_TAG = 'salt/netapi/hook/ec2/autoscale';
+
+/** Salt's marker for salt-cloud's EC2 driver: take credentials from the instance's IAM role. */
+const INSTANCE_ROLE = 'use-instance-role-credentials';
+
+export function reactorPathOnMaster(config: Config): string {
+  return `${config.salt.reactor_dir.replace(/\/+$/, '')}/${REACTOR_FILE}`;
+}
+
+export function restCherrypy(config: Config) {
+  const api = config.salt_api;
+  return {
+    host: api.host,
+    port: api.port,
+    ssl_crt: api.ssl_crt,
+    ssl_key: api.ssl_key,
+    webhook_url: api.webhook_url,
+    // SNS cannot send an auth header: the reactor's verification is the gate (README "Security model").
+    webhook_disable_auth: true,
+  };
+}
+
+export function reactorMapping(config: Config) {
+  return [{ [EVENT_TAG]: [reactorPathOnMaster(config)] }];
+}
+
+/** The `ec2.autoscale` settings the reactor reads (docs/rendered-files.md is the contract). */
+export function reactorSettings(config: Config) {
+  const groups: Record<string, unknown> = {};
+  for (const [name, g] of Object.entries(config.groups)) {
+    if (g.bootstrap === 'preauth') {
+      groups[name] = { bootstrap: 'preauth' };
+      continue;
+    }
+    const settings: Record<string, unknown> = { ...g.settings };
+    if (g.ssh_username) settings.ssh_username = g.ssh_username;
+    if (Object.keys(g.minion).length > 0) settings.minion = { master: config.salt.master_address, ...g.minion };
+    groups[name] = { bootstrap: 'salt-cloud', provider: g.provider, settings };
+  }
+  const email = config.alerts.email;
+  return {
+    topic_arns: trustedTopicArns(config),
+    groups,
+    max_age: config.reactor.max_age_seconds,
+    clock_skew: config.reactor.clock_skew_seconds,
+    cache_dir: config.reactor.cache_dir ?? null,
+    pki_dir: config.salt.pki_dir ?? null,
+    subscription_confirmation: config.reactor.subscription_confirmation,
+    cert_fetch_timeout: config.reactor.cert_fetch_timeout_seconds,
+    alerts: {
+      email: Boolean(email),
+      password_file: email?.password_file ?? null,
+      min_interval: config.alerts.min_interval_seconds,
+    },
+  };
+}
+
+/** Salt's smtp.* master options (read by salt.utils.smtp), or nothing when email alerts are off. */
+export function smtpSettings(config: Config): Record<string, unknown> {
+  const email = config.alerts.email;
+  if (!email) return {};
+  const out: Record<string, unknown> = {
+    'smtp.host': email.smtp_host,
+    'smtp.port': email.smtp_port,
+    'smtp.tls': email.tls,
+    'smtp.from': email.from,
+    'smtp.to': (Array.isArray(email.to) ? email.to : [email.to]).join(', '),
+    'smtp.subject': email.subject,
+  };
+  if (email.username) out['smtp.username'] = email.username;
+  if (email.password) out['smtp.password'] = email.password;
+  return out;
+}
+
+/** salt-cloud's provider block for cloud.providers.d/ec2.conf. */
+export function cloudProvider(config: Config) {
+  const cp = config.cloud_provider;
+  const keys = cp.credentials === 'keys';
+  const block: Record<string, unknown> = {
+    driver: 'ec2',
+    id: keys ? cp.id : INSTANCE_ROLE,
+    key: keys ? cp.key : INSTANCE_ROLE,
+  };
+  if (cp.keyname) block.keyname = cp.keyname;
+  if (cp.private_key) block.private_key = cp.private_key;
+  if (cp.securitygroup) block.securitygroup = cp.securitygroup;
+  block.location = cp.location ?? config.aws.region;
+  block.minion = { master: config.salt.master_address };
+  Object.assign(block, cp.extra);
+  return { [cp.name]: block };
+}
+
+export function summaryFacts(config: Config) {
+  return {
+    endpoint: webhookEndpoint(config),
+    topicArns: trustedTopicArns(config),
+  };
+}
