@@ -25,7 +25,10 @@ export async function run(options: RenderOptions): Promise<number> {
   const files = renderFiles(config, { outDir: options.out, reactorDir: options.reactorOut, configFile: file });
   const planned = await planWrites(files).catch((err) => { throw fsError(err); });
   const secrets = [config.cloud_provider.key, config.alerts.email?.password].filter((s): s is string => !!s);
-  const show = (p: string) => relative(process.cwd(), p) || p;
+  const show = (p: string) => {
+    const rel = relative(process.cwd(), p);
+    return rel && !rel.startsWith('..') ? rel : p;
+  };
 
   if (options.diff) {
     for (const f of planned) {

@@ -5,7 +5,9 @@ import { VERSION } from '../version.js';
 import {
   cloudProvider, EVENT_TAG, REACTOR_FILE, reactorMapping, reactorSettings, restCherrypy, smtpSettings, summaryFacts,
 } from './salt-data.js';
+import { toSaltYaml } from './serialize.js';
 import { renderTemplate } from './templates.js';
+import { autosignSettings, BOOTSTRAP_URL, userDataFileNames } from './userdata.js';
 
 export interface RenderedFile {
   /** Absolute path to write. */
@@ -38,7 +40,7 @@ export function renderFiles(config: Config, target: RenderTarget): RenderedFile[
   const common = { version: VERSION, configName: basename(target.configFile) };
   const smtp = smtpSettings(config);
   const keys = config.cloud_provider.credentials === 'keys';
-  return [
+  const files: RenderedFile[] = [
     {
       path: join(out, 'master.d', 'ec2-autoscale.conf'),
       role: 'master drop-in',
@@ -51,6 +53,7 @@ export function renderFiles(config: Config, target: RenderTarget): RenderedFile[
         reactor: reactorMapping(config),
         settings: reactorSettings(config),
         smtp: Object.keys(smtp).length > 0 ? smtp : null,
+        autosign: autosignSettings(config),
       }),
     },
     {
@@ -70,4 +73,21 @@ export function renderFiles(config: Config, target: RenderTarget): RenderedFile[
       content: renderTemplate('ec2-autoscale.sls.hbs', common),
     },
   ];
+  for (const [group, fileName] of userDataFileNames(config)) {
+    const g = config.groups[group];
+    files.push({
+      path: join(out, 'userdata', fileName),
+      role: `user data for ${group}`,
+      mode: 0o644,
+      content: renderTemplate('userdata.sh.hbs', {
+        ...common,
+        group,
+        master: config.salt.master_address,
+        saltVersion: g.salt_version,
+        bootstrapUrl: BOOTSTRAP_URL,
+        minionConf: toSaltYaml({ master: config.salt.master_address, ...g.minion }),
+      }),
+    });
+  }
+  return files;
 }

@@ -1,0 +1,27 @@
+// Pure helpers for preauth groups: their user-data file names and the master setting they rely on.
+import { createHash } from 'node:crypto';
+import type { Config } from '../config/types.js';
+
+/** The Salt project's bootstrap script (salt-bootstrap), fetched over HTTPS by the instance. */
+export const BOOTSTRAP_URL = 'https://github.com/saltstack/salt-bootstrap/releases/latest/download/bootstrap-salt.sh';
+
+export function preauthGroups(config: Config): string[] {
+  return Object.keys(config.groups).filter((name) => config.groups[name].bootstrap === 'preauth');
+}
+
+/**
+ * group name → file name under userdata/. Group names may hold '/', spaces or '..', so the name is reduced
+ * to a safe alphabet; a short hash of the real name keeps two reduced names from colliding.
+ */
+export function userDataFileNames(config: Config): [string, string][] {
+  return preauthGroups(config).map((group) => {
+    const safe = group.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_');
+    const name = safe === group ? safe : `${safe}-${createHash('sha256').update(group).digest('hex').slice(0, 8)}`;
+    return [group, `${name}.sh`];
+  });
+}
+
+/** Salt's autosign_timeout (minutes) when any group uses preauth; nothing otherwise. */
+export function autosignSettings(config: Config): Record<string, number> | null {
+  return preauthGroups(config).length > 0 ? { autosign_timeout: config.salt.autosign_timeout } : null;
+}
