@@ -60,8 +60,8 @@ describe('the npm package', () => {
     const out = execFileSync('npx', ['--no-install', 'salt-autoscale', 'render', '--config', EXAMPLE, '--out', 'rendered'], {
       cwd: app, encoding: 'utf8',
     });
-    expect(out).toContain('3 files: 3 created');
-    expect(readdirSync(join(app, 'rendered')).sort()).toEqual(['cloud.providers.d', 'master.d', 'reactor']);
+    expect(out).toContain('4 files: 4 created');
+    expect(readdirSync(join(app, 'rendered')).sort()).toEqual(['cloud.providers.d', 'master.d', 'reactor', 'userdata']);
     expect(existsSync(join(app, 'rendered/reactor/ec2-autoscale.sls'))).toBe(true);
   }, 120_000);
 });

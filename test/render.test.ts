@@ -8,7 +8,7 @@ import { EXAMPLE, runCli } from './helpers/run-cli.js';
 import { tempDir } from './helpers/tmp.js';
 import { spawnSync } from 'node:child_process';
 
-const FILES = ['master.d/ec2-autoscale.conf', 'cloud.providers.d/ec2.conf', 'reactor/ec2-autoscale.sls'];
+const FILES = ['master.d/ec2-autoscale.conf', 'cloud.providers.d/ec2.conf', 'reactor/ec2-autoscale.sls', 'userdata/worker-asg.sh'];
 
 /** 1-based line number of `text` in the example config. */
 function lineOf(text: string): number {
@@ -28,7 +28,7 @@ describe('render on the example config', () => {
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
     for (const f of FILES) expect(first.stdout).toMatch(new RegExp(`created\\s+\\S*${f.replace(/\./g, '\\.')}`));
-    expect(first.stdout).toContain('3 files: 3 created, 0 updated, 0 unchanged');
+    expect(first.stdout).toContain('4 files: 4 created, 0 updated, 0 unchanged');
 
     const [master, provider] = pyYamlLoad(FILES.slice(0, 2).map((f) => readFileSync(join(out, f), 'utf8'))) as any[];
     expect(master.rest_cherrypy).toEqual({
@@ -57,7 +57,7 @@ describe('render on the example config', () => {
     const mtimes = FILES.map((f) => statSync(join(out, f)).mtimeMs);
     const second = await runCli(['render', '--config', EXAMPLE, '--out', out]);
     expect(second.code).toBe(0);
-    expect(second.stdout).toContain('3 files, all unchanged: nothing to do.');
+    expect(second.stdout).toContain('4 files, all unchanged: nothing to do.');
     expect(FILES.map((f) => statSync(join(out, f)).mtimeMs)).toEqual(mtimes);
   });
 
