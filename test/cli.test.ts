@@ -38,7 +38,7 @@ describe('salt-autoscale CLI', () => {
     const out = join(tempDir(), 'out');
     for (const args of [['--help'], ['render', '-c', EXAMPLE, '-o', out]]) {
       const loaded = await importsOf(args);
-      expect(loaded.some((u) => u.includes('/dist/cli.js'))).toBe(true);
+      expect(loaded.some((u) => u.endsWith('/dist/main.js'))).toBe(true);
       expect(loaded.filter((u) => /@aws-sdk|@smithy|inquirer/.test(u))).toEqual([]);
     }
   });
