@@ -189,6 +189,10 @@ function check(field: Field, value: unknown, path: Path, problems: Problem[]): u
       if (typeof value !== 'string') return bad(`is ${describe(value)}, not a string`);
       if (value.trim() === '') return bad('is empty');
       if (field.enum && !field.enum.includes(value)) return bad(`is ${describe(value)}, not one of ${field.enum.join(', ')}`);
+      {
+        const wrong = field.check?.(value);
+        if (wrong) return bad(wrong);
+      }
       break;
     case 'integer':
       if (typeof value !== 'number' || !Number.isInteger(value)) return bad(`is ${describe(value)}, not a whole number`);
