@@ -76,8 +76,12 @@ describe('render on the example config', () => {
       (t) => t.replace('config_dir: /etc/salt', `config_dir: ${dir}/etc/salt`).replace('reactor_dir: /srv/reactor', `reactor_dir: ${dir}/srv/reactor`),
       dir,
     );
+    mkdirSync(`${dir}/etc/salt`, { recursive: true });
+    writeFileSync(`${dir}/etc/salt/master`, 'interface: 0.0.0.0\nreactor:\n  - salt/auth:\n      - /srv/reactor/auth.sls\n');
     const res = await runCli(['render', '-c', config, '-o', `${dir}/etc/salt`]);
     expect(res.code).toBe(0);
+    expect(res.stderr).toContain(`warning: ${dir}/etc/salt/master sets \`reactor:\`; master.d/ec2-autoscale.conf replaces it`);
+    expect(readFileSync(`${dir}/etc/salt/master`, 'utf8')).toContain('salt/auth'); // never touched
     expect(existsSync(`${dir}/srv/reactor/ec2-autoscale.sls`)).toBe(true);
     expect(existsSync(`${dir}/etc/salt/reactor`)).toBe(false);
     const master = parse(readFileSync(`${dir}/etc/salt/master.d/ec2-autoscale.conf`, 'utf8'));

@@ -1,11 +1,13 @@
 // `salt-autoscale render`: config in, the Salt master's files out (see docs/rendered-files.md).
-import { relative } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { join, relative, resolve } from 'node:path';
 import { loadConfig } from '../config/load.js';
 import { trustedTopicArns } from '../config/types.js';
 import { EXIT, UserError } from '../errors.js';
 import { unifiedDiff } from '../render/diff.js';
 import { renderFiles } from '../render/files.js';
 import { maskSecrets } from '../render/mask.js';
+import { masterFileWarnings } from '../render/master-check.js';
 import { applyWrites, planWrites, type PlannedFile } from '../render/writer.js';
 
 export interface RenderOptions {
@@ -57,6 +59,11 @@ export async function run(options: RenderOptions): Promise<number> {
   const width = Math.max(...Object.values(labels).map((l) => l.length));
   for (const f of planned) process.stdout.write(`  ${labels[f.status].padEnd(width)}  ${show(f.path)}  (${f.role})\n`);
   process.stdout.write(summaryLine(planned, !!options.dryRun) + '\n');
+  if (resolve(options.out) === resolve(config.salt.config_dir)) {
+    const masterPath = join(config.salt.config_dir, 'master');
+    const text = await readFile(masterPath, 'utf8').catch(() => undefined);
+    for (const w of text === undefined ? [] : masterFileWarnings(text, masterPath)) process.stderr.write(`warning: ${w}\n`);
+  }
   if (trustedTopicArns(config).length === 0) {
     process.stderr.write(
       `warning: ${file}: sns.topic_arn is not set, so the reactor trusts no topic and rejects every notification.\n` +
