@@ -79,9 +79,13 @@ export async function createTerminalPrompter(output: NodeJS.WritableStream = pro
       });
       return value.trim();
     },
-    secret: (q) => ask<string>({ type: 'password', message: q.message, mask: '*', validate: asInquirerValidate(q.validate) }),
+    secret: (q) => ask<string>({ type: 'password', message: q.message, mask: '*', toggleMask: false, validate: asInquirerValidate(q.validate) }),
     confirm: (q) => ask<boolean>({ type: 'confirm', message: q.message, default: q.default }),
-    choose: (q) => ask({ type: 'select', message: q.message, choices: q.choices, default: q.default }),
+    // After the answer, show the short value ("preauth"), not the long label.
+    choose: (q) => ask({
+      type: 'select', message: q.message, default: q.default,
+      choices: q.choices.map((c) => ({ short: c.value || c.name, ...c })),
+    }),
     chooseMany: <T extends string>(q: ChooseManyQuestion<T>) => {
       const validate = q.validate;
       return ask<T[]>({

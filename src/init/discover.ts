@@ -16,6 +16,9 @@ export type ListGroupNames = (lookup: GroupLookup) => Promise<string[]>;
 const LOOKUP_TIMEOUT_MS = 15_000;
 
 export const listGroupNames: ListGroupNames = async ({ region, profile, endpoint }) => {
+  // On Node 20 the SDK prints a multi-line notice about its own future Node support; in the middle of an
+  // interview that reads like an error. The user's explicit setting wins.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const { AutoScalingClient, DescribeAutoScalingGroupsCommand } = await import('@aws-sdk/client-auto-scaling');
   const client = new AutoScalingClient({ region, profile, ...(endpoint ? { endpoint } : {}), maxAttempts: 2 });
   const abort = new AbortController();

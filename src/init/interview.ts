@@ -93,7 +93,7 @@ async function askProfile(p: Prompter, ctx: InterviewContext): Promise<string | 
   const choice = await p.choose({
     name: 'profile', message: 'AWS profile',
     choices: [
-      { value: DEFAULT_CHAIN, name: 'the default credential chain (environment, default profile, instance role)' },
+      { value: DEFAULT_CHAIN, name: 'the default credential chain', description: 'Environment variables, the default profile, the instance role.' },
       ...named.map((n) => ({ value: n })),
     ],
     default: preferred && named.includes(preferred) ? preferred : DEFAULT_CHAIN,
@@ -149,8 +149,14 @@ async function askGroupModes(p: Prompter, pre: PresetAnswers, names: string[]): 
     const bootstrap = await p.choose<BootstrapMode>({
       name: `group.${name}.bootstrap`, message: `How do new instances of ${name} get their minion?`,
       choices: [
-        { value: 'preauth', name: 'preauth (recommended; any Salt version, 3008 too): the instance installs its own minion from launch-template user data' },
-        { value: 'salt-cloud', name: 'salt-cloud (Salt 3006/3007): the master logs in over SSH and bootstraps the instance' },
+        {
+          value: 'preauth', name: 'preauth     recommended; any Salt version (3008 too)',
+          description: 'The instance installs its own minion from launch-template user data; the master accepts its key once.',
+        },
+        {
+          value: 'salt-cloud', name: 'salt-cloud  Salt 3006/3007',
+          description: 'salt-cloud on the master logs in to the new instance over SSH and bootstraps it.',
+        },
       ],
       default: given?.bootstrap ?? pre.bootstrap ?? DEFAULTS.bootstrap,
     });
@@ -188,8 +194,8 @@ async function askSaltCloud(p: Prompter, ctx: InterviewContext, a: InitAnswers):
   a.credentials = await p.choose<CredentialsMode>({
     name: 'credentials', message: 'AWS credentials salt-cloud uses',
     choices: [
-      { value: 'instance-role', name: 'the master\'s IAM instance role (recommended: no key in any file)' },
-      { value: 'keys', name: 'an access key id and secret access key (written to the provider file, mode 0600)' },
+      { value: 'instance-role', name: 'the master\'s IAM instance role (recommended)', description: 'No key in any file.' },
+      { value: 'keys', name: 'an access key', description: 'Id and secret go into salt-autoscale.yaml and the provider file, both 0600.' },
     ],
     default: a.credentials,
   });
@@ -237,8 +243,8 @@ async function askEmail(p: Prompter, pre: Partial<EmailAnswers> | undefined): Pr
   const source = await p.choose<'file' | 'inline'>({
     name: 'email.password_source', message: 'The SMTP password',
     choices: [
-      { value: 'file', name: 'is in a file on the master (recommended: the config holds no secret)' },
-      { value: 'inline', name: 'type it now (stored in salt-autoscale.yaml and the rendered master.d file, both 0600)' },
+      { value: 'file', name: 'is in a file on the master (recommended)', description: 'The config holds no secret.' },
+      { value: 'inline', name: 'type it now', description: 'Stored in salt-autoscale.yaml and the rendered master.d file, both 0600.' },
     ],
     default: pre?.password && !pre.password_file ? 'inline' : 'file',
   });
