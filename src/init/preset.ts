@@ -152,7 +152,8 @@ function parseGroups(
       const colon = item.lastIndexOf(':');
       const name = text(`groups${where}`, colon >= 0 ? item.slice(0, colon) : item, check.groupName);
       const bootstrap = colon >= 0 ? oneOf(`groups${where}`, item.slice(colon + 1), MODES) : undefined;
-      if (name !== undefined) add({ name, ...(bootstrap ? { bootstrap } : {}) }, where);
+      if (name === undefined || (colon >= 0 && bootstrap === undefined)) return;
+      add({ name, ...(bootstrap ? { bootstrap } : {}) }, where);
     });
   } else if (isMapping(value)) {
     for (const [name, settings] of Object.entries(value)) {

@@ -40,7 +40,9 @@ const noBlanks = (what: string): Validate<string> => (v) => {
 
 export const bindHost = noBlanks('an address to bind (e.g. 0.0.0.0 or 10.0.0.5)');
 export const smtpHost = noBlanks('a host name');
-export const secret = noBlanks('a secret access key');
+// Never repeats the value: it is a secret.
+export const secret: Validate<string> = (v) =>
+  v === '' ? 'An answer is required.' : /\s/.test(v) ? 'A secret access key is one word, with no blanks.' : undefined;
 
 export const masterAddress: Validate<string> = (v) => {
   const problem = noBlanks('a host name or IP address')(v);
