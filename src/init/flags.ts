@@ -63,7 +63,7 @@ export const flagFor = (key: string) => ANSWER_FLAGS.find((f) => f.key === key)?
 export function flagsToRaw(options: Record<string, unknown>): Record<string, unknown> {
   const raw: Record<string, unknown> = {};
   for (const flag of ANSWER_FLAGS) {
-    let value = options[attributeOf(flag.spec)];
+    const value = options[attributeOf(flag.spec)];
     if (value === undefined) continue;
     // A --no-x flag is true unless given; only its "off" says something.
     if (flag.spec.startsWith('--no-')) {
