@@ -7,6 +7,7 @@ import { defaultRegion, parseIni, profileNames } from '../src/init/aws-environme
 import { completeAnswers } from '../src/init/complete.js';
 import { flagsToRaw } from '../src/init/flags.js';
 import { mergePresets, parsePreset } from '../src/init/preset.js';
+import { parseSaltVersion } from '../src/init/salt-version.js';
 import { configYaml } from '../src/init/yaml.js';
 
 const fileLabel = (key: string) => (key ? `answers.yaml: ${key}` : 'answers.yaml:');
@@ -171,5 +172,13 @@ describe('AWS defaults from the environment and ~/.aws', () => {
     expect(defaultRegion({ AWS_PROFILE: 'prod' }, files)).toBe('ap-south-1');
     expect(defaultRegion({}, files)).toBe('eu-west-1');
     expect(defaultRegion({}, files, 'legacy')).toBeUndefined();
+  });
+});
+
+describe('the master\'s Salt version', () => {
+  it('is read from `salt-master --version`', () => {
+    expect(parseSaltVersion('salt-master 3007.1 (Chlorine)\n')).toBe('3007.1');
+    expect(parseSaltVersion('salt-master 3008 (Argon)')).toBe('3008');
+    expect(parseSaltVersion('command not found')).toBeUndefined();
   });
 });

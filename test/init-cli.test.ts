@@ -2,7 +2,7 @@
 // through a real pseudo-terminal (python3's pty module relays keys, as a terminal would); group discovery
 // talks to a small Auto Scaling stand-in on 127.0.0.1 through the SDK's own AWS_ENDPOINT_URL support.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -154,6 +154,22 @@ describe('init --yes (no questions)', () => {
     expect(r.code).toBe(0);
     expect((await loadConfig(join(dir, 'prod.yaml'))).config.aws.region).toBe('sa-east-1');
     expect(r.stdout).toContain('salt-autoscale provision --config prod.yaml');
+  });
+
+  it('on the master itself, preauth groups default to the version of the salt-master found on PATH', async () => {
+    const bin = join(dir, 'bin');
+    mkdirSync(bin);
+    writeFileSync(join(bin, 'salt-master'), '#!/bin/sh\necho "salt-master 3006.9 (Sulfur)"\n', { mode: 0o755 });
+    const env = cleanEnv({ PATH: `${bin}:${process.env.PATH}` });
+    const r = await run(['init', '--yes', '--region', 'us-east-1', '--group', 'a', '--public-url', 'https://s.example.com'], { env });
+    expect(r.code).toBe(0);
+    expect((await loadConfig(configPath())).config.groups.a.salt_version).toBe('3006.9');
+  });
+
+  it('says so at once when the folder of --config does not exist', async () => {
+    const r = await run(['init', '--yes', '-c', 'nowhere/salt-autoscale.yaml', '--region', 'us-east-1', '--group', 'a', '--public-url', 'https://s.example.com']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('cannot write nowhere/salt-autoscale.yaml: the folder nowhere does not exist');
   });
 
   it('lists every missing answer with its flag, and writes nothing', async () => {

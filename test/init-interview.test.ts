@@ -53,11 +53,12 @@ describe('init interview', () => {
     expect(text).toContain('#   smtp_host: smtp.example.com');
   });
 
-  it('takes the region default from the environment, and the port and master address from the public URL', async () => {
+  it('takes defaults from the environment (region, the local master\'s Salt version) and from the public URL', async () => {
     const { prompter, config } = await runInterview(
       { ...minimal, public_url: 'https://hooks.example.org' },
-      context({ regionFor: () => 'eu-west-3' }),
+      context({ regionFor: () => 'eu-west-3', masterSaltVersion: '3006.9' }),
     );
+    expect(config.groups['web-asg'].salt_version).toBe('3006.9');
     expect(prompter.questions.get('region')?.default).toBe('eu-west-3');
     expect(config.aws.region).toBe('eu-west-3');
     expect(config.salt_api.port).toBe(443);

@@ -1,7 +1,8 @@
 // `salt-autoscale init`: asks (or takes from flags and --answers) what salt-autoscale.yaml needs, writes the
 // commented file atomically, and says what to run next. The logic lives in src/init/; this file is the I/O.
-import { existsSync, lstatSync } from 'node:fs';
+import { existsSync, lstatSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { parseConfigText } from '../config/load.js';
 import { webhookEndpoint } from '../config/types.js';
@@ -16,6 +17,7 @@ import { nextSteps } from '../init/next-steps.js';
 import { mergePresets, parsePreset } from '../init/preset.js';
 import { createTerminalPrompter } from '../prompts.js';
 import { FileExistsError, writeFileAtomic } from '../init/write.js';
+import { detectMasterSaltVersion } from '../init/salt-version.js';
 import { configYaml } from '../init/yaml.js';
 
 export interface InitOptions extends Record<string, unknown> {
@@ -29,12 +31,14 @@ export interface InitOptions extends Record<string, unknown> {
 export async function run(options: InitOptions): Promise<number> {
   const file = options.config;
   if (!options.force && exists(file)) throw new FileExistsError(file);
+  // Found out now, not after the last question.
+  if (!isDirectory(dirname(file))) throw new UserError(`cannot write ${file}: the folder ${dirname(file)} does not exist`);
 
   const preset = await presetAnswers(options);
-  const awsFiles = await readAwsFiles();
+  const [awsFiles, masterSaltVersion] = await Promise.all([readAwsFiles(), detectMasterSaltVersion()]);
   let answers: InitAnswers;
   if (options.yes) {
-    const done = completeAnswers(preset, { region: defaultRegion(process.env, awsFiles, preset.profile) });
+    const done = completeAnswers(preset, { region: defaultRegion(process.env, awsFiles, preset.profile), masterSaltVersion });
     if (!done.answers) {
       throw new UserError(
         `init --yes needs these answers, which have no default:\n${done.missing.map((m) => `  - ${m}`).join('\n')}\n`
@@ -52,6 +56,7 @@ export async function run(options: InitOptions): Promise<number> {
       listGroupNames,
       endpoint: options.endpointUrl,
       pathExists: existsSync,
+      masterSaltVersion,
     });
   }
 
@@ -67,6 +72,14 @@ export async function run(options: InitOptions): Promise<number> {
   await writeFileAtomic(file, text, { mode: secret ? 0o600 : 0o644, overwrite: Boolean(options.force) });
   process.stdout.write(nextSteps(answers, { file, endpoint, secret }));
   return EXIT.ok;
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /** Any directory entry counts, a dangling symlink too: it would be replaced as well. */

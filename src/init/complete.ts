@@ -8,6 +8,8 @@ import { flagFor } from './flags.js';
 export interface Environment {
   /** The region from AWS_REGION / AWS_DEFAULT_REGION / the profile, when any. */
   region?: string;
+  /** The version of the salt-master on this machine, when init runs on the master. */
+  masterSaltVersion?: string;
 }
 
 export type Completion = { answers: InitAnswers; missing?: undefined } | { answers?: undefined; missing: string[] };
@@ -29,7 +31,7 @@ export function completeAnswers(preset: PresetAnswers, env: Environment): Comple
   const groups: GroupAnswers[] = (preset.groups ?? []).map((g) => {
     const bootstrap = g.bootstrap ?? preset.bootstrap ?? DEFAULTS.bootstrap;
     return bootstrap === 'preauth'
-      ? { name: g.name, bootstrap, salt_version: g.salt_version ?? preset.salt_version ?? DEFAULTS.salt_version }
+      ? { name: g.name, bootstrap, salt_version: g.salt_version ?? preset.salt_version ?? env.masterSaltVersion ?? DEFAULTS.salt_version }
       : {
         name: g.name, bootstrap,
         // The AMI's user is a guess the interview shows; a script must say it.

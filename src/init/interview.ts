@@ -24,6 +24,8 @@ export interface InterviewContext {
   endpoint?: string;
   /** Whether a path exists on this machine: a missing certificate earns a note (it may live on the master). */
   pathExists?: (path: string) => boolean;
+  /** The version of the salt-master on this machine, when init runs on the master. */
+  masterSaltVersion?: string;
 }
 
 const OTHER_GROUPS = '\u0000other';
@@ -39,7 +41,7 @@ export async function interview(p: Prompter, ctx: InterviewContext): Promise<Ini
     default: pre.region ?? ctx.regionFor(profile) ?? DEFAULTS.region, validate: check.region,
   });
   const groupNames = await askGroupNames(p, ctx, { region, profile });
-  const groups = await askGroupModes(p, pre, groupNames);
+  const groups = await askGroupModes(p, pre, groupNames, ctx.masterSaltVersion);
 
   p.note('salt-api receives the notifications: SNS must reach it over HTTPS from the internet.');
   const publicUrl = await p.text({
@@ -139,7 +141,7 @@ async function askGroupNames(p: Prompter, ctx: InterviewContext, where: { region
 
 const unique = (xs: string[]) => [...new Set(xs)];
 
-async function askGroupModes(p: Prompter, pre: PresetAnswers, names: string[]): Promise<GroupAnswers[]> {
+async function askGroupModes(p: Prompter, pre: PresetAnswers, names: string[], masterVersion?: string): Promise<GroupAnswers[]> {
   const groups: GroupAnswers[] = [];
   // Later groups default to what the first one of the same mode said: fleets tend to share an AMI family.
   let saltVersion: string | undefined;
@@ -163,7 +165,8 @@ async function askGroupModes(p: Prompter, pre: PresetAnswers, names: string[]): 
     if (bootstrap === 'preauth') {
       saltVersion = await p.text({
         name: `group.${name}.salt_version`, message: `Salt version ${name}'s instances install (not newer than the master's)`,
-        default: given?.salt_version ?? saltVersion ?? pre.salt_version ?? DEFAULTS.salt_version, validate: check.saltVersion,
+        default: given?.salt_version ?? saltVersion ?? pre.salt_version ?? masterVersion ?? DEFAULTS.salt_version,
+        validate: check.saltVersion,
       });
       groups.push({ name, bootstrap, salt_version: saltVersion });
     } else {
