@@ -10,6 +10,8 @@ export interface Choice<T extends string> {
   /** The label shown; defaults to the value. */
   name?: string;
   description?: string;
+  /** What is shown once chosen; defaults to the value. */
+  short?: string;
   /** Checkboxes only: ticked at first. */
   checked?: boolean;
 }
@@ -84,7 +86,7 @@ export async function createTerminalPrompter(output: NodeJS.WritableStream = pro
     // After the answer, show the short value ("preauth"), not the long label.
     choose: (q) => ask({
       type: 'select', message: q.message, default: q.default,
-      choices: q.choices.map((c) => ({ short: c.value || c.name, ...c })),
+      choices: q.choices.map((c) => ({ ...c, short: c.short ?? (c.value || c.name) })),
     }),
     chooseMany: <T extends string>(q: ChooseManyQuestion<T>) => {
       const validate = q.validate;

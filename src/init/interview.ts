@@ -95,7 +95,7 @@ async function askProfile(p: Prompter, ctx: InterviewContext): Promise<string | 
   const choice = await p.choose({
     name: 'profile', message: 'AWS profile',
     choices: [
-      { value: DEFAULT_CHAIN, name: 'the default credential chain', description: 'Environment variables, the default profile, the instance role.' },
+      { value: DEFAULT_CHAIN, name: 'the default credential chain', short: 'default chain', description: 'Environment variables, the default profile, the instance role.' },
       ...named.map((n) => ({ value: n })),
     ],
     default: preferred && named.includes(preferred) ? preferred : DEFAULT_CHAIN,
@@ -246,8 +246,11 @@ async function askEmail(p: Prompter, pre: Partial<EmailAnswers> | undefined): Pr
   const source = await p.choose<'file' | 'inline'>({
     name: 'email.password_source', message: 'The SMTP password',
     choices: [
-      { value: 'file', name: 'is in a file on the master (recommended)', description: 'The config holds no secret.' },
-      { value: 'inline', name: 'type it now', description: 'Stored in salt-autoscale.yaml and the rendered master.d file, both 0600.' },
+      { value: 'file', name: 'is in a file on the master (recommended)', short: 'is in a file', description: 'The config holds no secret.' },
+      {
+        value: 'inline', name: 'type it now', short: 'typed now',
+        description: 'Stored in salt-autoscale.yaml and the rendered master.d file, both 0600.',
+      },
     ],
     default: pre?.password && !pre.password_file ? 'inline' : 'file',
   });
