@@ -126,6 +126,9 @@ describe('init interview', () => {
   it('preauth-only setups are not asked about salt-cloud at all', async () => {
     const { prompter } = await runInterview({ ...minimal, 'groups.names': 'a, b' });
     for (const q of ['provider_name', 'credentials', 'keyname', 'private_key', 'security_groups']) expect(prompter.asked).not.toContain(q);
+    // Even when the preset asked for keys without giving them: there is nothing to use them for.
+    const { config } = await runInterview(minimal, context({ preset: { credentials: 'keys' } }));
+    expect(config.cloud_provider.credentials).toBe('instance-role');
   });
 
   it('keys mode asks for the secret through the masked prompt and marks the file as holding a secret', async () => {

@@ -76,8 +76,16 @@ export async function interview(p: Prompter, ctx: InterviewContext): Promise<Ini
     master_address: masterAddress,
     topic_name: DEFAULTS.topic_name,
   };
-  if (usesSaltCloud(groups)) await askSaltCloud(p, ctx, answers);
-  else if (answers.credentials === 'keys') Object.assign(answers, { access_key_id: pre.access_key_id, secret_access_key: pre.secret_access_key });
+  if (usesSaltCloud(groups)) {
+    await askSaltCloud(p, ctx, answers);
+  } else if (answers.credentials === 'keys') {
+    // No salt-cloud group needs the keys: keep them only if the answers file gave them whole.
+    if (pre.access_key_id && pre.secret_access_key) {
+      Object.assign(answers, { access_key_id: pre.access_key_id, secret_access_key: pre.secret_access_key });
+    } else {
+      answers.credentials = 'instance-role';
+    }
+  }
 
   const email = await askEmail(p, pre.email);
   if (email) answers.email = email;
