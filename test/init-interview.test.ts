@@ -268,6 +268,34 @@ describe('init interview', () => {
     });
   });
 
+  it('every combination of modes, credentials and email settings leads to a file that loads', async () => {
+    const modes = { preauth: ['preauth'], 'salt-cloud': ['salt-cloud'], mixed: ['salt-cloud', 'preauth'] };
+    const emails: Record<string, Record<string, ScriptedAnswer>> = {
+      off: { email: false },
+      file: { email: true, 'email.smtp_host': 'smtp', 'email.from': 'a@example.com', 'email.to': 'b@example.com', 'email.username': 'u' },
+      inline: {
+        email: true, 'email.smtp_host': 'smtp', 'email.from': 'a@example.com', 'email.to': 'b@example.com', 'email.username': 'u',
+        'email.password_source': 'inline', 'email.password': 'pw',
+      },
+      'no login': { email: true, 'email.smtp_host': 'smtp', 'email.from': 'a@example.com', 'email.to': 'b@example.com' },
+    };
+    let runs = 0;
+    for (const [, groupModes] of Object.entries(modes)) {
+      for (const credentials of ['instance-role', 'keys']) {
+        for (const email of Object.values(emails)) {
+          const script: Record<string, ScriptedAnswer> = { ...minimal, ...email, 'groups.names': groupModes.map((_, i) => `g${i}`).join(',') };
+          groupModes.forEach((m, i) => (script[`group.g${i}.bootstrap`] = m));
+          Object.assign(script, { credentials, access_key_id: 'AKIAIOSFODNN7EXAMPLE', secret_access_key: 'k', keyname: 'kp', private_key: '/k.pem' });
+          const prompter = scriptedPrompter(script, { unscripted: 'default' });
+          const answers = await interview(prompter, context());
+          expect(() => parseConfigText(configYaml(answers), 'x.yaml')).not.toThrow();
+          runs++;
+        }
+      }
+    }
+    expect(runs).toBe(24);
+  });
+
   it('Ctrl-C at any question ends the interview with the error src/cli.ts maps to exit 130', async () => {
     const prompter = scriptedPrompter({ ...minimal, api_port: INTERRUPT }, { unscripted: 'default' });
     await expect(interview(prompter, context())).rejects.toMatchObject({ name: 'ExitPromptError' });
