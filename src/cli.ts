@@ -2,6 +2,7 @@
 // and `render` never load the AWS SDK or inquirer. This is the only place that maps errors to exit codes.
 import { Command, CommanderError, Option } from 'commander';
 import { EXIT, UserError } from './errors.js';
+import { addAnswerOptions } from './init/flags.js';
 import { VERSION } from './version.js';
 
 /** Loads a command module on demand and runs its default export with the parsed options. */
@@ -77,14 +78,15 @@ export function buildProgram(): Command {
     .addOption(configOption())
     .action(lazy(() => import('./commands/iam-policy.js')));
 
-  program
+  const init = program
     .command('init')
     .description('ask questions and write salt-autoscale.yaml')
     .addOption(configOption())
     .option('-y, --yes', 'do not ask: take answers from flags and --answers')
     .option('--answers <file>', 'a YAML or JSON file of answers (for scripts)')
     .option('-f, --force', 'overwrite an existing config file')
-    .action(lazy(() => import('./commands/init.js')));
+    .option('--endpoint-url <url>', 'list the Auto Scaling groups at this URL (as the AWS CLI does)');
+  addAnswerOptions(init).action(lazy(() => import('./commands/init.js')));
 
   return program;
 }

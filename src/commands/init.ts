@@ -1,6 +1,131 @@
-// Placeholder until this command lands; replaced by its implementation.
-import { UserError } from '../errors.js';
+// `salt-autoscale init`: asks (or takes from flags and --answers) what salt-autoscale.yaml needs, writes the
+// commented file atomically, and says what to run next. The logic lives in src/init/; this file is the I/O.
+import { existsSync, lstatSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { parseConfigText } from '../config/load.js';
+import { webhookEndpoint } from '../config/types.js';
+import { EXIT, UserError } from '../errors.js';
+import { holdsSecret, type InitAnswers, type PresetAnswers } from '../init/answers.js';
+import { defaultRegion, profileNames, readAwsFiles } from '../init/aws-environment.js';
+import { completeAnswers } from '../init/complete.js';
+import { listGroupNames } from '../init/discover.js';
+import { flagFor, flagsToRaw } from '../init/flags.js';
+import { interview } from '../init/interview.js';
+import { nextSteps } from '../init/next-steps.js';
+import { mergePresets, parsePreset } from '../init/preset.js';
+import { createTerminalPrompter } from '../prompts.js';
+import { FileExistsError, writeFileAtomic } from '../init/write.js';
+import { detectMasterSaltVersion } from '../init/salt-version.js';
+import { configYaml } from '../init/yaml.js';
 
-export async function run(): Promise<number> {
-  throw new UserError('init is not implemented yet');
+export interface InitOptions extends Record<string, unknown> {
+  config: string;
+  yes?: boolean;
+  answers?: string;
+  force?: boolean;
+  endpointUrl?: string;
+}
+
+export async function run(options: InitOptions): Promise<number> {
+  const file = options.config;
+  if (!options.force && exists(file)) throw new FileExistsError(file);
+  // Found out now, not after the last question.
+  if (!isDirectory(dirname(file))) throw new UserError(`cannot write ${file}: the folder ${dirname(file)} does not exist`);
+
+  const preset = await presetAnswers(options);
+  const [awsFiles, masterSaltVersion] = await Promise.all([readAwsFiles(), detectMasterSaltVersion()]);
+  let answers: InitAnswers;
+  if (options.yes) {
+    const done = completeAnswers(preset, { region: defaultRegion(process.env, awsFiles, preset.profile), masterSaltVersion });
+    if (!done.answers) {
+      throw new UserError(
+        `init --yes needs these answers, which have no default:\n${done.missing.map((m) => `  - ${m}`).join('\n')}\n`
+        + 'Give them as flags (see `salt-autoscale init --help`) or in an --answers file (see docs/init.md).',
+      );
+    }
+    answers = done.answers;
+  } else {
+    if (!process.stdin.isTTY || !process.stdout.isTTY) throw new UserError(noTerminalMessage());
+    answers = await interview(await createTerminalPrompter(), {
+      preset,
+      profiles: profileNames(awsFiles),
+      defaultProfile: process.env.AWS_PROFILE,
+      regionFor: (profile) => defaultRegion(process.env, awsFiles, profile),
+      listGroupNames,
+      endpoint: options.endpointUrl,
+      pathExists: existsSync,
+      masterSaltVersion,
+    });
+  }
+
+  const text = configYaml(answers);
+  // The file must load as every other command will load it; if it does not, init has a bug.
+  let endpoint: string;
+  try {
+    endpoint = webhookEndpoint(parseConfigText(text, file).config);
+  } catch (err) {
+    throw new Error(`init produced a config that does not validate:\n${(err as Error).message}`);
+  }
+  const secret = holdsSecret(answers);
+  await writeFileAtomic(file, text, { mode: secret ? 0o600 : 0o644, overwrite: Boolean(options.force) });
+  process.stdout.write(nextSteps(answers, { file, endpoint, secret }));
+  return EXIT.ok;
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** Any directory entry counts, a dangling symlink too: it would be replaced as well. */
+function exists(file: string): boolean {
+  try {
+    lstatSync(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function presetAnswers(options: InitOptions): Promise<PresetAnswers> {
+  const problems: string[] = [];
+  let fromFile: PresetAnswers = {};
+  if (options.answers) {
+    const path = options.answers;
+    let data: unknown;
+    try {
+      data = parseYaml(await readFile(path, 'utf8'));
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      const why = e.code === 'ENOENT' ? 'no such file' : e.code ? `cannot read it (${e.code})` : `invalid YAML/JSON: ${e.message.split('\n')[0]}`;
+      throw new UserError(`${path}: ${why}`);
+    }
+    const parsed = parsePreset(data, (key) => (key ? `${path}: ${key}` : `${path}:`));
+    fromFile = parsed.preset;
+    problems.push(...parsed.problems);
+  }
+  const parsed = parsePreset(flagsToRaw(options), (key) => {
+    const base = key.replace(/\[\d+\]/g, '');
+    return flagFor(base) ?? `--${base}`;
+  });
+  problems.push(...parsed.problems);
+  if (problems.length > 0) {
+    throw new UserError(`${problems.length === 1 ? 'an answer is' : 'some answers are'} not right:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+  return mergePresets(fromFile, parsed.preset);
+}
+
+function noTerminalMessage(): string {
+  return [
+    'init asks questions, but this is not a terminal (standard input or output is redirected).',
+    'To write the file without questions, give the answers as flags:',
+    '  salt-autoscale init --yes --region us-east-1 --group web-asg --public-url https://salt.example.com:8000',
+    'or in a YAML/JSON file:  salt-autoscale init --yes --answers answers.yaml',
+    '`salt-autoscale init --help` lists every answer flag; docs/init.md describes the answers file.',
+  ].join('\n');
 }

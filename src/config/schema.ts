@@ -12,7 +12,8 @@ export interface Problem {
   atKey?: boolean;
 }
 
-type Check = (value: unknown) => string | undefined;
+/** A rule for one value: the problem ("is not …", "must …"), or undefined when the value is right. */
+export type Check = (value: unknown) => string | undefined;
 
 interface Field {
   kind: 'string' | 'integer' | 'boolean' | 'object' | 'map' | 'list' | 'any-map' | 'string-or-list';
@@ -37,11 +38,32 @@ const TOPIC_NAME = /^[A-Za-z0-9_-]{1,256}$/;
 const GROUP_NAME = /^[^:\x00-\x1f]{1,255}$/;
 const SALT_VERSION = /^(latest|\d{4}(\.\d+)?)$/;
 
-const absolutePath: Check = (v) =>
-  typeof v === 'string' && !v.startsWith('/') ? 'must be an absolute path on the master (starting with /)' : undefined;
-
 const matches = (re: RegExp, what: string): Check => (v) =>
   typeof v === 'string' && !re.test(v) ? `is not ${what}` : undefined;
+
+// The value rules, exported so that `init` validates each answer exactly as the schema will validate the file.
+export const checkAbsolutePath: Check = (v) =>
+  typeof v === 'string' && !v.startsWith('/') ? 'must be an absolute path on the master (starting with /)' : undefined;
+export const checkRegion = matches(REGION, 'an AWS region name such as us-east-1');
+export const checkTopicName = matches(TOPIC_NAME, 'a valid SNS topic name (1-256 letters, digits, - or _)');
+export const checkTopicArn = matches(TOPIC_ARN, 'an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT_ID:NAME)');
+export const checkSaltVersion = matches(SALT_VERSION, 'a Salt version such as 3007.1, 3008 or latest');
+export const checkProviderName = matches(/^[A-Za-z0-9_.-]+$/, 'a plain name (letters, digits, . _ -)');
+export const checkGroupName: Check = (v) =>
+  typeof v === 'string' && !GROUP_NAME.test(v)
+    ? 'is not a valid Auto Scaling group name (1-255 characters, no ":" or control characters)'
+    : undefined;
+export const checkWebhookUrl: Check = (v) =>
+  typeof v === 'string' && !/^\/[A-Za-z0-9._~-]+$/.test(v) ? 'must be one path segment starting with /, e.g. /hook' : undefined;
+/** An absolute http(s) URL with no path; whether http is acceptable is a cross-check (allow_http). */
+export const checkPublicUrl: Check = (v) => {
+  let url: URL;
+  try { url = new URL(String(v)); } catch { return 'is not an absolute URL'; }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return 'must use https://';
+  if (url.username || url.password) return 'must not contain a user name or password';
+  if (url.pathname !== '/' || url.search || url.hash) return 'must have no path, query or fragment (the webhook path is added from webhook_url)';
+  return undefined;
+};
 
 const str = (hint: string, extra: Partial<Field> = {}): Field => ({ kind: 'string', hint, ...extra });
 const int = (hint: string, min: number, max: number, def?: number): Field => ({
@@ -56,18 +78,18 @@ export const CONFIG_SCHEMA: Field = {
     aws: {
       kind: 'object', required: true, hint: 'a mapping with region (and optionally profile)',
       fields: {
-        region: str('an AWS region such as us-east-1', { required: true, check: matches(REGION, 'an AWS region name such as us-east-1') }),
+        region: str('an AWS region such as us-east-1', { required: true, check: checkRegion }),
         profile: str('the name of a profile in ~/.aws/config'),
       },
     },
     sns: {
       kind: 'object', required: true, hint: 'a mapping with topic_name (and topic_arn once provisioned)',
       fields: {
-        topic_name: str('1-256 letters, digits, - or _', { required: true, check: matches(TOPIC_NAME, 'a valid SNS topic name (1-256 letters, digits, - or _)') }),
-        topic_arn: str('arn:aws:sns:REGION:ACCOUNT:NAME', { check: matches(TOPIC_ARN, 'an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT_ID:NAME)') }),
+        topic_name: str('1-256 letters, digits, - or _', { required: true, check: checkTopicName }),
+        topic_arn: str('arn:aws:sns:REGION:ACCOUNT:NAME', { check: checkTopicArn }),
         extra_topic_arns: {
           kind: 'list', default: [], hint: 'a list of SNS topic ARNs',
-          items: str('arn:aws:sns:REGION:ACCOUNT:NAME', { check: matches(TOPIC_ARN, 'an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT_ID:NAME)') }),
+          items: str('arn:aws:sns:REGION:ACCOUNT:NAME', { check: checkTopicArn }),
         },
       },
     },
@@ -75,23 +97,14 @@ export const CONFIG_SCHEMA: Field = {
       kind: 'object', required: true, hint: 'a mapping with public_url, port, ssl_crt, ssl_key',
       fields: {
         public_url: str('an absolute https:// URL with no path, e.g. https://salt.example.com:8000', {
-          required: true,
-          check: (v) => {
-            let url: URL;
-            try { url = new URL(String(v)); } catch { return 'is not an absolute URL'; }
-            if (url.protocol !== 'https:' && url.protocol !== 'http:') return 'must use https://';
-            if (url.username || url.password) return 'must not contain a user name or password';
-            if (url.pathname !== '/' || url.search || url.hash) return 'must have no path, query or fragment (the webhook path is added from webhook_url)';
-            return undefined;
-          },
+          required: true, check: checkPublicUrl,
         }),
         host: str('the address salt-api binds, e.g. 0.0.0.0', { default: '0.0.0.0' }),
         port: int('a TCP port from 1 to 65535', 1, 65535, 8000),
-        ssl_crt: str('the path of the TLS certificate salt-api serves', { required: true, check: absolutePath }),
-        ssl_key: str('the path of the TLS private key salt-api uses', { required: true, check: absolutePath }),
+        ssl_crt: str('the path of the TLS certificate salt-api serves', { required: true, check: checkAbsolutePath }),
+        ssl_key: str('the path of the TLS private key salt-api uses', { required: true, check: checkAbsolutePath }),
         webhook_url: str('a path such as /hook', {
-          default: '/hook',
-          check: (v) => (typeof v === 'string' && !/^\/[A-Za-z0-9._~-]+$/.test(v) ? 'must be one path segment starting with /, e.g. /hook' : undefined),
+          default: '/hook', check: checkWebhookUrl,
         }),
         allow_http: { kind: 'boolean', default: false, hint: 'true or false' },
       },
@@ -99,24 +112,24 @@ export const CONFIG_SCHEMA: Field = {
     salt: {
       kind: 'object', required: true, hint: 'a mapping with master_address (and optionally config_dir, reactor_dir, pki_dir)',
       fields: {
-        config_dir: str('an absolute path, usually /etc/salt', { default: '/etc/salt', check: absolutePath }),
-        reactor_dir: str('an absolute path, usually /srv/reactor', { default: '/srv/reactor', check: absolutePath }),
+        config_dir: str('an absolute path, usually /etc/salt', { default: '/etc/salt', check: checkAbsolutePath }),
+        reactor_dir: str('an absolute path, usually /srv/reactor', { default: '/srv/reactor', check: checkAbsolutePath }),
         master_address: str('the DNS name or IP address minions use to reach the master', { required: true }),
-        pki_dir: str('an absolute path, usually /etc/salt/pki/master', { check: absolutePath }),
+        pki_dir: str('an absolute path, usually /etc/salt/pki/master', { check: checkAbsolutePath }),
         autosign_timeout: int('minutes, from 1 to 1440', 1, 1440, 120),
       },
     },
     cloud_provider: {
       kind: 'object', required: true, hint: 'a mapping with name and credentials',
       fields: {
-        name: str('a salt-cloud provider name such as my-ec2-config', { default: 'ec2-autoscale', check: matches(/^[A-Za-z0-9_.-]+$/, 'a plain name (letters, digits, . _ -)') }),
+        name: str('a salt-cloud provider name such as my-ec2-config', { default: 'ec2-autoscale', check: checkProviderName }),
         credentials: { kind: 'string', default: 'instance-role', enum: ['instance-role', 'keys'], hint: 'instance-role (the master\'s IAM role) or keys' },
         id: str('an AWS access key id (only with credentials: keys)'),
         key: str('an AWS secret access key (only with credentials: keys)'),
         keyname: str('the EC2 key pair name salt-cloud logs in with'),
-        private_key: str('the path of that key pair\'s private key on the master', { check: absolutePath }),
+        private_key: str('the path of that key pair\'s private key on the master', { check: checkAbsolutePath }),
         securitygroup: { kind: 'string-or-list', hint: 'a security group name, or a list of them' },
-        location: str('an AWS region such as us-east-1', { check: matches(REGION, 'an AWS region name such as us-east-1') }),
+        location: str('an AWS region such as us-east-1', { check: checkRegion }),
         extra: { kind: 'any-map', default: {}, hint: 'a mapping of further salt-cloud EC2 provider options' },
       },
     },
@@ -130,7 +143,7 @@ export const CONFIG_SCHEMA: Field = {
           ssh_username: str('the SSH user of the AMI, e.g. ec2-user'),
           minion: { kind: 'any-map', default: {}, hint: 'a mapping of minion settings (grains, startup_states, …)' },
           settings: { kind: 'any-map', default: {}, hint: 'a mapping of further salt-cloud create options' },
-          salt_version: str('a Salt version such as 3007.1, or latest', { check: matches(SALT_VERSION, 'a Salt version such as 3007.1, 3008 or latest') }),
+          salt_version: str('a Salt version such as 3007.1, or latest', { check: checkSaltVersion }),
         },
       },
     },
@@ -147,7 +160,7 @@ export const CONFIG_SCHEMA: Field = {
             to: { kind: 'string-or-list', required: true, hint: 'an email address or a list of them' },
             username: str('the SMTP user name'),
             password: str('the SMTP password (prefer password_file)'),
-            password_file: str('the path of a file on the master holding the SMTP password', { check: absolutePath }),
+            password_file: str('the path of a file on the master holding the SMTP password', { check: checkAbsolutePath }),
             subject: str('the subject line prefix', { default: 'salt-autoscale' }),
           },
         },
@@ -159,7 +172,7 @@ export const CONFIG_SCHEMA: Field = {
       fields: {
         max_age_seconds: int('seconds, from 60 to 86400', 60, 86400, 3600),
         clock_skew_seconds: int('seconds, from 0 to 3600', 0, 3600, 300),
-        cache_dir: str('an absolute path on the master', { check: absolutePath }),
+        cache_dir: str('an absolute path on the master', { check: checkAbsolutePath }),
         subscription_confirmation: { kind: 'string', default: 'auto', enum: ['auto', 'email'], hint: 'auto (the reactor confirms) or email (the link is emailed)' },
         cert_fetch_timeout_seconds: int('seconds, from 1 to 60', 1, 60, 10),
       },
@@ -223,9 +236,8 @@ function check(field: Field, value: unknown, path: Path, problems: Problem[]): u
       if (field.min !== undefined && keys.length < field.min) return bad(`has ${keys.length} entries`);
       const out: Record<string, unknown> = {};
       for (const key of keys) {
-        if (!GROUP_NAME.test(key)) {
-          problems.push({ path: [...path, key], atKey: true, message: 'is not a valid Auto Scaling group name (1-255 characters, no ":" or control characters)' });
-        }
+        const keyProblem = checkGroupName(key);
+        if (keyProblem) problems.push({ path: [...path, key], atKey: true, message: keyProblem });
         out[key] = check(field.values!, value[key] ?? {}, [...path, key], problems);
       }
       return out;

@@ -1,0 +1,50 @@
+// Writes the config file all at once or not at all: a temp file next to it, then a rename (overwrite) or a
+// hard link (no overwrite: link fails if the name exists, so a file that appeared meanwhile is never clobbered).
+import { randomBytes } from 'node:crypto';
+import { chmod, link, rename, unlink, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { EXIT, UserError } from '../errors.js';
+
+export class FileExistsError extends UserError {
+  constructor(readonly file: string) {
+    super(
+      `${file} already exists; nothing was changed. Pass --force to overwrite it, or --config OTHER.yaml to write another file.`,
+      EXIT.refused,
+    );
+    this.name = 'FileExistsError';
+  }
+}
+
+export async function writeFileAtomic(file: string, text: string, options: { mode: number; overwrite: boolean }): Promise<void> {
+  const tmp = join(dirname(file), `.${basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    await writeFile(tmp, text, { mode: options.mode, flag: 'wx' });
+  } catch (err) {
+    throw new UserError(`cannot write ${file}: ${describeFsError(err, dirname(file))}`);
+  }
+  try {
+    await chmod(tmp, options.mode); // the umask must not loosen or tighten what we chose
+    if (options.overwrite) {
+      await rename(tmp, file);
+      return;
+    }
+    try {
+      await link(tmp, file);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') throw new FileExistsError(file);
+      // A file system without hard links: fall back to rename (a race here is the user's own doing).
+      if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EXDEV') throw err;
+      await rename(tmp, file);
+    }
+  } finally {
+    await unlink(tmp).catch(() => undefined);
+  }
+}
+
+function describeFsError(err: unknown, dir: string): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return `the folder ${dir} does not exist`;
+  if (code === 'EACCES' || code === 'EPERM') return `no permission to write in ${dir}`;
+  return code ?? (err as Error).message;
+}

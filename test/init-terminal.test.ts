@@ -1,0 +1,128 @@
+// `salt-autoscale init` as a person runs it: the built bin in a pseudo-terminal, answered key by key. Group
+// discovery talks to a small Auto Scaling stand-in on 127.0.0.1 through the SDK's own AWS_ENDPOINT_URL.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config/load.js';
+import { cleanEnv, KEY, scratchFolders, SECRET, Terminal } from './init-helpers.js';
+
+const dir = scratchFolders();
+const configPath = () => join(dir(), 'salt-autoscale.yaml');
+
+describe('init in a terminal', () => {
+  it('asks, re-asks a wrong answer, takes defaults on Enter, never shows the secret, and writes the file', async () => {
+    const t = new Terminal(dir(), ['init'], cleanEnv(dir(), { AWS_DEFAULT_REGION: 'eu-west-2' }));
+    await t.answer(/AWS region of the Auto Scaling groups \(eu-west-2\)/, KEY.enter);
+    await t.waitFor(/Could not list the groups \(.+\); type their names instead\./);
+    await t.answer(/Auto Scaling group names/, `web-asg, worker-asg${KEY.enter}`);
+    await t.answer(/How do new instances of web-asg get their minion\?/, KEY.down + KEY.enter);
+    await t.answer(/SSH user of web-asg's AMI .*\(ec2-user\)/, KEY.enter);
+    await t.answer(/How do new instances of worker-asg get their minion\?/, KEY.enter);
+    await t.answer(/Salt version worker-asg's instances install .*\(3007\.1\)/, `${KEY.clearLine}3008${KEY.enter}`);
+    await t.answer(/Public https URL that SNS posts to/, `salt.example.com${KEY.enter}`);
+    await t.answer(/"salt\.example\.com" is not an absolute URL\./, `${KEY.clearLine}https://salt.example.com:8000${KEY.enter}`);
+    await t.answer(/Address salt-api binds \(0\.0\.0\.0\)/, KEY.enter);
+    await t.answer(/Port salt-api listens on \(8000\)/, KEY.enter);
+    await t.answer(/TLS certificate salt-api serves/, KEY.enter);
+    await t.answer(/Its private key/, KEY.enter);
+    await t.answer(/Address new minions use to reach the master \(salt\.example\.com\)/, KEY.enter);
+    await t.answer(/salt-cloud provider name/, KEY.enter);
+    await t.answer(/AWS credentials salt-cloud uses/, KEY.down + KEY.enter);
+    await t.answer(/AWS access key id/, `AKIAIOSFODNN7EXAMPLE${KEY.enter}`);
+    await t.answer(/AWS secret access key \(not shown\)/, SECRET + KEY.enter);
+    await t.answer(/EC2 key pair name/, `salt-master${KEY.enter}`);
+    await t.answer(/Path of that key pair's private key/, `/etc/salt/kp.pem${KEY.enter}`);
+    await t.answer(/Security groups for salt-cloud/, KEY.enter);
+    await t.answer(/Email alerts .*\(y\/N\)/, KEY.enter);
+    await t.answer(/Name of the SNS topic .*\(salt-autoscale\)/, KEY.enter);
+    expect(await t.exitCode()).toBe(0);
+
+    expect(t.text).not.toContain(SECRET);
+    expect(t.text).toContain('Wrote salt-autoscale.yaml (mode 0600: it holds a secret).');
+    expect(t.text).toMatch(/Next steps:[\s\S]*salt-autoscale render --out \/etc\/salt/);
+    expect(statSync(configPath()).mode & 0o777).toBe(0o600);
+    const { config } = await loadConfig(configPath());
+    expect(config.aws.region).toBe('eu-west-2');
+    expect(config.groups).toMatchObject({
+      'web-asg': { bootstrap: 'salt-cloud', ssh_username: 'ec2-user' },
+      'worker-asg': { bootstrap: 'preauth', salt_version: '3008' },
+    });
+    expect(config.cloud_provider).toMatchObject({ credentials: 'keys', id: 'AKIAIOSFODNN7EXAMPLE', key: SECRET, keyname: 'salt-master' });
+  });
+
+  it('Ctrl-C at a question exits 130 and leaves nothing behind', async () => {
+    const t = new Terminal(dir(), ['init'], cleanEnv(dir()));
+    await t.answer(/AWS region of the Auto Scaling groups/, KEY.enter);
+    await t.answer(/Auto Scaling group names/, `web-asg${KEY.enter}`);
+    await t.answer(/How do new instances of web-asg/, KEY.enter);
+    await t.answer(/Salt version web-asg's instances install/, KEY.enter);
+    await t.answer(/Public https URL/, KEY.ctrlC);
+    expect(await t.exitCode()).toBe(130);
+    expect(t.text).toContain('salt-autoscale: interrupted; nothing was written');
+    expect(readdirSync(dir()).filter((f) => !f.startsWith('no-aws'))).toEqual([]);
+  });
+
+  it('refuses before asking anything when the config exists', async () => {
+    writeFileSync(configPath(), 'mine\n');
+    const t = new Terminal(dir(), ['init'], cleanEnv(dir()));
+    expect(await t.exitCode()).toBe(3);
+    expect(t.text).toContain('already exists; nothing was changed');
+    expect(t.text).not.toContain('AWS region');
+  });
+});
+
+describe('group discovery', () => {
+  let server: Server;
+  const requests: URLSearchParams[] = [];
+
+  // Enough of the Auto Scaling Query API for DescribeAutoScalingGroups, two pages long.
+  beforeEach(async () => {
+    requests.length = 0;
+    server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d) => (body += d));
+      req.on('end', () => {
+        const form = new URLSearchParams(body);
+        requests.push(form);
+        const page = form.get('NextToken') === 'page-2' ? ['worker-asg'] : ['api-asg', 'web-asg'];
+        const members = page.map((n) => `<member><AutoScalingGroupName>${n}</AutoScalingGroupName></member>`).join('');
+        const next = form.get('NextToken') ? '' : '<NextToken>page-2</NextToken>';
+        res.writeHead(200, { 'content-type': 'text/xml' });
+        res.end(`<DescribeAutoScalingGroupsResponse xmlns="http://autoscaling.amazonaws.com/doc/2011-01-01/">`
+          + `<DescribeAutoScalingGroupsResult><AutoScalingGroups>${members}</AutoScalingGroups>${next}</DescribeAutoScalingGroupsResult>`
+          + `<ResponseMetadata><RequestId>r-1</RequestId></ResponseMetadata></DescribeAutoScalingGroupsResponse>`);
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  });
+  afterEach(async () => {
+    await new Promise((r) => server.close(r));
+  });
+
+  it('lists every page of the region\'s groups as a checklist when credentials work', async () => {
+    const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const t = new Terminal(dir(), ['init'], cleanEnv(dir(), {
+      AWS_ENDPOINT_URL: endpoint, AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'fake-secret', AWS_REGION: 'us-east-2',
+    }));
+    await t.answer(/AWS region of the Auto Scaling groups \(us-east-2\)/, KEY.enter);
+    await t.waitFor(/Auto Scaling groups whose instances join this master/);
+    await t.waitFor(/worker-asg/);
+    // Tick web-asg and worker-asg (the list is api-asg, web-asg, worker-asg, others).
+    await t.answer(/others, not listed/, KEY.down + KEY.space + KEY.down + KEY.space + KEY.enter);
+    await t.answer(/How do new instances of web-asg/, KEY.enter);
+    await t.answer(/Salt version web-asg/, KEY.enter);
+    await t.answer(/How do new instances of worker-asg/, KEY.enter);
+    await t.answer(/Salt version worker-asg/, KEY.enter);
+    await t.answer(/Public https URL/, `https://salt.example.com${KEY.enter}`);
+    for (const q of [/binds/, /listens on/, /TLS certificate/, /Its private key/, /reach the master/, /Email alerts/, /SNS topic/]) {
+      await t.answer(q, KEY.enter);
+    }
+    expect(await t.exitCode()).toBe(0);
+    expect(requests.map((f) => [f.get('Action'), f.get('NextToken')])).toEqual([
+      ['DescribeAutoScalingGroups', null], ['DescribeAutoScalingGroups', 'page-2'],
+    ]);
+    expect(Object.keys((await loadConfig(configPath())).config.groups)).toEqual(['web-asg', 'worker-asg']);
+  });
+});
