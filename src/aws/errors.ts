@@ -55,7 +55,9 @@ export function toUserError(err: unknown, ctx: AwsErrorContext): unknown {
     );
   }
   if (ACCESS_DENIED.has(name) || status === 403 && !BAD_CREDENTIALS.has(name)) {
-    const named = /perform:\s*([A-Za-z0-9-]+:[A-Za-z0-9*]+)/.exec(message)?.[1] ?? err.iamAction;
+    // AWS writes "SNS:CreateTopic" in its message; IAM policies use the lowercase prefix.
+    const quoted = /perform:\s*([A-Za-z0-9-]+):([A-Za-z0-9*]+)/.exec(message);
+    const named = quoted ? `${quoted[1].toLowerCase()}:${quoted[2]}` : err.iamAction;
     return new UserError(
       `AWS denied ${named}${on} in ${ctx.region} (${name}${message ? `: ${message}` : ''})\n` +
         `Allow ${named} for the credentials in use; \`salt-autoscale iam-policy\` prints the whole least-privilege policy.`,
