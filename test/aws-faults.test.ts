@@ -1,14 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeAws, type FakeAws } from './fakes/aws.js';
-import { awsEnv, runCli, workspace, type Workspace } from './aws-helpers.js';
+import { awsEnv, runCli, runInProcess, workspace, type Workspace } from './aws-helpers.js';
 
 const TOPIC = 'arn:aws:sns:us-east-1:123456789012:salt-autoscale';
 
 describe('AWS errors and faults', () => {
   let fake: FakeAws;
   let ws: Workspace;
-  const cli = (args: string[], extraEnv: Record<string, string | undefined> = {}) =>
-    runCli(['provision', '--config', ws.configFile, ...args], awsEnv(fake.url, ws.dir, extraEnv));
+  const cli = (args: string[], extraEnv: Record<string, string | undefined> = {}) => runInProcess(['provision', '--config', ws.configFile, ...args], awsEnv(fake.url, ws.dir, extraEnv));
+  const spawnCli = (args: string[], extraEnv: Record<string, string | undefined> = {}) => runCli(['provision', '--config', ws.configFile, ...args], awsEnv(fake.url, ws.dir, extraEnv));
 
   beforeEach(async () => {
     fake = await startFakeAws({ groups: ['web-asg', 'worker-asg'] });
@@ -76,7 +76,7 @@ describe('AWS errors and faults', () => {
   });
 
   it('says plainly when there are no credentials', async () => {
-    const r = await cli([], { AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined });
+    const r = await spawnCli([], { AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined });
     expect(r.code).toBe(4);
     expect(r.stderr).toContain('no usable AWS credentials');
     expect(r.stderr).toContain('--profile');
@@ -90,7 +90,7 @@ describe('AWS errors and faults', () => {
   });
 
   it('rejects an invalid endpoint URL before any call, and explains an unreachable one', async () => {
-    const bad = await cli(['--endpoint-url', 'not a url']);
+    const bad = await spawnCli(['--endpoint-url', 'not a url']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--endpoint-url is not a valid URL: "not a url"');
 

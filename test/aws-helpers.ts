@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { vi } from 'vitest';
 
 export const ROOT = resolve(import.meta.dirname, '..');
 const BIN = join(ROOT, 'bin', 'salt-autoscale.js');
@@ -94,4 +95,34 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv, input?: string): 
     child.on('close', (code) => resolvePromise({ code: code ?? -1, stdout, stderr }));
     child.stdin.end(input ?? '');
   });
+}
+
+/**
+ * The same CLI entry (src/cli.ts runCli: parsing, lazy command, error-to-exit-code mapping) run inside the test
+ * process, with stdout/stderr captured and `env` as the whole environment. Spawning the bin costs ~0.5 s of
+ * start-up per run on a small machine; the spawned form is kept for the tests where the process boundary matters.
+ */
+export async function runInProcess(args: string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
+  const { runCli: cliMain } = await import('../src/cli.js');
+  const savedEnv = process.env;
+  let stdout = '';
+  let stderr = '';
+  const capture = (sink: (s: string) => void) => (chunk: unknown, ...rest: unknown[]) => {
+    sink(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString());
+    const cb = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
+    cb?.();
+    return true;
+  };
+  const out = vi.spyOn(process.stdout, 'write').mockImplementation(capture((s) => (stdout += s)) as typeof process.stdout.write);
+  const err = vi.spyOn(process.stderr, 'write').mockImplementation(capture((s) => (stderr += s)) as typeof process.stderr.write);
+  process.env = { ...env };
+  try {
+    const code = await cliMain(['node', 'salt-autoscale', ...args]);
+    return { code, stdout, stderr };
+  } finally {
+    process.env = savedEnv;
+    process.exitCode = undefined;
+    out.mockRestore();
+    err.mockRestore();
+  }
 }

@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { masterPolicy, toolPolicy, type PolicyDocument } from '../src/aws/iam.js';
 import { parseConfigText } from '../src/config/load.js';
 import { startFakeAws, type FakeAws, type FakeCall } from './fakes/aws.js';
-import { awsEnv, configText, ROOT, runCli, workspace, type Workspace } from './aws-helpers.js';
+import { awsEnv, configText, ROOT, runCli, runInProcess, workspace, type Workspace } from './aws-helpers.js';
 
 const glob = (pattern: string) => new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
 
@@ -31,7 +31,8 @@ function resourceOf(call: FakeCall, fake: FakeAws): string {
 describe('iam-policy', () => {
   let fake: FakeAws;
   let ws: Workspace;
-  const cli = (...args: string[]) => runCli([...args, '--config', ws.configFile], awsEnv(fake.url, ws.dir));
+  const cli = (...args: string[]) => runInProcess([...args, '--config', ws.configFile], awsEnv(fake.url, ws.dir));
+  const spawnCli = (...args: string[]) => runCli([...args, '--config', ws.configFile], awsEnv(fake.url, ws.dir));
 
   beforeEach(async () => {
     fake = await startFakeAws({ groups: ['web-asg', 'worker-asg'] });
@@ -90,7 +91,7 @@ describe('iam-policy', () => {
   });
 
   it('prints the policies from the CLI; --only tool is plain JSON', async () => {
-    const both = await cli('iam-policy');
+    const both = await spawnCli('iam-policy');
     expect(both.code).toBe(0);
     expect(both.stdout).toContain('# For whoever runs salt-autoscale provision');
     expect(both.stdout).toContain('none needed: no group uses bootstrap: salt-cloud');

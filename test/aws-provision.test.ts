@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeAws, type FakeAws } from './fakes/aws.js';
-import { awsEnv, runCli, workspace, type Workspace } from './aws-helpers.js';
+import { awsEnv, runCli, runInProcess, workspace, type Workspace } from './aws-helpers.js';
 
 const ENDPOINT = 'https://salt.example.com:8000/hook/ec2/autoscale';
 const ALL_TYPES = [
@@ -13,7 +13,8 @@ const ALL_TYPES = [
 describe('provision against the fake AWS', () => {
   let fake: FakeAws;
   let ws: Workspace;
-  const cli = (...args: string[]) => runCli(['provision', '--config', ws.configFile, ...args], awsEnv(fake.url, ws.dir));
+  const cli = (...args: string[]) => runInProcess(['provision', '--config', ws.configFile, ...args], awsEnv(fake.url, ws.dir));
+  const spawnCli = (...args: string[]) => runCli(['provision', '--config', ws.configFile, ...args], awsEnv(fake.url, ws.dir));
 
   beforeEach(async () => {
     fake = await startFakeAws({ groups: ['web-asg', 'worker-asg', 'unrelated-asg'], subscriptionPageSize: 2 });
@@ -25,7 +26,7 @@ describe('provision against the fake AWS', () => {
   });
 
   it('first run creates the topic, the subscription and both groups\' notifications, and writes topic_arn back', async () => {
-    const r = await cli();
+    const r = await spawnCli();
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const arn = 'arn:aws:sns:us-east-1:123456789012:salt-autoscale';
@@ -80,7 +81,7 @@ describe('provision against the fake AWS', () => {
   });
 
   it('--json prints one JSON document for scripts', async () => {
-    const r = await cli('--json');
+    const r = await spawnCli('--json');
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out).toMatchObject({ command: 'provision', region: 'us-east-1', topic_arn: 'arn:aws:sns:us-east-1:123456789012:salt-autoscale', subscription: 'pending', applied: 4, config_updated: true });

@@ -1,13 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeAws, type FakeAws } from './fakes/aws.js';
-import { awsEnv, runCli, workspace, type Workspace } from './aws-helpers.js';
+import { awsEnv, runCli, runInProcess, workspace, type Workspace } from './aws-helpers.js';
 
 const TOPIC = 'arn:aws:sns:us-east-1:123456789012:salt-autoscale';
 
 describe('status, drift and repair', () => {
   let fake: FakeAws;
   let ws: Workspace;
-  const cli = (...args: string[]) => runCli([...args, '--config', ws.configFile], awsEnv(fake.url, ws.dir));
+  const cli = (...args: string[]) => runInProcess([...args, '--config', ws.configFile], awsEnv(fake.url, ws.dir));
+  const spawnCli = (...args: string[]) => runCli([...args, '--config', ws.configFile], awsEnv(fake.url, ws.dir));
 
   beforeEach(async () => {
     fake = await startFakeAws({ groups: ['web-asg', 'worker-asg'] });
@@ -29,13 +30,13 @@ describe('status, drift and repair', () => {
 
   it('exits 1 while the subscription is pending and 0 once it is confirmed and all is in step', async () => {
     expect((await cli('provision')).code).toBe(0);
-    const pending = await cli('status');
+    const pending = await spawnCli('status');
     expect(pending.code).toBe(1);
     expect(pending.stdout).toContain('subscription  https://salt.example.com:8000/hook/ec2/autoscale: pending');
     expect(pending.stdout).toContain('--resend-confirmation');
 
     expect(fake.confirmSubscriptions()).toBe(1);
-    const ok = await cli('status');
+    const ok = await spawnCli('status');
     expect(ok.code).toBe(0);
     expect(ok.stdout).toContain(`topic         ${TOPIC}  SignatureVersion 2, managed by salt-autoscale`);
     expect(ok.stdout).toContain('group         web-asg     launch, terminate, launch_error, terminate_error');

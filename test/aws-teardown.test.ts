@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeAws, type FakeAws } from './fakes/aws.js';
-import { awsEnv, runCli, workspace, type Workspace } from './aws-helpers.js';
+import { awsEnv, runCli, runInProcess, workspace, type Workspace } from './aws-helpers.js';
 
 const TOPIC = 'arn:aws:sns:us-east-1:123456789012:salt-autoscale';
 const OTHER_TOPIC = 'arn:aws:sns:us-east-1:123456789012:someone-elses';
@@ -8,7 +8,8 @@ const OTHER_TOPIC = 'arn:aws:sns:us-east-1:123456789012:someone-elses';
 describe('teardown', () => {
   let fake: FakeAws;
   let ws: Workspace;
-  const cli = (...args: string[]) => runCli([...args, '--config', ws.configFile], awsEnv(fake.url, ws.dir));
+  const cli = (...args: string[]) => runInProcess([...args, '--config', ws.configFile], awsEnv(fake.url, ws.dir));
+  const spawnCli = (...args: string[]) => runCli([...args, '--config', ws.configFile], awsEnv(fake.url, ws.dir));
 
   beforeEach(async () => {
     fake = await startFakeAws({ groups: ['web-asg', 'worker-asg'] });
@@ -25,7 +26,7 @@ describe('teardown', () => {
     expect((await cli('provision')).code).toBe(0);
     fake.confirmSubscriptions();
     fake.calls.length = 0;
-    const r = await cli('teardown', '--yes');
+    const r = await spawnCli('teardown', '--yes');
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('- notifications web-asg: remove launch, terminate, launch_error, terminate_error');
