@@ -36,10 +36,16 @@ export interface Plan {
 export const SYMBOL: Record<Change, string> = { create: '+', update: '~', delete: '-', unchanged: '=', blocked: '!' };
 
 export const PENDING_HINT =
-  'SNS sent the confirmation request to the endpoint. It is confirmed only when the reactor answers it: ' +
-  'render the Salt side (`salt-autoscale render --out /etc/salt`), restart salt-master and salt-api so the ' +
-  'webhook is live, then run `salt-autoscale provision --resend-confirmation`. Unconfirmed subscriptions ' +
-  'receive nothing, and SNS deletes them after 48 hours.';
+  'SNS sends the confirmation request to the webhook, and the reactor confirms it. If salt-api was not serving ' +
+  'the rendered reactor yet: render the Salt side (`salt-autoscale render --out /etc/salt`), restart salt-master ' +
+  'and salt-api, then run `salt-autoscale provision --resend-confirmation`. `salt-autoscale status` shows when it is ' +
+  'confirmed. An unconfirmed subscription receives nothing, and SNS deletes it after 48 hours.';
+
+/** Said before a subscription is created (dry run): the request goes out at once. */
+export const BEFORE_SUBSCRIBE_HINT =
+  'SNS sends the confirmation request as soon as the subscription is created, so have salt-api serving the rendered ' +
+  'reactor first (`salt-autoscale render`, restart salt-master and salt-api); otherwise re-send it later with ' +
+  '`salt-autoscale provision --resend-confirmation`.';
 
 const typeList = (types: string[]) => (types.length ? types.map(shortType).join(', ') : 'none');
 
@@ -77,7 +83,7 @@ export function planProvision(current: CurrentState, desired: DesiredState, opts
     items.push({
       change: 'create', resource: 'subscription', name: desired.endpoint,
       detail: `subscribe ${desired.protocol} (SNS sends the confirmation request at once)`,
-      action: subscribe, attention: PENDING_HINT,
+      action: subscribe, attention: BEFORE_SUBSCRIBE_HINT,
     });
   } else if (sub.pending && opts.resendConfirmation) {
     items.push({ change: 'update', resource: 'subscription', name: desired.endpoint, detail: 're-send the confirmation request (Subscribe again)', action: subscribe, attention: PENDING_HINT });

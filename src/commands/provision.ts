@@ -95,10 +95,8 @@ async function provisionCommand(session: AwsSession, opts: ProvisionOptions): Pr
     );
   }
   const subscription = subscriptionAfter(plan);
-  const notes = attentionNotes(plan);
-  if (subscription === 'pending' && !notes.includes(PENDING_HINT)) notes.push(PENDING_HINT);
-  if (subscription === 'pending') hints.push(`Subscription pending confirmation. ${PENDING_HINT}`);
-  else for (const n of notes) hints.push(n);
+  if (opts.dryRun) hints.push(...attentionNotes(plan));
+  else if (subscription === 'pending') hints.push(`The subscription is pending confirmation. ${PENDING_HINT}`);
 
   if (opts.json) {
     const out = {
