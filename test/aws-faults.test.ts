@@ -84,7 +84,7 @@ describe('AWS errors and faults', () => {
   });
 
   it('names a profile that does not exist', async () => {
-    const r = await cli(['--profile', 'nope']);
+    const r = await cli(['--profile', 'nope'], { AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined });
     expect(r.code).toBe(4);
     expect(r.stderr).toContain('no usable AWS credentials (profile nope)');
   });

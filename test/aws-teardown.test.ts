@@ -49,6 +49,8 @@ describe('teardown', () => {
 
   it('refuses without a terminal and without --yes, and --dry-run changes nothing', async () => {
     expect((await cli('provision')).code).toBe(0);
+    // status shows the group's notifications to the other topic, which nobody here manages.
+    expect((await cli('status')).stdout).toContain(`also notifies ${OTHER_TOPIC} (not managed here)`);
     fake.calls.length = 0;
     const refused = await cli('teardown');
     expect(refused.code).toBe(3);

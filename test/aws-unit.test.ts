@@ -19,7 +19,7 @@ const inStep = (): CurrentState => ({
   topic: { arn: ARN, managed: true, signatureVersion: '2' },
   subscription: { arn: `${ARN}:1`, pending: false, protocol: 'https', endpoint: desired.endpoint },
   otherWebhookSubscriptions: [],
-  groups: desired.groups.map((name) => ({ name, exists: true, types: [...NOTIFICATION_TYPES] })),
+  groups: desired.groups.map((name) => ({ name, exists: true, types: [...NOTIFICATION_TYPES], otherTopics: [] })),
 });
 
 describe('planProvision', () => {

@@ -24,6 +24,8 @@ export interface GroupState {
   exists: boolean;
   /** Notification types this group sends to the topic. */
   types: string[];
+  /** Other topics this group notifies (e.g. the topic of an earlier topic_name); shown, never changed. */
+  otherTopics: string[];
 }
 
 export interface CurrentState {
@@ -76,6 +78,7 @@ export async function readState(clients: AwsClients, desired: DesiredState): Pro
     name,
     exists: existing.has(name),
     types: topic ? configs.filter((c) => c.group === name && c.topicArn === topic.arn).map((c) => c.type).sort(byCanonicalOrder) : [],
+    otherTopics: [...new Set(configs.filter((c) => c.group === name && c.topicArn !== topic?.arn).map((c) => c.topicArn))],
   }));
   return { topic, subscription, otherWebhookSubscriptions, groups };
 }

@@ -73,7 +73,8 @@ async function provisionCommand(session: AwsSession, opts: ProvisionOptions): Pr
   } else if (actions.length === 0) {
     say('Everything is in step: nothing to change.\n');
   } else {
-    if (!opts.yes && isInteractive() && !(await confirm(`Apply ${actions.length} change(s)?`))) {
+    // --json output is for scripts: never mix a question into it.
+    if (!opts.yes && !opts.json && isInteractive() && !(await confirm(`Apply ${actions.length} change(s)?`))) {
       say('Nothing was changed.\n');
       return EXIT.negative;
     }

@@ -39,7 +39,7 @@ export async function run(opts: AwsCommandOptions): Promise<number> {
         config_topic_arn: configArn ?? null,
         subscription: { endpoint: desired.endpoint, state: subscription, arn: sub && !sub.pending ? sub.arn : null },
         other_webhook_subscriptions: current.otherWebhookSubscriptions.map((s) => ({ endpoint: s.endpoint, state: s.pending ? 'pending' : 'confirmed' })),
-        groups: current.groups.map((g) => ({ name: g.name, exists: g.exists, notification_types: g.types })),
+        groups: current.groups.map((g) => ({ name: g.name, exists: g.exists, notification_types: g.types, other_topics: g.otherTopics })),
         drift: planJson({ ...plan, items: drift }),
         problems,
       };
@@ -60,6 +60,7 @@ export async function run(opts: AwsCommandOptions): Promise<number> {
     for (const g of current.groups) {
       const what = !g.exists ? `no such group in ${desired.region}` : g.types.length ? g.types.map(shortType).join(', ') : 'no notifications to this topic';
       lines.push(`group         ${g.name.padEnd(width)}  ${what}`);
+      for (const other of g.otherTopics) lines.push(`              ${' '.repeat(width)}  also notifies ${other} (not managed here)`);
     }
     process.stdout.write(`Status of ${desired.topicName} in ${desired.region} (${session.clients.endpointLabel}):\n${lines.map((l) => `  ${l}\n`).join('')}`);
     if (drift.length) process.stdout.write(`\nprovision would change:\n${formatPlan({ ...plan, items: drift }, Boolean(process.stdout.isTTY))}`);

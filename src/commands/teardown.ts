@@ -41,7 +41,7 @@ export async function run(opts: TeardownOptions): Promise<number> {
       say('Dry run: nothing was changed.\n');
     } else {
       if (!opts.yes) {
-        if (!isInteractive()) {
+        if (opts.json || !isInteractive()) {
           throw new UserError(`teardown would delete ${actions.length} AWS resource(s) and there is no terminal to ask on; pass --yes to confirm. Nothing was changed.`, EXIT.refused);
         }
         if (!(await confirm(`Delete ${actions.length} AWS resource(s)?`))) {
