@@ -45,6 +45,7 @@ console.log(`  salt-autoscale render example ${median(render).toFixed(1)} ms  ($
 
 for (const script of readdirSync(join(root, 'scripts')).filter((f) => /^bench-.+\.m?js$/.test(f)).sort()) {
   console.log(`\n${script}`);
-  const res = spawnSync(process.execPath, [join(root, 'scripts', script)], { stdio: 'inherit' });
+  // tsx lets the bench scripts import the TypeScript sources (the fakes, the core functions) directly.
+  const res = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'scripts', script)], { stdio: 'inherit', cwd: root });
   if (res.status !== 0) process.exitCode = 1;
 }

@@ -76,6 +76,7 @@ export function buildProgram(): Command {
     .command('iam-policy')
     .description('print the least-privilege IAM policies for this tool and for the Salt master')
     .addOption(configOption())
+    .option('--only <which>', 'print only one policy as plain JSON: tool or master')
     .action(lazy(() => import('./commands/iam-policy.js')));
 
   const init = program

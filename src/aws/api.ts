@@ -1,0 +1,59 @@
+// The narrow slice of SNS and Auto Scaling that salt-autoscale uses. Everything above this file (read, plan,
+// apply, the commands) talks to these interfaces, never to the SDK, so the logic stays small and testable and
+// the IAM policy (iam.ts) can list exactly these calls.
+
+export interface Tag {
+  Key: string;
+  Value: string;
+}
+
+export interface TopicSummary {
+  arn: string;
+}
+
+export interface SubscriptionSummary {
+  /** The subscription ARN, or "PendingConfirmation" while the endpoint has not confirmed it. */
+  arn: string;
+  protocol: string;
+  endpoint: string;
+}
+
+export interface NotificationConfig {
+  group: string;
+  topicArn: string;
+  type: string;
+}
+
+export interface SnsApi {
+  /** Every topic ARN in the region (ListTopics, all pages). */
+  listTopics(): Promise<string[]>;
+  createTopic(name: string, attributes: Record<string, string>, tags: Tag[]): Promise<string>;
+  getTopicAttributes(topicArn: string): Promise<Record<string, string>>;
+  setTopicAttribute(topicArn: string, name: string, value: string): Promise<void>;
+  listTags(topicArn: string): Promise<Tag[]>;
+  /** Every subscription of the topic (ListSubscriptionsByTopic, all pages). */
+  listSubscriptions(topicArn: string): Promise<SubscriptionSummary[]>;
+  /** Subscribe with ReturnSubscriptionArn: the real ARN even while confirmation is pending. */
+  subscribe(topicArn: string, protocol: string, endpoint: string): Promise<string>;
+  unsubscribe(subscriptionArn: string): Promise<void>;
+  deleteTopic(topicArn: string): Promise<void>;
+}
+
+export interface AutoScalingApi {
+  /** The groups among `names` that exist (DescribeAutoScalingGroups, batched and paged). */
+  describeGroups(names: string[]): Promise<string[]>;
+  /** Every group name in the region (DescribeAutoScalingGroups with no filter, all pages). */
+  listAllGroups(): Promise<string[]>;
+  /** Notification configurations of these groups, for every topic (DescribeNotificationConfigurations, paged). */
+  describeNotifications(groups: string[]): Promise<NotificationConfig[]>;
+  putNotifications(group: string, topicArn: string, types: string[]): Promise<void>;
+  deleteNotifications(group: string, topicArn: string): Promise<void>;
+}
+
+export interface AwsClients {
+  region: string;
+  /** Where the calls go: "AWS" or the overriding endpoint URL(s), for messages. */
+  endpointLabel: string;
+  sns: SnsApi;
+  autoscaling: AutoScalingApi;
+}

@@ -1,0 +1,66 @@
+// Carries out a plan: the topic first (everything else needs its ARN), then the independent changes
+// (attributes, subscription, one call per group) with bounded concurrency, and a topic deletion last.
+// Each action is idempotent on the AWS side, so a run that stops half-way is completed by the next one.
+import type { AwsClients } from './api.js';
+import { mapConcurrent } from './pool.js';
+import type { Action, Plan, PlanItem } from './plan.js';
+
+export interface ApplyOptions {
+  /** Calls in flight at once for the per-group changes. */
+  concurrency?: number;
+  onStart?: (item: PlanItem) => void;
+  onDone?: (item: PlanItem) => void;
+}
+
+export interface ApplyResult {
+  topicArn?: string;
+  /** The ARN Subscribe returned (with ReturnSubscriptionArn the real one, even while pending). */
+  subscriptionArn?: string;
+  done: PlanItem[];
+}
+
+export const DEFAULT_CONCURRENCY = 8;
+
+export async function applyPlan(clients: AwsClients, plan: Plan, opts: ApplyOptions = {}): Promise<ApplyResult> {
+  const result: ApplyResult = { topicArn: plan.topicArn, done: [] };
+  const withAction = plan.items.filter((i): i is PlanItem & { action: Action } => !!i.action);
+  const first = withAction.filter((i) => i.action.type === 'CreateTopic');
+  const last = withAction.filter((i) => i.action.type === 'DeleteTopic');
+  const middle = withAction.filter((i) => !first.includes(i) && !last.includes(i));
+
+  const run = async (item: PlanItem & { action: Action }) => {
+    opts.onStart?.(item);
+    await perform(clients, item.action, result);
+    result.done.push(item);
+    opts.onDone?.(item);
+  };
+
+  for (const item of first) await run(item);
+  await mapConcurrent(middle, opts.concurrency ?? DEFAULT_CONCURRENCY, run);
+  for (const item of last) await run(item);
+  return result;
+}
+
+async function perform(clients: AwsClients, action: Action, result: ApplyResult): Promise<void> {
+  if (action.type === 'CreateTopic') {
+    result.topicArn = await clients.sns.createTopic(action.name, action.attributes, action.tags);
+    return;
+  }
+  const topicArn = result.topicArn;
+  if (!topicArn) throw new Error(`internal: ${action.type} planned without a topic ARN`);
+  switch (action.type) {
+    case 'SetTopicAttributes':
+      return clients.sns.setTopicAttribute(topicArn, action.name, action.value);
+    case 'Subscribe':
+      result.subscriptionArn = await clients.sns.subscribe(topicArn, action.protocol, action.endpoint);
+      return;
+    case 'PutNotificationConfiguration':
+      return clients.autoscaling.putNotifications(action.group, topicArn, action.types);
+    case 'DeleteNotificationConfiguration':
+      return clients.autoscaling.deleteNotifications(action.group, topicArn);
+    case 'Unsubscribe':
+      return clients.sns.unsubscribe(action.subscriptionArn);
+    case 'DeleteTopic':
+      return clients.sns.deleteTopic(topicArn);
+  }
+}

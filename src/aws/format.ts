@@ -1,0 +1,70 @@
+// How plans and progress look: an aligned table and a live counter on a terminal, one plain line per item
+// otherwise (logs, CI), and a JSON shape for scripts.
+import { SYMBOL, countChanges, type Plan, type PlanItem } from './plan.js';
+
+export function formatPlan(plan: Plan, tty: boolean): string {
+  const rows = plan.items.map((i) => [SYMBOL[i.change], i.resource, i.name, i.detail]);
+  if (!tty) return rows.map(([s, r, n, d]) => `${s} ${r} ${n}: ${d}\n`).join('');
+  const width = (col: number) => Math.max(...rows.map((r) => r[col].length));
+  const [w1, w2] = [width(1), width(2)];
+  return rows.map(([s, r, n, d]) => `  ${s} ${r.padEnd(w1)}  ${n.padEnd(w2)}  ${d}\n`).join('');
+}
+
+export function summarize(plan: Plan): string {
+  const c = countChanges(plan);
+  const parts = [`${c.create} to create`, `${c.update} to update`, `${c.delete} to delete`, `${c.unchanged} unchanged`];
+  if (c.blocked) parts.push(`${c.blocked} blocked`);
+  return parts.join(', ');
+}
+
+export function attentionNotes(plan: Plan): string[] {
+  return [...new Set(plan.items.filter((i) => i.attention).map((i) => i.attention!))];
+}
+
+export interface Progress {
+  start(item: PlanItem): void;
+  done(item: PlanItem): void;
+  finish(): void;
+}
+
+/**
+ * On a terminal: one line rewritten in place on stderr. Otherwise: one line per finished change on stdout.
+ * Quiet (for --json): nothing.
+ */
+export function progressReporter(total: number, mode: 'tty' | 'lines' | 'quiet', out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Progress {
+  const tty = mode === 'tty';
+  let finished = 0;
+  const inFlight = new Set<string>();
+  const label = (i: PlanItem) => `${SYMBOL[i.change]} ${i.resource} ${i.name}`;
+  const draw = () => {
+    const current = [...inFlight].slice(0, 2).join(', ');
+    err.write(`\r\x1b[2K[${finished}/${total}] ${current}`);
+  };
+  return {
+    start(item) {
+      inFlight.add(label(item));
+      if (tty) draw();
+    },
+    done(item) {
+      finished++;
+      inFlight.delete(label(item));
+      if (tty) draw();
+      else if (mode === 'lines') out.write(`done ${label(item)}\n`);
+    },
+    finish() {
+      if (tty) err.write('\r\x1b[2K');
+    },
+  };
+}
+
+/** Plan items as JSON: the action's API call name instead of its arguments. */
+export function planJson(plan: Plan) {
+  return plan.items.map((i) => ({
+    change: i.change,
+    resource: i.resource,
+    name: i.name,
+    detail: i.detail,
+    ...(i.action ? { call: i.action.type } : {}),
+    ...(i.attention ? { attention: i.attention } : {}),
+  }));
+}

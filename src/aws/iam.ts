@@ -1,0 +1,89 @@
+// The least-privilege IAM policies: one for whoever runs provision/status/teardown, one for the Salt
+// master's role (salt-cloud's EC2 driver, when a group bootstraps with salt-cloud and an instance_id).
+// Resource scoping follows the Service Authorization Reference: ListTopics, Unsubscribe and the Auto Scaling
+// Describe* calls take no resource ARN ("*"); the topic calls are scoped to the one topic; the notification
+// writes to the configured groups.
+import type { Config } from '../config/types.js';
+
+export interface PolicyStatement {
+  Sid: string;
+  Effect: 'Allow';
+  Action: string[];
+  Resource: string | string[];
+  Condition?: Record<string, Record<string, string | string[]>>;
+}
+
+export interface PolicyDocument {
+  Version: '2012-10-17';
+  Statement: PolicyStatement[];
+}
+
+function partitionOf(region: string): string {
+  if (region.startsWith('cn-')) return 'aws-cn';
+  if (region.startsWith('us-gov-')) return 'aws-us-gov';
+  return 'aws';
+}
+
+/** The account id from sns.topic_arn once provision has written it; "*" before that. */
+function accountOf(config: Config): string {
+  return config.sns.topic_arn?.split(':')[4] ?? '*';
+}
+
+export function toolPolicy(config: Config, region = config.aws.region): PolicyDocument {
+  const p = partitionOf(region);
+  const account = accountOf(config);
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      { Sid: 'FindTopicAndRemoveSubscription', Effect: 'Allow', Action: ['sns:ListTopics', 'sns:Unsubscribe'], Resource: '*' },
+      {
+        Sid: 'ManageTheTopic',
+        Effect: 'Allow',
+        // sns:TagResource is needed as well to tag the topic when CreateTopic creates it.
+        Action: [
+          'sns:CreateTopic', 'sns:TagResource', 'sns:ListTagsForResource', 'sns:GetTopicAttributes', 'sns:SetTopicAttributes',
+          'sns:ListSubscriptionsByTopic', 'sns:Subscribe', 'sns:DeleteTopic',
+        ],
+        Resource: `arn:${p}:sns:${region}:${account}:${config.sns.topic_name}`,
+      },
+      {
+        Sid: 'ReadGroups',
+        Effect: 'Allow',
+        Action: ['autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeNotificationConfigurations'],
+        Resource: '*',
+      },
+      {
+        Sid: 'GroupNotifications',
+        Effect: 'Allow',
+        Action: ['autoscaling:PutNotificationConfiguration', 'autoscaling:DeleteNotificationConfiguration'],
+        Resource: Object.keys(config.groups).map((g) => `arn:${p}:autoscaling:${region}:${account}:autoScalingGroup:*:autoScalingGroupName/${g}`),
+      },
+    ],
+  };
+}
+
+/**
+ * The master's role, for salt-cloud's EC2 `create` with an instance_id (the instance exists already): it
+ * waits for the address with DescribeInstances and sets the Name tag (CreateTags, checked with DescribeTags).
+ * CreateTags is limited to instances that Auto Scaling tagged with one of the configured groups. Returns
+ * undefined when no group uses salt-cloud (preauth needs no AWS call from the master).
+ */
+export function masterPolicy(config: Config): PolicyDocument | undefined {
+  const groups = Object.entries(config.groups).filter(([, g]) => g.bootstrap === 'salt-cloud').map(([name]) => name);
+  if (groups.length === 0) return undefined;
+  const region = config.cloud_provider.location ?? config.aws.region;
+  const p = partitionOf(region);
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      { Sid: 'FindInstances', Effect: 'Allow', Action: ['ec2:DescribeInstances', 'ec2:DescribeTags'], Resource: '*' },
+      {
+        Sid: 'NameGroupInstances',
+        Effect: 'Allow',
+        Action: ['ec2:CreateTags'],
+        Resource: `arn:${p}:ec2:${region}:${accountOf(config)}:instance/*`,
+        Condition: { StringEquals: { 'aws:ResourceTag/aws:autoscaling:groupName': groups } },
+      },
+    ],
+  };
+}

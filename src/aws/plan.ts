@@ -1,0 +1,170 @@
+// Pure planning: current state + desired state -> the list of what to do. No I/O here, so provision,
+// --dry-run, status and teardown all show the same plan, and the tests can check plans without AWS.
+import { MANAGED_TAG, SIGNATURE_VERSION, shortType, type DesiredState } from './desired.js';
+import type { CurrentState } from './read.js';
+
+export type Change = 'create' | 'update' | 'delete' | 'unchanged' | 'blocked';
+
+/** What apply does for one plan item. The topic ARN comes from the apply context (it may be created first). */
+export type Action =
+  | { type: 'CreateTopic'; name: string; attributes: Record<string, string>; tags: { Key: string; Value: string }[] }
+  | { type: 'SetTopicAttributes'; name: string; value: string }
+  | { type: 'Subscribe'; protocol: string; endpoint: string }
+  | { type: 'PutNotificationConfiguration'; group: string; types: string[] }
+  | { type: 'DeleteNotificationConfiguration'; group: string }
+  | { type: 'Unsubscribe'; subscriptionArn: string }
+  | { type: 'DeleteTopic' };
+
+export interface PlanItem {
+  change: Change;
+  resource: 'topic' | 'subscription' | 'notifications';
+  /** The topic name, the endpoint URL, or the group name. */
+  name: string;
+  detail: string;
+  action?: Action;
+  /** Something the user must know or do, even when nothing changes (a pending confirmation). */
+  attention?: string;
+}
+
+export interface Plan {
+  region: string;
+  /** The topic ARN when the topic exists already. */
+  topicArn?: string;
+  items: PlanItem[];
+}
+
+export const SYMBOL: Record<Change, string> = { create: '+', update: '~', delete: '-', unchanged: '=', blocked: '!' };
+
+export const PENDING_HINT =
+  'SNS sends the confirmation request to the webhook, and the reactor confirms it. If salt-api was not serving ' +
+  'the rendered reactor yet: render the Salt side (`salt-autoscale render --out /etc/salt`), restart salt-master ' +
+  'and salt-api, then run `salt-autoscale provision --resend-confirmation`. `salt-autoscale status` shows when it is ' +
+  'confirmed. An unconfirmed subscription receives nothing, and SNS deletes it after 48 hours.';
+
+/** Said before a subscription is created (dry run): the request goes out at once. */
+export const BEFORE_SUBSCRIBE_HINT =
+  'SNS sends the confirmation request as soon as the subscription is created, so have salt-api serving the rendered ' +
+  'reactor first (`salt-autoscale render`, restart salt-master and salt-api); otherwise re-send it later with ' +
+  '`salt-autoscale provision --resend-confirmation`.';
+
+const typeList = (types: string[]) => (types.length ? types.map(shortType).join(', ') : 'none');
+
+export interface ProvisionOptions {
+  resendConfirmation?: boolean;
+}
+
+export function planProvision(current: CurrentState, desired: DesiredState, opts: ProvisionOptions = {}): Plan {
+  const items: PlanItem[] = [];
+  const topic = current.topic;
+
+  if (!topic) {
+    items.push({
+      change: 'create', resource: 'topic', name: desired.topicName,
+      detail: `create, tagged ${MANAGED_TAG.Key}=${MANAGED_TAG.Value}, SignatureVersion ${SIGNATURE_VERSION}`,
+      action: { type: 'CreateTopic', name: desired.topicName, attributes: { SignatureVersion: SIGNATURE_VERSION }, tags: [MANAGED_TAG] },
+    });
+  } else {
+    items.push({
+      change: 'unchanged', resource: 'topic', name: desired.topicName,
+      detail: topic.managed ? 'exists (managed by salt-autoscale)' : `exists, not tagged ${MANAGED_TAG.Key}=${MANAGED_TAG.Value}: used as is, teardown will keep it`,
+    });
+    if (topic.signatureVersion !== SIGNATURE_VERSION) {
+      items.push({
+        change: 'update', resource: 'topic', name: desired.topicName,
+        detail: `SignatureVersion ${topic.signatureVersion ?? '1 (default)'} -> ${SIGNATURE_VERSION}`,
+        action: { type: 'SetTopicAttributes', name: 'SignatureVersion', value: SIGNATURE_VERSION },
+      });
+    }
+  }
+
+  const sub = current.subscription;
+  const subscribe: Action = { type: 'Subscribe', protocol: desired.protocol, endpoint: desired.endpoint };
+  if (!sub) {
+    items.push({
+      change: 'create', resource: 'subscription', name: desired.endpoint,
+      detail: `subscribe ${desired.protocol} (SNS sends the confirmation request at once)`,
+      action: subscribe, attention: BEFORE_SUBSCRIBE_HINT,
+    });
+  } else if (sub.pending && opts.resendConfirmation) {
+    items.push({ change: 'update', resource: 'subscription', name: desired.endpoint, detail: 're-send the confirmation request (Subscribe again)', action: subscribe, attention: PENDING_HINT });
+  } else if (sub.pending) {
+    items.push({ change: 'unchanged', resource: 'subscription', name: desired.endpoint, detail: 'pending confirmation', attention: PENDING_HINT });
+  } else {
+    items.push({ change: 'unchanged', resource: 'subscription', name: desired.endpoint, detail: 'confirmed' });
+  }
+
+  for (const g of current.groups) {
+    if (!g.exists) {
+      items.push({ change: 'blocked', resource: 'notifications', name: g.name, detail: `no Auto Scaling group named ${g.name} in ${desired.region}` });
+      continue;
+    }
+    const have = new Set(g.types);
+    const missing = desired.notificationTypes.filter((t) => !have.has(t));
+    const extra = g.types.filter((t) => !desired.notificationTypes.includes(t));
+    const put: Action = { type: 'PutNotificationConfiguration', group: g.name, types: [...desired.notificationTypes] };
+    if (g.types.length === 0) {
+      items.push({ change: 'create', resource: 'notifications', name: g.name, detail: typeList(desired.notificationTypes), action: put });
+    } else if (missing.length || extra.length) {
+      const parts = [missing.length ? `add ${typeList(missing)}` : '', extra.length ? `remove ${typeList(extra)}` : ''].filter(Boolean);
+      items.push({ change: 'update', resource: 'notifications', name: g.name, detail: parts.join('; '), action: put });
+    } else {
+      items.push({ change: 'unchanged', resource: 'notifications', name: g.name, detail: typeList(g.types) });
+    }
+  }
+  return { region: desired.region, topicArn: topic?.arn, items };
+}
+
+export interface TeardownOptions {
+  keepTopic?: boolean;
+}
+
+export function planTeardown(current: CurrentState, desired: DesiredState, opts: TeardownOptions = {}): Plan {
+  const items: PlanItem[] = [];
+  const topic = current.topic;
+  if (!topic) {
+    items.push({ change: 'unchanged', resource: 'topic', name: desired.topicName, detail: 'does not exist; nothing to remove' });
+    return { region: desired.region, items };
+  }
+  const deleteTopic = !opts.keepTopic && topic.managed;
+
+  for (const g of current.groups) {
+    if (!g.exists) items.push({ change: 'unchanged', resource: 'notifications', name: g.name, detail: `no group named ${g.name} in ${desired.region}; nothing to remove` });
+    else if (g.types.length === 0) items.push({ change: 'unchanged', resource: 'notifications', name: g.name, detail: 'none for this topic' });
+    else items.push({ change: 'delete', resource: 'notifications', name: g.name, detail: `remove ${typeList(g.types)}`, action: { type: 'DeleteNotificationConfiguration', group: g.name } });
+  }
+
+  const sub = current.subscription;
+  if (!sub) {
+    items.push({ change: 'unchanged', resource: 'subscription', name: desired.endpoint, detail: 'does not exist' });
+  } else if (!sub.pending) {
+    items.push({ change: 'delete', resource: 'subscription', name: desired.endpoint, detail: 'unsubscribe', action: { type: 'Unsubscribe', subscriptionArn: sub.arn } });
+  } else if (deleteTopic) {
+    items.push({ change: 'delete', resource: 'subscription', name: desired.endpoint, detail: 'pending confirmation: goes with the topic' });
+  } else {
+    items.push({
+      change: 'blocked', resource: 'subscription', name: desired.endpoint,
+      detail: 'pending confirmation: SNS does not let the API remove a pending subscription',
+      attention: 'It receives nothing until confirmed, and SNS deletes it after 48 hours. (Deleting the topic removes it at once.)',
+    });
+  }
+
+  if (opts.keepTopic) {
+    items.push({ change: 'unchanged', resource: 'topic', name: desired.topicName, detail: 'kept (--keep-topic)' });
+  } else if (topic.managed) {
+    items.push({ change: 'delete', resource: 'topic', name: desired.topicName, detail: 'delete (tagged managed-by=salt-autoscale)', action: { type: 'DeleteTopic' } });
+  } else {
+    items.push({
+      change: 'blocked', resource: 'topic', name: desired.topicName,
+      detail: `not tagged ${MANAGED_TAG.Key}=${MANAGED_TAG.Value}: salt-autoscale did not create it and will not delete it`,
+    });
+  }
+  return { region: desired.region, topicArn: topic.arn, items };
+}
+
+export function countChanges(plan: Plan): Record<Change, number> {
+  const counts: Record<Change, number> = { create: 0, update: 0, delete: 0, unchanged: 0, blocked: 0 };
+  for (const item of plan.items) counts[item.change]++;
+  return counts;
+}
+
+export const actionsOf = (plan: Plan) => plan.items.filter((i) => i.action);

@@ -1,0 +1,84 @@
+// Reads what exists in AWS for one config: the topic (found by name), its tag, SignatureVersion and our
+// subscription, and each configured group with the notification types it sends to that topic. Reads only:
+// status and --dry-run rely on that. The SNS branch and the Auto Scaling branch run side by side.
+import type { AwsClients } from './api.js';
+import { MANAGED_TAG, NOTIFICATION_TYPES, topicNameOf, type DesiredState } from './desired.js';
+
+export interface TopicState {
+  arn: string;
+  /** Tagged managed-by=salt-autoscale: created by this tool, so teardown may delete it. */
+  managed: boolean;
+  signatureVersion?: string;
+}
+
+export interface SubscriptionState {
+  /** The real ARN once confirmed; "PendingConfirmation" while pending (SNS hides the ARN then). */
+  arn: string;
+  pending: boolean;
+  protocol: string;
+  endpoint: string;
+}
+
+export interface GroupState {
+  name: string;
+  exists: boolean;
+  /** Notification types this group sends to the topic. */
+  types: string[];
+  /** Other topics this group notifies (e.g. the topic of an earlier topic_name); shown, never changed. */
+  otherTopics: string[];
+}
+
+export interface CurrentState {
+  topic?: TopicState;
+  subscription?: SubscriptionState;
+  /** Other subscriptions of the topic that point at a salt-autoscale webhook (e.g. an old public_url). */
+  otherWebhookSubscriptions: SubscriptionState[];
+  groups: GroupState[];
+}
+
+export const PENDING_ARN = 'PendingConfirmation';
+
+const rank = (type: string) => {
+  const i = (NOTIFICATION_TYPES as readonly string[]).indexOf(type);
+  return i === -1 ? NOTIFICATION_TYPES.length : i;
+};
+const byCanonicalOrder = (a: string, b: string) => rank(a) - rank(b) || a.localeCompare(b);
+
+async function readTopic(clients: AwsClients, desired: DesiredState) {
+  const arns = await clients.sns.listTopics();
+  const arn = arns.find((a) => topicNameOf(a) === desired.topicName);
+  if (!arn) return { topic: undefined, subscriptions: [] };
+  const [tags, attributes, subscriptions] = await Promise.all([
+    clients.sns.listTags(arn),
+    clients.sns.getTopicAttributes(arn),
+    clients.sns.listSubscriptions(arn),
+  ]);
+  const managed = tags.some((t) => t.Key === MANAGED_TAG.Key && t.Value === MANAGED_TAG.Value);
+  const topic: TopicState = { arn, managed, signatureVersion: attributes.SignatureVersion };
+  return { topic, subscriptions };
+}
+
+async function readGroups(clients: AwsClients, desired: DesiredState) {
+  const existing = new Set(await clients.autoscaling.describeGroups(desired.groups));
+  const configs = await clients.autoscaling.describeNotifications(desired.groups.filter((g) => existing.has(g)));
+  return { existing, configs };
+}
+
+export async function readState(clients: AwsClients, desired: DesiredState): Promise<CurrentState> {
+  const [{ topic, subscriptions }, { existing, configs }] = await Promise.all([readTopic(clients, desired), readGroups(clients, desired)]);
+  const ours = subscriptions
+    .filter((s) => s.protocol === desired.protocol && s.endpoint === desired.endpoint)
+    .map((s): SubscriptionState => ({ ...s, pending: s.arn === PENDING_ARN }));
+  // A confirmed one wins over a pending duplicate (a re-sent confirmation can leave both for a while).
+  const subscription = ours.find((s) => !s.pending) ?? ours[0];
+  const otherWebhookSubscriptions = subscriptions
+    .filter((s) => /^https?$/.test(s.protocol) && s.endpoint.endsWith('/ec2/autoscale') && s.endpoint !== desired.endpoint)
+    .map((s): SubscriptionState => ({ ...s, pending: s.arn === PENDING_ARN }));
+  const groups = desired.groups.map((name): GroupState => ({
+    name,
+    exists: existing.has(name),
+    types: topic ? configs.filter((c) => c.group === name && c.topicArn === topic.arn).map((c) => c.type).sort(byCanonicalOrder) : [],
+    otherTopics: [...new Set(configs.filter((c) => c.group === name && c.topicArn !== topic?.arn).map((c) => c.topicArn))],
+  }));
+  return { topic, subscription, otherWebhookSubscriptions, groups };
+}

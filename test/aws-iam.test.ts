@@ -1,0 +1,105 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { masterPolicy, toolPolicy, type PolicyDocument } from '../src/aws/iam.js';
+import { parseConfigText } from '../src/config/load.js';
+import { startFakeAws, type FakeAws, type FakeCall } from './fakes/aws.js';
+import { awsEnv, configText, ROOT, runCli, runInProcess, workspace, type Workspace } from './aws-helpers.js';
+
+const glob = (pattern: string) => new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+
+/** Whether an Allow statement of `policy` covers `action` on `resource` (no Deny, no conditions here). */
+function allows(policy: PolicyDocument, action: string, resource: string): boolean {
+  return policy.Statement.some((s) => {
+    const resources = Array.isArray(s.Resource) ? s.Resource : [s.Resource];
+    return s.Action.includes(action) && resources.some((r) => glob(r).test(resource));
+  });
+}
+
+/** The resource ARN IAM evaluates for a call the fake recorded. */
+function resourceOf(call: FakeCall, fake: FakeAws): string {
+  const p = call.params;
+  if (call.service === 'sns') {
+    if (['ListTopics', 'Unsubscribe'].includes(call.action)) return '*';
+    if (call.action === 'CreateTopic') return `arn:aws:sns:us-east-1:123456789012:${p.Name}`;
+    return p.TopicArn ?? p.ResourceArn;
+  }
+  if (call.action.startsWith('Describe')) return '*';
+  return fake.state.groups.get(p.AutoScalingGroupName)!.arn;
+}
+
+describe('iam-policy', () => {
+  let fake: FakeAws;
+  let ws: Workspace;
+  const cli = (...args: string[]) => runInProcess([...args, '--config', ws.configFile], awsEnv(fake.url, ws.dir));
+  const spawnCli = (...args: string[]) => runCli([...args, '--config', ws.configFile], awsEnv(fake.url, ws.dir));
+
+  beforeEach(async () => {
+    fake = await startFakeAws({ groups: ['web-asg', 'worker-asg'] });
+    ws = await workspace();
+  });
+  afterEach(async () => {
+    await fake.close();
+    await ws.cleanup();
+  });
+
+  it('covers every call that provision, status and teardown make, on the resources they touch', async () => {
+    const policy = toolPolicy(parseConfigText(configText(), 'test.yaml').config);
+    expect((await cli('provision')).code).toBe(0);
+    fake.state.topics.get('arn:aws:sns:us-east-1:123456789012:salt-autoscale')!.attributes.SignatureVersion = '1';
+    expect((await cli('provision', '--resend-confirmation')).code).toBe(0);
+    fake.confirmSubscriptions();
+    expect((await cli('status')).code).toBe(0);
+    expect((await cli('teardown', '--yes')).code).toBe(0);
+
+    const called = fake.actionsCalled();
+    expect(called).toEqual(expect.arrayContaining([
+      'autoscaling:DeleteNotificationConfiguration', 'autoscaling:PutNotificationConfiguration', 'sns:CreateTopic', 'sns:DeleteTopic',
+      'sns:SetTopicAttributes', 'sns:Subscribe', 'sns:Unsubscribe',
+    ]));
+    const uncovered = fake.calls.filter((c) => !allows(policy, `${c.service}:${c.action}`, resourceOf(c, fake)));
+    expect(uncovered.map((c) => `${c.service}:${c.action} on ${resourceOf(c, fake)}`)).toEqual([]);
+  });
+
+  it('lists every IAM action the client wrapper can send, and CreateTopic\'s tagging', async () => {
+    const source = await readFile(join(ROOT, 'src/aws/clients.ts'), 'utf8');
+    const sent = [...source.matchAll(/call\('([a-z]+:[A-Za-z]+)'/g)].map((m) => m[1]);
+    expect(sent.length).toBeGreaterThanOrEqual(13);
+    const granted = toolPolicy(parseConfigText(configText(), 'test.yaml').config).Statement.flatMap((s) => s.Action);
+    expect(sent.filter((a) => !granted.includes(a))).toEqual([]);
+    expect(granted).toContain('sns:TagResource');
+    // Nothing beyond what is sent, apart from the tag-on-create permission.
+    expect(granted.filter((a) => !sent.includes(a))).toEqual(['sns:TagResource']);
+  });
+
+  it('scopes the topic statement to the topic and the group writes to the configured groups', () => {
+    const config = parseConfigText(configText({ topicArn: 'arn:aws:sns:us-east-1:111122223333:salt-autoscale' }), 'test.yaml').config;
+    const policy = toolPolicy(config);
+    expect(allows(policy, 'sns:DeleteTopic', 'arn:aws:sns:us-east-1:111122223333:salt-autoscale')).toBe(true);
+    expect(allows(policy, 'sns:DeleteTopic', 'arn:aws:sns:us-east-1:111122223333:other-topic')).toBe(false);
+    expect(allows(policy, 'autoscaling:PutNotificationConfiguration', 'arn:aws:autoscaling:us-east-1:111122223333:autoScalingGroup:0f1e:autoScalingGroupName/web-asg')).toBe(true);
+    expect(allows(policy, 'autoscaling:PutNotificationConfiguration', 'arn:aws:autoscaling:us-east-1:111122223333:autoScalingGroup:0f1e:autoScalingGroupName/db-asg')).toBe(false);
+  });
+
+  it('gives the master only what salt-cloud\'s create with an instance_id calls, for salt-cloud groups', () => {
+    const text = configText().replace('  web-asg:\n    bootstrap: preauth\n    salt_version: "3007.1"', '  web-asg:\n    bootstrap: salt-cloud\n    ssh_username: ec2-user');
+    const master = masterPolicy(parseConfigText(text, 'test.yaml').config)!;
+    expect(master.Statement.flatMap((s) => s.Action).sort()).toEqual(['ec2:CreateTags', 'ec2:DescribeInstances', 'ec2:DescribeTags']);
+    const tagging = master.Statement.find((s) => s.Action.includes('ec2:CreateTags'))!;
+    expect(tagging.Condition).toEqual({ StringEquals: { 'aws:ResourceTag/aws:autoscaling:groupName': ['web-asg'] } });
+    expect(masterPolicy(parseConfigText(configText(), 'test.yaml').config)).toBeUndefined();
+  });
+
+  it('prints the policies from the CLI; --only tool is plain JSON', async () => {
+    const both = await spawnCli('iam-policy');
+    expect(both.code).toBe(0);
+    expect(both.stdout).toContain('# For whoever runs salt-autoscale provision');
+    expect(both.stdout).toContain('none needed: no group uses bootstrap: salt-cloud');
+    const tool = await cli('iam-policy', '--only', 'tool');
+    expect(tool.code).toBe(0);
+    expect(JSON.parse(tool.stdout).Statement[1].Resource).toBe('arn:aws:sns:us-east-1:*:salt-autoscale');
+    const bad = await cli('iam-policy', '--only', 'nobody');
+    expect(bad.code).toBe(2);
+    expect(fake.calls).toEqual([]);
+  });
+});

@@ -1,0 +1,56 @@
+// 25 groups through the real SDK clients, in-process (no CLI start-up), with latency on every call.
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { applyPlan, DEFAULT_CONCURRENCY } from '../src/aws/apply.js';
+import { createAwsClients, listGroupNames } from '../src/aws/clients.js';
+import { desiredState } from '../src/aws/desired.js';
+import { planProvision } from '../src/aws/plan.js';
+import { readState } from '../src/aws/read.js';
+import { parseConfigText } from '../src/config/load.js';
+import { startFakeAws, type FakeAws } from './fakes/aws.js';
+import { configText } from './aws-helpers.js';
+
+const GROUPS = Array.from({ length: 25 }, (_, i) => `asg-${String(i + 1).padStart(2, '0')}`);
+const ENV = { AWS_ACCESS_KEY_ID: 'AKIAFAKE', AWS_SECRET_ACCESS_KEY: 'x', AWS_EC2_METADATA_DISABLED: 'true', SALT_AUTOSCALE_RETRY_BASE_MS: '5' };
+
+describe('many groups', () => {
+  let fake: FakeAws;
+  beforeEach(async () => {
+    // The SDK's credential chain reads the process environment.
+    for (const [k, v] of Object.entries(ENV)) vi.stubEnv(k, v);
+    fake = await startFakeAws({ groups: [...GROUPS, 'other-1', 'other-2'], latencyMs: 20, groupPageSize: 10, notificationPageSize: 30 });
+  });
+  afterEach(async () => {
+    vi.unstubAllEnvs();
+    await fake.close();
+  });
+
+  it('provisions 25 groups concurrently, within the bound, and converges', async () => {
+    const { config } = parseConfigText(configText({ groups: GROUPS }), 'test.yaml');
+    const clients = await createAwsClients({ region: 'us-east-1', endpointUrl: fake.url }, ENV);
+    const desired = desiredState(config, 'us-east-1');
+    const plan = planProvision(await readState(clients, desired), desired);
+    expect(plan.items.filter((i) => i.change === 'create')).toHaveLength(27);
+
+    const started = Date.now();
+    const result = await applyPlan(clients, plan);
+    const elapsed = Date.now() - started;
+    expect(result.done).toHaveLength(27);
+    const peak = fake.peakInFlight.get('PutNotificationConfiguration')!;
+    expect(peak).toBeGreaterThan(1);
+    expect(peak).toBeLessThanOrEqual(DEFAULT_CONCURRENCY);
+    // 1 CreateTopic, then 26 calls 8 at a time: 5 rounds. One at a time would take 27 rounds.
+    expect(elapsed).toBeLessThan(20 * 27);
+    for (const g of GROUPS) expect(fake.state.groups.get(g)!.notifications.get(result.topicArn!)!.size).toBe(4);
+
+    // Paged reads see all of it: nothing left to do.
+    const again = planProvision(await readState(clients, desired), desired);
+    expect(again.items.every((i) => i.change === 'unchanged')).toBe(true);
+  });
+
+  it('listGroupNames pages through every group in the region (for init)', async () => {
+    const clients = await createAwsClients({ region: 'us-east-1', endpointUrl: fake.url }, ENV);
+    const names = await listGroupNames(clients);
+    expect(names).toEqual([...GROUPS, 'other-1', 'other-2']);
+    expect(fake.calls.filter((c) => c.action === 'DescribeAutoScalingGroups')).toHaveLength(3);
+  });
+});

@@ -1,0 +1,86 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startFakeAws, type FakeAws } from './fakes/aws.js';
+import { awsEnv, runCli, runInProcess, workspace, type Workspace } from './aws-helpers.js';
+
+const TOPIC = 'arn:aws:sns:us-east-1:123456789012:salt-autoscale';
+
+describe('status, drift and repair', () => {
+  let fake: FakeAws;
+  let ws: Workspace;
+  const cli = (...args: string[]) => runInProcess([...args, '--config', ws.configFile], awsEnv(fake.url, ws.dir));
+  const spawnCli = (...args: string[]) => runCli([...args, '--config', ws.configFile], awsEnv(fake.url, ws.dir));
+
+  beforeEach(async () => {
+    fake = await startFakeAws({ groups: ['web-asg', 'worker-asg'] });
+    ws = await workspace();
+  });
+  afterEach(async () => {
+    await fake.close();
+    await ws.cleanup();
+  });
+
+  it('reports a missing setup and exits non-zero', async () => {
+    const r = await cli('status');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('topic         salt-autoscale: missing');
+    expect(r.stdout).toContain('subscription  https://salt.example.com:8000/hook/ec2/autoscale: missing');
+    expect(r.stdout).toContain('+ topic salt-autoscale: create');
+    expect(fake.mutatingCalls()).toEqual([]);
+  });
+
+  it('exits 1 while the subscription is pending and 0 once it is confirmed and all is in step', async () => {
+    expect((await cli('provision')).code).toBe(0);
+    const pending = await spawnCli('status');
+    expect(pending.code).toBe(1);
+    expect(pending.stdout).toContain('subscription  https://salt.example.com:8000/hook/ec2/autoscale: pending');
+    expect(pending.stdout).toContain('--resend-confirmation');
+
+    expect(fake.confirmSubscriptions()).toBe(1);
+    const ok = await spawnCli('status');
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain(`topic         ${TOPIC}  SignatureVersion 2, managed by salt-autoscale`);
+    expect(ok.stdout).toContain('group         web-asg     launch, terminate, launch_error, terminate_error');
+    expect(ok.stdout).toContain('In step: everything matches the config and the subscription is confirmed.');
+    expect(fake.mutatingCalls().filter((c) => c.action !== 'CreateTopic' && c.action !== 'Subscribe' && c.action !== 'PutNotificationConfiguration')).toEqual([]);
+  });
+
+  it('detects a notification type removed by hand and a SignatureVersion reset; provision repairs exactly those', async () => {
+    expect((await cli('provision')).code).toBe(0);
+    fake.confirmSubscriptions();
+    fake.state.groups.get('worker-asg')!.notifications.get(TOPIC)!.delete('autoscaling:EC2_INSTANCE_TERMINATE_ERROR');
+    fake.state.topics.get(TOPIC)!.attributes.SignatureVersion = '1';
+
+    const drift = await cli('status', '--json');
+    expect(drift.code).toBe(1);
+    const report = JSON.parse(drift.stdout);
+    expect(report.in_step).toBe(false);
+    expect(report.topic).toMatchObject({ arn: TOPIC, signature_version: '1', managed: true });
+    expect(report.subscription.state).toBe('confirmed');
+    expect(report.groups.find((g: { name: string }) => g.name === 'worker-asg').notification_types).toEqual([
+      'autoscaling:EC2_INSTANCE_LAUNCH', 'autoscaling:EC2_INSTANCE_TERMINATE', 'autoscaling:EC2_INSTANCE_LAUNCH_ERROR',
+    ]);
+    expect(report.drift).toEqual([
+      expect.objectContaining({ change: 'update', resource: 'topic', detail: 'SignatureVersion 1 -> 2', call: 'SetTopicAttributes' }),
+      expect.objectContaining({ change: 'update', resource: 'notifications', name: 'worker-asg', detail: 'add terminate_error', call: 'PutNotificationConfiguration' }),
+    ]);
+
+    fake.calls.length = 0;
+    const repair = await cli('provision');
+    expect(repair.code).toBe(0);
+    expect(repair.stdout).toContain('~ notifications worker-asg: add terminate_error');
+    expect(fake.mutatingCalls().map((c) => `${c.action} ${c.params.AutoScalingGroupName ?? c.params.AttributeName}`).sort()).toEqual([
+      'PutNotificationConfiguration worker-asg', 'SetTopicAttributes SignatureVersion',
+    ]);
+    expect((await cli('status')).code).toBe(0);
+  });
+
+  it('flags a config whose topic_arn is not the topic that exists', async () => {
+    expect((await cli('provision')).code).toBe(0);
+    fake.confirmSubscriptions();
+    await ws.cleanup();
+    ws = await workspace({ topicArn: 'arn:aws:sns:us-east-1:123456789012:old-topic' });
+    const r = await cli('status');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(`sns.topic_arn in ${ws.configFile} is arn:aws:sns:us-east-1:123456789012:old-topic but the topic is ${TOPIC}`);
+  });
+});

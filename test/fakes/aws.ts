@@ -1,0 +1,481 @@
+// A fake of the slice of AWS that salt-autoscale uses: SNS and Auto Scaling over the AWS Query protocol, on
+// 127.0.0.1, for the real SDK clients to talk to. It keeps state, records every call, and injects faults.
+// The written spec is test/fakes/README.md. Node built-ins only: scripts/bench-provision.mjs loads this
+// file by transpiling it, so it must not import anything relative.
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export type Service = 'sns' | 'autoscaling';
+
+export interface FakeAwsOptions {
+  accountId?: string;
+  region?: string;
+  /** Delay before every answer, in milliseconds. */
+  latencyMs?: number;
+  /** Page sizes (AWS: 100 topics, 100 subscriptions; groups and notifications up to MaxRecords). */
+  topicPageSize?: number;
+  subscriptionPageSize?: number;
+  groupPageSize?: number;
+  notificationPageSize?: number;
+  /** Auto Scaling groups that exist from the start. */
+  groups?: string[];
+}
+
+export interface FakeCall {
+  service: Service;
+  action: string;
+  mutating: boolean;
+  params: Record<string, string>;
+  status: number;
+  /** The region of the SigV4 credential scope. */
+  signingRegion?: string;
+}
+
+export type FaultKind = 'throttle' | 'server' | 'denied';
+
+export interface Fault {
+  kind: FaultKind;
+  /** Only this action (e.g. "PutNotificationConfiguration"); any action when omitted. */
+  action?: string;
+  /** How many requests it hits (then it is used up). Infinity: until removed. */
+  times: number;
+}
+
+export interface FakeTopic {
+  arn: string;
+  name: string;
+  attributes: Record<string, string>;
+  tags: Map<string, string>;
+}
+
+export interface FakeSubscription {
+  arn: string;
+  topicArn: string;
+  protocol: string;
+  endpoint: string;
+  confirmed: boolean;
+  /** How many confirmation requests SNS would have sent to the endpoint. */
+  confirmationRequests: number;
+}
+
+export interface FakeGroup {
+  name: string;
+  arn: string;
+  /** topic ARN -> notification types */
+  notifications: Map<string, Set<string>>;
+}
+
+export interface FakeState {
+  accountId: string;
+  region: string;
+  topics: Map<string, FakeTopic>;
+  subscriptions: Map<string, FakeSubscription>;
+  groups: Map<string, FakeGroup>;
+  /** Messages AWS would have published (the TEST_NOTIFICATION of PutNotificationConfiguration). */
+  published: { topicArn: string; message: string }[];
+}
+
+export interface FakeAws {
+  url: string;
+  state: FakeState;
+  calls: FakeCall[];
+  faults: Fault[];
+  options: Required<Omit<FakeAwsOptions, 'groups'>>;
+  inject(fault: Fault): void;
+  /** After `n` more successful mutating calls, every mutating call fails with a 500 (undefined: off). */
+  failAfterMutations(n: number | undefined): void;
+  /** Confirms pending subscriptions (all, or those to `endpoint`), as the reactor would. Returns how many. */
+  confirmSubscriptions(endpoint?: string): number;
+  addGroup(name: string): FakeGroup;
+  mutatingCalls(): FakeCall[];
+  /** The most requests that were in flight at once, per action. */
+  peakInFlight: Map<string, number>;
+  /** The distinct "service:Action" names called, e.g. "sns:CreateTopic". */
+  actionsCalled(): string[];
+  close(): Promise<void>;
+}
+
+const NS: Record<Service, string> = {
+  sns: 'http://sns.amazonaws.com/doc/2010-03-31/',
+  autoscaling: 'http://autoscaling.amazonaws.com/doc/2011-01-01/',
+};
+const VERSION: Record<Service, string> = { sns: '2010-03-31', autoscaling: '2011-01-01' };
+
+const MUTATING = new Set([
+  'CreateTopic', 'TagResource', 'SetTopicAttributes', 'Subscribe', 'Unsubscribe', 'DeleteTopic',
+  'PutNotificationConfiguration', 'DeleteNotificationConfiguration',
+]);
+
+export const NOTIFICATION_TYPES = [
+  'autoscaling:EC2_INSTANCE_LAUNCH',
+  'autoscaling:EC2_INSTANCE_LAUNCH_ERROR',
+  'autoscaling:EC2_INSTANCE_TERMINATE',
+  'autoscaling:EC2_INSTANCE_TERMINATE_ERROR',
+];
+
+class AwsError extends Error {
+  constructor(readonly status: number, readonly code: string, message: string) {
+    super(message);
+  }
+}
+
+const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
+const el = (tag: string, body: string) => `<${tag}>${body}</${tag}>`;
+const text = (tag: string, value: string | number) => el(tag, esc(String(value)));
+const members = <T>(items: T[], render: (item: T) => string) => items.map((i) => el('member', render(i))).join('');
+
+/** Reads `Prefix.1.Field`, `Prefix.2.Field`, … (Query protocol lists and maps) into an array of records. */
+function indexed(params: Record<string, string>, prefix: string): Record<string, string>[] {
+  const out: Record<string, string>[] = [];
+  for (const [key, value] of Object.entries(params)) {
+    if (!key.startsWith(prefix + '.')) continue;
+    const rest = key.slice(prefix.length + 1);
+    const m = /^(\d+)(?:\.(.+))?$/.exec(rest);
+    if (!m) continue;
+    const i = Number(m[1]) - 1;
+    out[i] ??= {};
+    out[i][m[2] ?? ''] = value;
+  }
+  return out.filter(Boolean);
+}
+
+const list = (params: Record<string, string>, prefix: string) => indexed(params, `${prefix}.member`).map((r) => r['']);
+const map = (params: Record<string, string>, prefix: string) =>
+  Object.fromEntries(indexed(params, `${prefix}.entry`).map((r) => [r.key, r.value]));
+
+function page<T>(items: T[], token: string | undefined, size: number): { items: T[]; next?: string } {
+  const start = token ? Number(Buffer.from(token, 'base64url').toString()) : 0;
+  if (!Number.isInteger(start) || start < 0) throw new AwsError(400, 'InvalidParameter', 'Invalid parameter: NextToken');
+  const end = start + size;
+  return { items: items.slice(start, end), next: end < items.length ? Buffer.from(String(end)).toString('base64url') : undefined };
+}
+
+export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAws> {
+  const opts = {
+    accountId: options.accountId ?? '123456789012',
+    region: options.region ?? 'us-east-1',
+    latencyMs: options.latencyMs ?? 0,
+    topicPageSize: options.topicPageSize ?? 100,
+    subscriptionPageSize: options.subscriptionPageSize ?? 100,
+    groupPageSize: options.groupPageSize ?? 50,
+    notificationPageSize: options.notificationPageSize ?? 50,
+  };
+  const state: FakeState = {
+    accountId: opts.accountId,
+    region: opts.region,
+    topics: new Map(),
+    subscriptions: new Map(),
+    groups: new Map(),
+    published: [],
+  };
+  const calls: FakeCall[] = [];
+  const faults: Fault[] = [];
+  let mutationsLeft: number | undefined;
+  const inFlight = new Map<string, number>();
+  const peakInFlight = new Map<string, number>();
+
+  const addGroup = (name: string): FakeGroup => {
+    const group: FakeGroup = {
+      name,
+      arn: `arn:aws:autoscaling:${opts.region}:${opts.accountId}:autoScalingGroup:${randomUUID()}:autoScalingGroupName/${name}`,
+      notifications: new Map(),
+    };
+    state.groups.set(name, group);
+    return group;
+  };
+  for (const g of options.groups ?? []) addGroup(g);
+
+  const topic = (arn: string | undefined): FakeTopic => {
+    const t = arn ? state.topics.get(arn) : undefined;
+    if (!t) throw new AwsError(404, 'NotFound', 'Topic does not exist');
+    return t;
+  };
+  const group = (name: string | undefined): FakeGroup => {
+    const g = name ? state.groups.get(name) : undefined;
+    if (!g) throw new AwsError(400, 'ValidationError', `AutoScalingGroup name not found - ${name ?? 'null'}`);
+    return g;
+  };
+  const resourceOf = (service: Service, action: string, p: Record<string, string>): string => {
+    if (service === 'sns') {
+      if (action === 'CreateTopic') return `arn:aws:sns:${opts.region}:${opts.accountId}:${p.Name}`;
+      return p.TopicArn ?? p.ResourceArn ?? p.SubscriptionArn ?? '*';
+    }
+    return p.AutoScalingGroupName ? state.groups.get(p.AutoScalingGroupName)?.arn ?? '*' : '*';
+  };
+
+  const sns: Record<string, (p: Record<string, string>) => string> = {
+    ListTopics(p) {
+      const arns = [...state.topics.keys()].sort();
+      const { items, next } = page(arns, p.NextToken, opts.topicPageSize);
+      return el('Topics', members(items, (a) => text('TopicArn', a))) + (next ? text('NextToken', next) : '');
+    },
+    CreateTopic(p) {
+      const name = p.Name ?? '';
+      if (!/^[A-Za-z0-9_-]{1,256}$/.test(name)) throw new AwsError(400, 'InvalidParameter', 'Invalid parameter: Topic Name');
+      const arn = `arn:aws:sns:${opts.region}:${opts.accountId}:${name}`;
+      const attributes = map(p, 'Attributes');
+      const tags = indexed(p, 'Tags.member');
+      const existing = state.topics.get(arn);
+      if (existing) {
+        // CreateTopic is idempotent only when what it is given matches what exists.
+        for (const [k, v] of Object.entries(attributes)) {
+          if (existing.attributes[k] !== v) throw new AwsError(400, 'InvalidParameter', 'Invalid parameter: Attributes Reason: Topic already exists with different attributes');
+        }
+        for (const t of tags) {
+          if (existing.tags.get(t.Key) !== t.Value) throw new AwsError(400, 'InvalidParameter', 'Invalid parameter: Tags Reason: Topic already exists with different tags');
+        }
+      } else {
+        state.topics.set(arn, { arn, name, attributes, tags: new Map(tags.map((t) => [t.Key, t.Value])) });
+      }
+      return text('TopicArn', arn);
+    },
+    GetTopicAttributes(p) {
+      const t = topic(p.TopicArn);
+      const subs = [...state.subscriptions.values()].filter((s) => s.topicArn === t.arn);
+      const attrs: Record<string, string> = {
+        TopicArn: t.arn,
+        Owner: opts.accountId,
+        DisplayName: '',
+        SubscriptionsConfirmed: String(subs.filter((s) => s.confirmed).length),
+        SubscriptionsPending: String(subs.filter((s) => !s.confirmed).length),
+        SubscriptionsDeleted: '0',
+        ...t.attributes,
+      };
+      return el('Attributes', Object.entries(attrs).map(([k, v]) => el('entry', text('key', k) + text('value', v))).join(''));
+    },
+    SetTopicAttributes(p) {
+      const t = topic(p.TopicArn);
+      if (p.AttributeName === 'SignatureVersion' && !['1', '2'].includes(p.AttributeValue ?? '')) {
+        throw new AwsError(400, 'InvalidParameter', 'Invalid parameter: SignatureVersion');
+      }
+      t.attributes[p.AttributeName ?? ''] = p.AttributeValue ?? '';
+      return '';
+    },
+    TagResource(p) {
+      const t = state.topics.get(p.ResourceArn ?? '');
+      if (!t) throw new AwsError(404, 'ResourceNotFound', 'Resource does not exist');
+      for (const tag of indexed(p, 'Tags.member')) t.tags.set(tag.Key, tag.Value);
+      return '';
+    },
+    ListTagsForResource(p) {
+      const t = state.topics.get(p.ResourceArn ?? '');
+      if (!t) throw new AwsError(404, 'ResourceNotFound', 'Resource does not exist');
+      return el('Tags', members([...t.tags], ([k, v]) => text('Key', k) + text('Value', v)));
+    },
+    Subscribe(p) {
+      const t = topic(p.TopicArn);
+      const protocol = p.Protocol ?? '';
+      const endpoint = p.Endpoint ?? '';
+      if ((protocol === 'http' || protocol === 'https') && !endpoint.startsWith(`${protocol}://`)) {
+        throw new AwsError(400, 'InvalidParameter', `Invalid parameter: Endpoint must match the specified protocol`);
+      }
+      let sub = [...state.subscriptions.values()].find((s) => s.topicArn === t.arn && s.protocol === protocol && s.endpoint === endpoint);
+      if (!sub) {
+        sub = { arn: `${t.arn}:${randomUUID()}`, topicArn: t.arn, protocol, endpoint, confirmed: false, confirmationRequests: 0 };
+        state.subscriptions.set(sub.arn, sub);
+      }
+      // A Subscribe for a pending subscription sends the confirmation request again.
+      if (!sub.confirmed) sub.confirmationRequests++;
+      const shown = sub.confirmed || p.ReturnSubscriptionArn === 'true' ? sub.arn : 'pending confirmation';
+      return text('SubscriptionArn', shown);
+    },
+    ListSubscriptionsByTopic(p) {
+      const t = topic(p.TopicArn);
+      const subs = [...state.subscriptions.values()].filter((s) => s.topicArn === t.arn);
+      const { items, next } = page(subs, p.NextToken, opts.subscriptionPageSize);
+      const body = members(items, (s) =>
+        text('TopicArn', s.topicArn) + text('Protocol', s.protocol) + text('SubscriptionArn', s.confirmed ? s.arn : 'PendingConfirmation') +
+        text('Owner', opts.accountId) + text('Endpoint', s.endpoint),
+      );
+      return el('Subscriptions', body) + (next ? text('NextToken', next) : '');
+    },
+    Unsubscribe(p) {
+      const sub = state.subscriptions.get(p.SubscriptionArn ?? '');
+      if (!sub) throw new AwsError(404, 'NotFound', 'Subscription does not exist');
+      if (!sub.confirmed) throw new AwsError(400, 'InvalidParameter', 'Invalid parameter: SubscriptionArn Reason: a pending subscription cannot be deleted');
+      state.subscriptions.delete(sub.arn);
+      return '';
+    },
+    DeleteTopic(p) {
+      // Idempotent, as in SNS: deleting a topic that is gone is not an error. Its subscriptions go with it;
+      // groups keep notification configurations that point at it (AWS does not clean those up).
+      state.topics.delete(p.TopicArn ?? '');
+      for (const s of [...state.subscriptions.values()]) if (s.topicArn === p.TopicArn) state.subscriptions.delete(s.arn);
+      return '';
+    },
+  };
+
+  const groupXml = (g: FakeGroup) =>
+    text('AutoScalingGroupName', g.name) + text('AutoScalingGroupARN', g.arn) + text('MinSize', 0) + text('MaxSize', 2) +
+    text('DesiredCapacity', 0) + text('DefaultCooldown', 300) + el('AvailabilityZones', members([`${opts.region}a`], (z) => esc(z))) +
+    text('HealthCheckType', 'EC2') + text('CreatedTime', '2026-01-01T00:00:00.000Z') + el('Instances', '');
+
+  const autoscaling: Record<string, (p: Record<string, string>) => string> = {
+    DescribeAutoScalingGroups(p) {
+      const names = list(p, 'AutoScalingGroupNames');
+      const all = [...state.groups.values()].sort((a, b) => a.name.localeCompare(b.name));
+      const wanted = names.length ? all.filter((g) => names.includes(g.name)) : all;
+      const size = Math.min(Number(p.MaxRecords ?? 50), opts.groupPageSize);
+      const { items, next } = page(wanted, p.NextToken, size);
+      return el('AutoScalingGroups', members(items, groupXml)) + (next ? text('NextToken', next) : '');
+    },
+    DescribeNotificationConfigurations(p) {
+      const names = list(p, 'AutoScalingGroupNames');
+      const rows: { group: string; topic: string; type: string }[] = [];
+      for (const g of [...state.groups.values()].sort((a, b) => a.name.localeCompare(b.name))) {
+        if (names.length && !names.includes(g.name)) continue;
+        for (const [topicArn, types] of g.notifications) for (const type of [...types].sort()) rows.push({ group: g.name, topic: topicArn, type });
+      }
+      const size = Math.min(Number(p.MaxRecords ?? 50), opts.notificationPageSize);
+      const { items, next } = page(rows, p.NextToken, size);
+      const body = members(items, (r) => text('AutoScalingGroupName', r.group) + text('TopicARN', r.topic) + text('NotificationType', r.type));
+      return el('NotificationConfigurations', body) + (next ? text('NextToken', next) : '');
+    },
+    PutNotificationConfiguration(p) {
+      const g = group(p.AutoScalingGroupName);
+      const types = list(p, 'NotificationTypes');
+      const bad = types.find((t) => !NOTIFICATION_TYPES.includes(t));
+      if (bad) throw new AwsError(400, 'ValidationError', `${bad} is not a valid notification type`);
+      if (!p.TopicARN) throw new AwsError(400, 'ValidationError', 'TopicARN is required');
+      g.notifications.set(p.TopicARN, new Set(types));
+      state.published.push({ topicArn: p.TopicARN, message: JSON.stringify({ Event: 'autoscaling:TEST_NOTIFICATION', AutoScalingGroupName: g.name }) });
+      return '';
+    },
+    DeleteNotificationConfiguration(p) {
+      const g = group(p.AutoScalingGroupName);
+      g.notifications.delete(p.TopicARN ?? '');
+      return '';
+    },
+  };
+
+  const handlers: Record<Service, Record<string, (p: Record<string, string>) => string>> = { sns, autoscaling };
+
+  const serviceOf = (req: IncomingMessage, action: string): { service?: Service; region?: string } => {
+    const scope = /Credential=[^/]+\/\d{8}\/([^/]+)\/([^/]+)\/aws4_request/.exec(String(req.headers.authorization ?? ''));
+    const svc = scope?.[2];
+    if (svc === 'sns' || svc === 'autoscaling') return { service: svc, region: scope?.[1] };
+    if (action in sns) return { service: 'sns', region: scope?.[1] };
+    if (action in autoscaling) return { service: 'autoscaling', region: scope?.[1] };
+    return { region: scope?.[1] };
+  };
+
+  const faultError = (kind: FaultKind, service: Service, action: string, resource: string): AwsError => {
+    if (kind === 'throttle') return new AwsError(400, 'Throttling', 'Rate exceeded');
+    if (kind === 'server') return new AwsError(500, service === 'sns' ? 'InternalError' : 'InternalFailure', 'We encountered an internal error. Please try again.');
+    const prefix = service === 'sns' ? 'SNS' : 'autoscaling';
+    const message = `User: arn:aws:iam::${opts.accountId}:user/test is not authorized to perform: ${prefix}:${action} on resource: ${resource} because no identity-based policy allows the ${prefix}:${action} action`;
+    return new AwsError(403, service === 'sns' ? 'AuthorizationError' : 'AccessDenied', message);
+  };
+
+  const send = (res: ServerResponse, status: number, body: string, requestId: string) => {
+    res.writeHead(status, { 'content-type': 'text/xml', 'x-amzn-requestid': requestId, 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+  };
+
+  const control = (req: IncomingMessage, res: ServerResponse, body: string) => {
+    // The test control API (not AWS): confirm subscriptions, look at the state.
+    if (req.url?.startsWith('/__fake/confirm')) {
+      const endpoint = body ? (JSON.parse(body) as { endpoint?: string }).endpoint : undefined;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ confirmed: fake.confirmSubscriptions(endpoint) }));
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({
+      topics: [...state.topics.values()].map((t) => ({ ...t, tags: Object.fromEntries(t.tags) })),
+      subscriptions: [...state.subscriptions.values()],
+      groups: [...state.groups.values()].map((g) => ({ name: g.name, notifications: Object.fromEntries([...g.notifications].map(([k, v]) => [k, [...v]])) })),
+      calls,
+    }));
+  };
+
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      if (req.url?.startsWith('/__fake/')) return control(req, res, body);
+      const params = Object.fromEntries(new URLSearchParams(body));
+      const action = params.Action ?? '';
+      const { service, region } = serviceOf(req, action);
+      const requestId = randomUUID();
+      const mutating = MUTATING.has(action);
+      inFlight.set(action, (inFlight.get(action) ?? 0) + 1);
+      peakInFlight.set(action, Math.max(peakInFlight.get(action) ?? 0, inFlight.get(action)!));
+      const answer = () => {
+        inFlight.set(action, inFlight.get(action)! - 1);
+        let status = 200;
+        let xml: string;
+        try {
+          if (req.method !== 'POST') throw new AwsError(400, 'InvalidAction', 'The Query protocol fake only takes POST');
+          if (!req.headers.authorization) throw new AwsError(403, 'MissingAuthenticationToken', 'Request is missing Authentication Token');
+          if (!service || !(action in handlers[service])) throw new AwsError(400, 'InvalidAction', `Could not find operation ${action} for version ${params.Version}`);
+          if (params.Version !== VERSION[service]) throw new AwsError(400, 'InvalidAction', `Version ${params.Version} is not valid for ${service}`);
+          const fault = faults.find((f) => f.times > 0 && (!f.action || f.action === action));
+          if (fault) {
+            fault.times--;
+            throw faultError(fault.kind, service, action, resourceOf(service, action, params));
+          }
+          if (mutating && mutationsLeft !== undefined) {
+            if (mutationsLeft <= 0) throw faultError('server', service, action, '');
+            mutationsLeft--;
+          }
+          const result = handlers[service][action](params);
+          xml =
+            `<?xml version="1.0"?>\n<${action}Response xmlns="${NS[service]}">` +
+            (result ? el(`${action}Result`, result) : '') +
+            el('ResponseMetadata', text('RequestId', requestId)) +
+            `</${action}Response>\n`;
+        } catch (err) {
+          const e = err instanceof AwsError ? err : new AwsError(500, 'InternalFailure', String(err));
+          status = e.status;
+          xml =
+            `<?xml version="1.0"?>\n<ErrorResponse xmlns="${NS[service ?? 'sns']}">` +
+            el('Error', text('Type', e.status >= 500 ? 'Receiver' : 'Sender') + text('Code', e.code) + text('Message', e.message)) +
+            text('RequestId', requestId) +
+            '</ErrorResponse>\n';
+        }
+        calls.push({ service: service ?? 'sns', action, mutating, params, status, signingRegion: region });
+        send(res, status, xml, requestId);
+      };
+      if (opts.latencyMs > 0) setTimeout(answer, opts.latencyMs);
+      else answer();
+    });
+  });
+
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+
+  const fake: FakeAws = {
+    url: `http://127.0.0.1:${port}`,
+    state,
+    calls,
+    faults,
+    options: opts,
+    inject: (fault) => faults.push(fault),
+    failAfterMutations: (n) => {
+      mutationsLeft = n;
+    },
+    confirmSubscriptions(endpoint) {
+      let n = 0;
+      for (const s of state.subscriptions.values()) {
+        if (!s.confirmed && (!endpoint || s.endpoint === endpoint)) {
+          s.confirmed = true;
+          n++;
+        }
+      }
+      return n;
+    },
+    addGroup,
+    peakInFlight,
+    mutatingCalls: () => calls.filter((c) => c.mutating),
+    actionsCalled: () => [...new Set(calls.map((c) => `${c.service}:${c.action}`))].sort(),
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((err) => (err ? reject(err) : resolve()));
+      }),
+  };
+  return fake;
+}
