@@ -1,6 +1,100 @@
-// Placeholder until this command lands; replaced by its implementation.
-import { UserError } from '../errors.js';
+// `salt-autoscale verify MESSAGE.json|-`: judge a captured SNS message the way the reactor would, and say
+// what it would do. Reads the reactor's cache (certificates, handled MessageIds) but never writes it.
+import { existsSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { loadConfig } from '../config/load.js';
+import { EXIT, UserError } from '../errors.js';
+import { handledAt } from '../sns/cache.js';
+import { CertificateStore } from '../sns/certificate-store.js';
+import { MAX_BODY_BYTES } from '../sns/envelope.js';
+import { describeAction } from '../sns/reaction.js';
+import { verifySettings } from '../sns/settings.js';
+import { oversizedVerdict, verifyMessage, type Verdict } from '../sns/verify-message.js';
 
-export async function run(): Promise<number> {
-  throw new UserError('verify is not implemented yet');
+export interface VerifyOptions {
+  config: string;
+  json?: boolean;
+  cacheDir?: string;
+  /** false with --no-cache: ignore the reactor's cache. */
+  cache?: boolean;
+}
+
+type Body = { text: string } | { oversized: number };
+
+/** Reads the message, stopping once it is larger than any SNS message could be. */
+async function readBody(source: string): Promise<Body> {
+  let stream: NodeJS.ReadableStream;
+  if (source === '-') {
+    stream = process.stdin;
+  } else {
+    try {
+      stream = (await open(source, 'r')).createReadStream();
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new UserError(`${source}: cannot read the message (${code === 'ENOENT' ? 'no such file' : code ?? (err as Error).message}); pass a file holding the raw SNS body, or - for standard input`);
+    }
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
+    size += buf.length;
+    if (size > MAX_BODY_BYTES) {
+      if ('destroy' in stream && typeof stream.destroy === 'function' && source !== '-') stream.destroy();
+      return { oversized: size };
+    }
+    chunks.push(buf);
+  }
+  return { text: Buffer.concat(chunks).toString('utf8') };
+}
+
+export async function run(message: string, options: VerifyOptions): Promise<number> {
+  const { config, file } = await loadConfig(options.config);
+  const settings = verifySettings(config);
+  const cacheDir = options.cache === false ? undefined : (options.cacheDir ?? settings.cacheDir);
+  if (options.cacheDir && options.cache !== false && !existsSync(options.cacheDir)) {
+    throw new UserError(`--cache-dir ${options.cacheDir}: no such directory (the reactor's cache is reactor.cache_dir, by default /var/cache/salt/master/ec2-autoscale)`);
+  }
+  const body = await readBody(message);
+  const certificates = new CertificateStore({ cacheDir, timeoutMs: settings.certFetchTimeoutSeconds * 1000 });
+  const verdict =
+    'oversized' in body
+      ? oversizedVerdict(body.oversized)
+      : await verifyMessage(body.text, settings, {
+          now: () => new Date(),
+          certificate: (url) => certificates.certificate(url),
+          handledAt: (id) => (cacheDir ? handledAt(cacheDir, id) : undefined),
+        });
+  process.stdout.write(options.json ? JSON.stringify(toJson(verdict), null, 2) + '\n' : toText(verdict, file, cacheDir));
+  return verdict.verdict === 'accepted' ? EXIT.ok : EXIT.negative;
+}
+
+/** The --json shape: stable keys for scripts (and for comparing with the reactor vector by vector). */
+export function toJson(v: Verdict) {
+  const head = v.verdict === 'accepted' ? { verdict: v.verdict, outcome: v.outcome } : { verdict: v.verdict, reason: v.reason };
+  return {
+    ...head,
+    explanation: v.explanation,
+    ...(v.verdict === 'rejected' ? { remedy: v.remedy } : {}),
+    reaction: v.reaction,
+    messageId: v.messageId ?? null,
+    topicArn: v.topicArn ?? null,
+  };
+}
+
+function toText(v: Verdict, configFile: string, cacheDir: string | undefined): string {
+  const lines: string[] = [];
+  if (v.verdict === 'accepted') {
+    lines.push(`accepted: ${v.outcome}`, `  ${v.explanation}`);
+    if (v.messageId) lines.push(`  MessageId: ${v.messageId}`);
+    lines.push('  reaction:', ...v.reaction.map((a) => `    - ${describeAction(a)}`));
+  } else {
+    lines.push(`rejected: ${v.reason}`, `  ${v.explanation}`);
+    if (v.messageId) lines.push(`  MessageId: ${v.messageId}`);
+    if (v.topicArn) lines.push(`  TopicArn: ${v.topicArn}`);
+    lines.push(`  what to do: ${v.remedy}`, '  reaction: none (the reactor logs one WARNING line with the reason code)');
+  }
+  const cache = cacheDir ? `reactor cache ${cacheDir}${existsSync(cacheDir) ? '' : ' (absent)'}` : 'no reactor cache (--no-cache)';
+  lines.push(`  checked with: ${configFile}, ${cache}`);
+  return lines.join('\n') + '\n';
 }

@@ -1,0 +1,80 @@
+// What the reactor does for an accepted message (DESIGN.md's per-event table), as data: `verify` prints it,
+// nothing here performs it. Pure.
+import type { Outcome } from './codes.js';
+import type { AutoScalingEvent } from './policy.js';
+import type { VerifySettings } from './settings.js';
+
+export type Action =
+  | { action: 'runner'; fun: 'cloud.create'; kwargs: Record<string, unknown> }
+  | { action: 'wheel'; fun: 'key.delete'; kwargs: { match: string } }
+  | { action: 'write_autosign_stub'; path: string }
+  | { action: 'remove_autosign_stub'; path: string }
+  | { action: 'confirm_subscription'; url: string }
+  | { action: 'email_subscribe_url'; url: string }
+  | { action: 'alert'; level: 'WARNING'; message: string; email: boolean }
+  | { action: 'log'; level: 'INFO'; message: string }
+  | { action: 'mark_handled'; messageId: string };
+
+export const autosignStubPath = (settings: VerifySettings, instanceId: string) =>
+  `${settings.pkiDir.replace(/\/+$/, '')}/minions_autosign/${instanceId}`;
+
+/** The reaction to a verified Auto Scaling notification. */
+export function notificationReaction(event: AutoScalingEvent, settings: VerifySettings): Action[] {
+  const group = settings.groups.get(event.group)!;
+  const id = event.instanceId!;
+  switch (event.outcome) {
+    case 'launch':
+      if (group.bootstrap === 'preauth') return [{ action: 'write_autosign_stub', path: autosignStubPath(settings, id) }];
+      return [{ action: 'runner', fun: 'cloud.create', kwargs: { provider: group.provider, instances: id, instance_id: id, ...group.settings } }];
+    case 'terminate':
+      return [
+        { action: 'remove_autosign_stub', path: autosignStubPath(settings, id) },
+        { action: 'wheel', fun: 'key.delete', kwargs: { match: id } },
+      ];
+    case 'launch_error':
+    case 'terminate_error':
+      return [{
+        action: 'alert', level: 'WARNING', email: settings.emailAlerts,
+        message: `${event.event} in group ${event.group} for ${id}${event.description ? `: ${event.description}` : ''}`,
+      }];
+    default:
+      return [{ action: 'log', level: 'INFO', message: `test notification from group ${event.group}: notifications reach the reactor` }];
+  }
+}
+
+export function subscriptionReaction(outcome: Extract<Outcome, 'subscription_confirmation' | 'unsubscribe_confirmation'>, subscribeUrl: string, topicArn: string, settings: VerifySettings): Action[] {
+  if (outcome === 'unsubscribe_confirmation') {
+    return [{
+      action: 'alert', level: 'WARNING', email: settings.emailAlerts,
+      message: `the subscription to ${topicArn} was removed; its SubscribeURL is never visited (that would subscribe again)`,
+    }];
+  }
+  return settings.subscriptionConfirmation === 'auto'
+    ? [{ action: 'confirm_subscription', url: subscribeUrl }]
+    : [{ action: 'email_subscribe_url', url: subscribeUrl }];
+}
+
+const inline = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
+
+/** One line per action, for people. */
+export function describeAction(a: Action): string {
+  switch (a.action) {
+    case 'runner':
+    case 'wheel':
+      return `${a.action}.${a.fun} ${Object.entries(a.kwargs).map(([k, v]) => `${k}=${inline(v)}`).join(' ')}`;
+    case 'write_autosign_stub':
+      return `write autosign stub ${a.path} (mode 0600; the master accepts that minion's key once, within salt.autosign_timeout)`;
+    case 'remove_autosign_stub':
+      return `remove autosign stub ${a.path} if one is left`;
+    case 'confirm_subscription':
+      return `confirm the subscription (GET ${a.url})`;
+    case 'email_subscribe_url':
+      return `email the confirmation link to alerts.email.to (${a.url})`;
+    case 'alert':
+      return `log ${a.level}${a.email ? ' and send an alert email' : ''}: ${a.message}`;
+    case 'log':
+      return `log ${a.level}: ${a.message}`;
+    case 'mark_handled':
+      return `remember MessageId ${a.messageId} as handled (a repeat delivery is then ignored)`;
+  }
+}
