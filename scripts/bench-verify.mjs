@@ -1,0 +1,121 @@
+#!/usr/bin/env node
+// Benchmark of `salt-autoscale verify`'s decision: 1000 distinct signed launch notifications judged in one
+// process with a warm certificate cache (the certificate served over HTTPS through a CONNECT proxy on
+// 127.0.0.1, as in the tests), reporting the time per decision and how many certificate fetches they caused
+// (target: 1). Then the wall time of the CLI itself (one process per message, reactor cache warm).
+//   node scripts/bench-verify.mjs [--messages N] [--json]      (run `npm run build` first)
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import ts from 'typescript';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const json = args.includes('--json');
+const at = args.indexOf('--messages');
+const count = at >= 0 ? Number(args[at + 1]) : 1000;
+if (!Number.isInteger(count) || count < 1) {
+  console.error('bench-verify: --messages needs a whole number of at least 1');
+  process.exit(2);
+}
+if (!existsSync(join(root, 'dist/sns/verify-message.js'))) {
+  console.error('bench-verify: dist/ is missing; run `npm run build` first');
+  process.exit(2);
+}
+
+/** The shared test helpers are TypeScript with no project imports: transpile them to a temp dir and load them. */
+async function loadHelpers(work) {
+  const out = {};
+  for (const name of ['sns-vectors', 'cert-server']) {
+    const source = readFileSync(join(root, 'test/helpers', `${name}.ts`), 'utf8');
+    const { outputText } = ts.transpileModule(source, {
+      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+    });
+    const file = join(work, `${name}.mjs`);
+    // sns-vectors finds cases.json relative to itself; point it at the real fixture.
+    writeFileSync(file, outputText.replace("'../fixtures/sns/cases.json', import.meta.url", `'${pathToFileURL(join(root, 'test/fixtures/sns/cases.json')).href}'`));
+    out[name] = await import(pathToFileURL(file).href);
+  }
+  return out;
+}
+
+const quantile = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+const ms = (x) => Math.round(x * 1000) / 1000;
+
+const work = mkdtempSync(join(tmpdir(), 'bench-verify-'));
+const { 'sns-vectors': vectors, 'cert-server': certServer } = await loadHelpers(work);
+const { parseConfigText } = await import(pathToFileURL(join(root, 'dist/config/load.js')).href);
+const { verifySettings } = await import(pathToFileURL(join(root, 'dist/sns/settings.js')).href);
+const { CertificateStore } = await import(pathToFileURL(join(root, 'dist/sns/certificate-store.js')).href);
+const { handledAt, certCachePath } = await import(pathToFileURL(join(root, 'dist/sns/cache.js')).href);
+const { verifyMessage } = await import(pathToFileURL(join(root, 'dist/sns/verify-message.js')).href);
+
+const set = await vectors.buildVectors();
+const server = await certServer.startCertServer({ tls: set.tls, caFile: set.caFile, certs: set.certs });
+try {
+  const example = join(root, 'examples/salt-autoscale.yaml');
+  const settings = verifySettings(parseConfigText(readFileSync(example, 'utf8'), example).config);
+  const cacheDir = join(work, 'cache');
+  mkdirSync(join(cacheDir, 'handled'), { recursive: true });
+  const hex = (i, width) => i.toString(16).padStart(width, '0');
+  const bodies = Array.from({ length: count + 1 }, (_, i) => set.notification({
+    instanceId: `i-${hex(i, 17)}`, messageId: `bench-${hex(i, 8)}-0000-4000-8000-000000000000`, version: i % 2 ? '1' : '2',
+  }));
+
+  const store = new CertificateStore({ timeoutMs: 10_000, env: server.env });
+  const deps = { now: () => new Date(), certificate: (url) => store.certificate(url), handledAt: (id) => handledAt(cacheDir, id) };
+  const warm = await verifyMessage(bodies[0], settings, deps); // fills the certificate cache
+  if (warm.verdict !== 'accepted') throw new Error(`warm-up message rejected: ${warm.reason}`);
+
+  const times = [];
+  let accepted = 0;
+  const started = process.hrtime.bigint();
+  for (const body of bodies.slice(1)) {
+    const t0 = process.hrtime.bigint();
+    const v = await verifyMessage(body, settings, deps);
+    times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    if (v.verdict === 'accepted') accepted++;
+  }
+  const totalMs = Number(process.hrtime.bigint() - started) / 1e6;
+  times.sort((a, b) => a - b);
+
+  // The CLI end to end: a fresh process per message, certificate already in the reactor's cache.
+  mkdirSync(join(cacheDir, 'certs'), { recursive: true });
+  writeFileSync(certCachePath(cacheDir, set.signingCertUrl), set.certs[vectors.CERT_PATH]);
+  const cliTimes = [];
+  for (let i = 1; i <= 5; i++) {
+    const msg = join(work, `m${i}.json`);
+    writeFileSync(msg, bodies[i]);
+    const t0 = process.hrtime.bigint();
+    const r = spawnSync(process.execPath, [join(root, 'bin/salt-autoscale.js'), 'verify', '-c', example, '--cache-dir', cacheDir, '--json', msg], {
+      env: { ...process.env, ...server.env }, encoding: 'utf8',
+    });
+    cliTimes.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    if (r.status !== 0) throw new Error(`CLI run ${i} exited ${r.status}: ${r.stdout}${r.stderr}`);
+  }
+  cliTimes.sort((a, b) => a - b);
+
+  const result = {
+    messages: count,
+    accepted,
+    perMessageMs: { mean: ms(totalMs / count), p50: ms(quantile(times, 0.5)), p95: ms(quantile(times, 0.95)), max: ms(times[times.length - 1]) },
+    certificateFetches: { store: store.fetches, server: server.fetches(vectors.CERT_PATH) },
+    cliProcessMs: { median: Math.round(quantile(cliTimes, 0.5)), runs: cliTimes.length },
+  };
+  if (json) {
+    console.log(JSON.stringify(result, null, 2));
+  } else {
+    console.log(`verify: ${count} signed launch notifications (SignatureVersion 1 and 2), warm certificate cache`);
+    console.log(`  accepted ${accepted}/${count}`);
+    console.log(`  decision time per message: mean ${result.perMessageMs.mean} ms, p50 ${result.perMessageMs.p50} ms, p95 ${result.perMessageMs.p95} ms, max ${result.perMessageMs.max} ms`);
+    console.log(`  certificate fetches: ${server.fetches(vectors.CERT_PATH)} (for ${count + 1} messages, warm-up included)`);
+    console.log(`  the CLI, one process per message (reactor cache warm): median ${result.cliProcessMs.median} ms over ${cliTimes.length} runs`);
+  }
+  if (accepted !== count || server.fetches(vectors.CERT_PATH) !== 1) process.exitCode = 1;
+} finally {
+  await server.close();
+  await set.cleanup();
+  rmSync(work, { recursive: true, force: true });
+}
