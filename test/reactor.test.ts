@@ -1,0 +1,234 @@
+// The rendered #!py reactor, run by python3 the way Salt's py renderer runs it, against the shared vectors.
+// The certificate and SubscribeURL are fetched for real (urllib, TLS verified) from 127.0.0.1 through a
+// CONNECT proxy named in https_proxy.
+import { createHash } from 'node:crypto';
+import { readFile, stat, writeFile, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { listFiles, setupReactorFixture, verdictOf, type Master, type ReactorFixture } from './helpers/reactor-fixture.js';
+import type { DeliveryResult } from './helpers/reactor-harness.js';
+import { CERT_PATH, INSTANCE_ID, SUBSCRIBE_PATH_PREFIX, TOPIC_ARN, type Vector } from './helpers/sns-vectors.js';
+
+let fx: ReactorFixture;
+beforeAll(async () => { fx = await setupReactorFixture(); });
+afterAll(async () => { await fx?.close(); });
+
+const byName = (name: string): Vector => {
+  const v = fx.set.vectors.find((x) => x.name === name);
+  if (!v) throw new Error(`no vector ${name}`);
+  return v;
+};
+const warnings = (r: DeliveryResult) => r.logs.filter((l) => l.level === 'WARNING');
+const errors = (r: DeliveryResult) => r.logs.filter((l) => l.level === 'ERROR' || l.level === 'CRITICAL');
+
+function expectVerdicts(vectors: Vector[], results: DeliveryResult[]) {
+  expect(results).toHaveLength(vectors.length);
+  const mismatches: string[] = [];
+  vectors.forEach((v, i) => {
+    const r = results[i];
+    const got = verdictOf(r);
+    if (JSON.stringify(got) !== JSON.stringify(v.expect)) mismatches.push(`${v.name}: expected ${JSON.stringify(v.expect)}, got ${JSON.stringify(got)}`);
+    if (!r.optsUnchanged) mismatches.push(`${v.name}: __opts__ was modified`);
+    if (errors(r).length) mismatches.push(`${v.name}: logged ${JSON.stringify(errors(r))}`);
+    if (v.expect.verdict === 'rejected') {
+      // A rejection: no reaction, exactly one WARNING line, naming the reason (and the ids when there are ids).
+      if (JSON.stringify(r.reaction) !== '{}') mismatches.push(`${v.name}: rejected but reacted ${JSON.stringify(r.reaction)}`);
+      const w = warnings(r);
+      if (w.length !== 1) mismatches.push(`${v.name}: ${w.length} WARNING lines`);
+      else if (!w[0].message.includes(`reason=${v.expect.reason}`)) mismatches.push(`${v.name}: ${w[0].message}`);
+      else if (v.messageId && v.expect.reason !== 'body_too_large' && v.expect.reason !== 'not_json'
+        && JSON.parse(v.body).MessageId === v.messageId && !w[0].message.includes(v.messageId)) {
+        mismatches.push(`${v.name}: the WARNING line lacks the MessageId: ${w[0].message}`);
+      }
+    }
+  });
+  expect(mismatches).toEqual([]);
+}
+
+describe.each([
+  { path: 'cryptography', block: false },
+  { path: 'openssl command', block: true },
+])('every shared vector, in order, on one master ($path)', ({ block }) => {
+  let master: Master;
+  let results: DeliveryResult[];
+  let backend: string;
+  let certFetches: number;
+  beforeAll(async () => {
+    fx.server.reset();
+    master = await fx.master();
+    ({ results, backend } = await fx.deliver(master, fx.set.vectors.map((v) => ({ body: v.body })), { blockCryptography: block }));
+    certFetches = fx.server.fetches(CERT_PATH);
+  });
+
+  test('uses the crypto path under test', () => {
+    expect(backend).toBe(block ? 'openssl' : 'cryptography');
+  });
+
+  test('comes to the expected verdict on each vector; rejections react with nothing and log one WARNING', () => {
+    expectVerdicts(fx.set.vectors, results);
+    expect(fx.set.vectors.filter((v) => v.expect.verdict === 'rejected').length).toBeGreaterThanOrEqual(30);
+  });
+
+  test('fetched the signing certificate once for all messages, and contacted SNS hosts only', () => {
+    expect(certFetches).toBe(1);
+    expect(new Set(fx.server.connects)).toEqual(new Set(['sns.us-east-1.amazonaws.com:443']));
+  });
+
+  test('confirmed each verified subscription by visiting its SubscribeURL, and never an unsubscribe one', () => {
+    const visited = fx.server.requests.filter((r) => r.path.startsWith(SUBSCRIBE_PATH_PREFIX)).map((r) => r.path);
+    const urlPath = (name: string) => JSON.parse(byName(name).body).SubscribeURL.replace('https://sns.us-east-1.amazonaws.com', '');
+    expect(visited.sort()).toEqual([urlPath('subscription-confirmation-v1'), urlPath('subscription-confirmation-v2')].sort());
+    expect(visited).not.toContain(urlPath('unsubscribe-confirmation-v2'));
+  });
+
+  test('launch in a salt-cloud group reacts with runner.cloud.create for exactly that instance', () => {
+    const r = results[fx.set.vectors.findIndex((v) => v.name === 'launch-v2-subject')];
+    expect(r.reaction).toEqual({
+      [`ec2_autoscale_launch_${INSTANCE_ID}`]: {
+        'runner.cloud.create': [{
+          args: [
+            { provider: 'ec2-autoscale' }, { instances: INSTANCE_ID }, { instance_id: INSTANCE_ID },
+            { minion: { grains: { role: 'web' }, startup_states: 'highstate' } }, { ssh_username: 'ec2-user' },
+          ],
+        }],
+      },
+    });
+  });
+
+  test('terminate reacts with wheel.key.delete of exactly that instance id', () => {
+    const r = results[fx.set.vectors.findIndex((v) => v.name === 'terminate-v1-no-subject')];
+    expect(r.reaction).toEqual({ [`ec2_autoscale_terminate_${INSTANCE_ID}`]: { 'wheel.key.delete': [{ args: [{ match: INSTANCE_ID }] }] } });
+  });
+
+  test('test notifications and error events react with nothing', () => {
+    for (const name of ['test-notification-v2', 'launch-error-v2', 'terminate-error-v2', 'unsubscribe-confirmation-v2']) {
+      expect(results[fx.set.vectors.findIndex((v) => v.name === name)].reaction, name).toEqual({});
+    }
+    const info = results[fx.set.vectors.findIndex((v) => v.name === 'test-notification-v2')].logs;
+    expect(info.map((l) => l.level)).toEqual(['INFO']);
+  });
+
+  test('handled MessageIds are recorded on disk by sha256, one file per accepted message', async () => {
+    const accepted = fx.set.vectors.filter((v) => v.expect.verdict === 'accepted' && !v.replayOf);
+    const files = await listFiles(join(master.cachedir, 'ec2-autoscale', 'handled'));
+    expect(files).toEqual(accepted.map((v) => createHash('sha256').update(v.messageId!).digest('hex')).sort());
+  });
+});
+
+describe('preauth groups', () => {
+  const stub = (m: Master, id = INSTANCE_ID) => join(m.pkiDir, 'minions_autosign', id);
+
+  test('a verified launch writes exactly one 0600 stub for exactly that id; a second delivery writes nothing more', async () => {
+    const m = await fx.master();
+    const v = byName('launch-preauth-v2');
+    const { results } = await fx.deliver(m, [{ body: v.body }, { body: v.body }]);
+    expect(results[0].reaction).toEqual({});
+    expect(verdictOf(results[0])).toEqual({ verdict: 'accepted', outcome: 'launch' });
+    expect(verdictOf(results[1])).toEqual({ verdict: 'rejected', reason: 'duplicate_message' });
+    expect(await listFiles(join(m.pkiDir, 'minions_autosign'))).toEqual([INSTANCE_ID]);
+    expect((await stat(stub(m))).mode & 0o777).toBe(0o600);
+    expect(await listFiles(m.pkiDir)).toEqual([`minions_autosign/${INSTANCE_ID}`]);
+  });
+
+  test('hostile and broken messages write nothing under pki_dir', async () => {
+    const m = await fx.master();
+    const hostile = fx.set.vectors.filter((v) => v.expect.verdict === 'rejected' && !v.replayOf);
+    const at = new Date();
+    // Signed by the real key but naming the preauth group with hostile ids, or from an untrusted topic.
+    const signed = ['*', 'i-*', '../x', '../../minions/evil', 'i-0123456789abcdef0/../../x'].map((id) =>
+      fx.set.notification({ group: 'worker-asg', instanceId: id, timestamp: at }));
+    const foreign = JSON.stringify(fx.set.sign({
+      ...JSON.parse(fx.set.notification({ group: 'worker-asg', timestamp: at })), TopicArn: 'arn:aws:sns:us-east-1:999999999999:evil',
+    }));
+    const stale = fx.set.notification({ group: 'worker-asg', timestamp: new Date(Date.now() - 2 * 3600_000) });
+    const bodies = [...hostile.map((v) => v.body), ...signed, foreign, stale];
+    const { results } = await fx.deliver(m, bodies.map((body) => ({ body })));
+    expect(results.map((r) => verdictOf(r).verdict)).toEqual(bodies.map(() => 'rejected'));
+    expect(await listFiles(m.pkiDir)).toEqual([]);
+  });
+
+  test('terminate removes the stub left for that id and deletes its key', async () => {
+    const m = await fx.master();
+    const { results } = await fx.deliver(m, [{ body: byName('launch-preauth-v2').body }, { body: byName('terminate-preauth-v2').body }]);
+    expect(results[1].reaction).toEqual({ [`ec2_autoscale_terminate_${INSTANCE_ID}`]: { 'wheel.key.delete': [{ args: [{ match: INSTANCE_ID }] }] } });
+    expect(results[1].logs.some((l) => l.message.includes('removed its unused autosign stub'))).toBe(true);
+    expect(await listFiles(m.pkiDir)).toEqual([]);
+  });
+
+  test('the stub goes to ec2.autoscale.pki_dir when it is set', async () => {
+    const m = await fx.master();
+    const custom = join(m.dir, 'custom-pki');
+    (m.opts['ec2.autoscale'] as Record<string, unknown>).pki_dir = custom;
+    await fx.deliver(m, [{ body: byName('launch-preauth-v2').body }]);
+    expect(await listFiles(custom)).toEqual([`minions_autosign/${INSTANCE_ID}`]);
+    expect(await listFiles(m.pkiDir)).toEqual([]);
+  });
+});
+
+describe('input, cache and configuration', () => {
+  test('takes data["post"] when salt-api parsed the body, else parses data["body"]', async () => {
+    const m = await fx.master();
+    const a = JSON.parse(fx.set.notification({ instanceId: 'i-0aaaaaaaaaaaaaaa1' }));
+    const b = fx.set.notification({ instanceId: 'i-0bbbbbbbbbbbbbbb2' });
+    const { results } = await fx.deliver(m, [{ data: { post: a, headers: {} } }, { data: { body: b, post: {} } }, { data: { body: 'x'.repeat(300 * 1024), post: a } }]);
+    expect(Object.keys(results[0].reaction!)).toEqual(['ec2_autoscale_launch_i-0aaaaaaaaaaaaaaa1']);
+    expect(Object.keys(results[1].reaction!)).toEqual(['ec2_autoscale_launch_i-0bbbbbbbbbbbbbbb2']);
+    // The raw body is what came over the wire: its size counts even when a parsed post is present.
+    expect(verdictOf(results[2])).toEqual({ verdict: 'rejected', reason: 'body_too_large' });
+  });
+
+  test('many messages share one certificate fetch (on-disk cache across fresh module loads)', async () => {
+    const m = await fx.master();
+    fx.server.reset();
+    const bodies = Array.from({ length: 25 }, (_, i) => fx.set.notification({ instanceId: `i-${(0x100000000 + i).toString(16).padStart(17, '0').slice(-17)}` }));
+    const { results } = await fx.deliver(m, bodies.map((body) => ({ body })));
+    expect(results.map((r) => verdictOf(r))).toEqual(bodies.map(() => ({ verdict: 'accepted', outcome: 'launch' })));
+    expect(fx.server.fetches(CERT_PATH)).toBe(1);
+  });
+
+  test('a corrupt cached certificate is ignored: fetched again, message accepted, cache repaired', async () => {
+    const m = await fx.master();
+    const certs = join(m.cachedir, 'ec2-autoscale', 'certs');
+    await mkdir(certs, { recursive: true });
+    const file = join(certs, `${createHash('sha256').update(fx.set.signingCertUrl).digest('hex')}.pem`);
+    await writeFile(file, '-----BEGIN CERTIFICATE-----\ngarbage\n-----END CERTIFICATE-----\n');
+    fx.server.reset();
+    const { results } = await fx.deliver(m, [{ body: fx.set.notification({}) }]);
+    expect(verdictOf(results[0])).toEqual({ verdict: 'accepted', outcome: 'launch' });
+    expect(errors(results[0])).toEqual([]);
+    expect(fx.server.fetches(CERT_PATH)).toBe(1);
+    expect(await readFile(file, 'utf8')).toBe(fx.set.certs[CERT_PATH]);
+  });
+
+  test('a certificate fetch that outlasts cert_fetch_timeout is cert_fetch_failed', async () => {
+    const { startCertServer } = await import('./helpers/cert-server.js');
+    const slow = await startCertServer({ ...fx.set, delayMs: 3000 });
+    try {
+      const m = await fx.master((c) => { c.reactor.cert_fetch_timeout_seconds = 1; });
+      const started = Date.now();
+      const { results } = await (async () => {
+        const { runHarness } = await import('./helpers/reactor-harness.js');
+        return runHarness({ reactor: fx.reactor, opts: m.opts, deliveries: [{ body: fx.set.notification({}) }] }, slow.env);
+      })();
+      expect(verdictOf(results[0])).toEqual({ verdict: 'rejected', reason: 'cert_fetch_failed' });
+      expect(Date.now() - started).toBeLessThan(2900);
+    } finally { await slow.close(); }
+  });
+
+  test('without the master.d settings it logs one ERROR and reacts with nothing', async () => {
+    const m = await fx.master();
+    delete m.opts['ec2.autoscale'];
+    const { results } = await fx.deliver(m, [{ body: fx.set.notification({}) }]);
+    expect(results[0].reaction).toEqual({});
+    expect(errors(results[0]).map((l) => l.message)).toEqual([expect.stringContaining("__opts__['ec2.autoscale'] is missing")]);
+  });
+
+  test('the log line never carries a raw newline from the sender', async () => {
+    const m = await fx.master();
+    const body = JSON.stringify({ Type: 'Notification', MessageId: 'x\nFAKE LOG LINE', TopicArn: TOPIC_ARN });
+    const { results } = await fx.deliver(m, [{ body }]);
+    expect(warnings(results[0])).toHaveLength(1);
+    expect(warnings(results[0])[0].message).not.toContain('\n');
+    expect(warnings(results[0])[0].message).toContain('reason=bad_envelope');
+  });
+});
