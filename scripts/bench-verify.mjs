@@ -49,7 +49,7 @@ const { 'sns-vectors': vectors, 'cert-server': certServer } = await loadHelpers(
 const { parseConfigText } = await import(pathToFileURL(join(root, 'dist/config/load.js')).href);
 const { verifySettings } = await import(pathToFileURL(join(root, 'dist/sns/settings.js')).href);
 const { CertificateStore } = await import(pathToFileURL(join(root, 'dist/sns/certificate-store.js')).href);
-const { handledAt, certCachePath } = await import(pathToFileURL(join(root, 'dist/sns/cache.js')).href);
+const { handledRecord, certCachePath } = await import(pathToFileURL(join(root, 'dist/sns/cache.js')).href);
 const { verifyMessage } = await import(pathToFileURL(join(root, 'dist/sns/verify-message.js')).href);
 
 const set = await vectors.buildVectors();
@@ -65,7 +65,7 @@ try {
   }));
 
   const store = new CertificateStore({ timeoutMs: 10_000, env: server.env });
-  const deps = { now: () => new Date(), certificate: (url) => store.certificate(url), handledAt: (id) => handledAt(cacheDir, id) };
+  const deps = { now: () => new Date(), certificate: (url, now) => store.certificate(url, now), handled: (id) => handledRecord(cacheDir, id) };
   const warm = await verifyMessage(bodies[0], settings, deps); // fills the certificate cache
   if (warm.verdict !== 'accepted') throw new Error(`warm-up message rejected: ${warm.reason}`);
 

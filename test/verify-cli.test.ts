@@ -47,9 +47,19 @@ describe('verify with the reactor cache', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^accepted: launch\n/);
-    expect(r.stdout).toContain('runner.cloud.create provider=ec2-autoscale instances=i-0123456789abcdef0 instance_id=i-0123456789abcdef0 ssh_username=ec2-user');
+    expect(r.stdout).toContain('runner.cloud.create provider=ec2-autoscale instances=i-0123456789abcdef0 instance_id=i-0123456789abcdef0 minion={"grains":{"role":"web"},"startup_states":"highstate"} ssh_username=ec2-user');
     expect(server.requests).toEqual([]);
     expect(tree(cache)).toEqual(before);
+  });
+
+  it('fetches again a cached certificate that has expired', async () => {
+    const cache = join(work, 'stale-cert');
+    mkdirSync(join(cache, 'certs'), { recursive: true });
+    writeFileSync(certCachePath(cache, set.signingCertUrl), set.certs['/SimpleNotificationService-expired.pem']);
+    server.reset();
+    const r = await runBin(['verify', '-c', EXAMPLE, '--cache-dir', cache, '--json', file('launch-v2-no-subject')], server.env);
+    expect(JSON.parse(r.stdout)).toMatchObject({ verdict: 'accepted', outcome: 'launch' });
+    expect(server.fetches(CERT_PATH)).toBe(1);
   });
 
   it('ignores a corrupt cached certificate and fetches it instead', async () => {
@@ -83,11 +93,27 @@ describe('verify output', () => {
     const r = await runBin(['verify', '-c', EXAMPLE, '--no-cache', '--json', file('unknown-topic-suffix')], server.env);
     expect(r.code).toBe(1);
     const out = JSON.parse(r.stdout);
-    expect(Object.keys(out)).toEqual(['verdict', 'reason', 'explanation', 'remedy', 'reaction', 'messageId', 'topicArn']);
+    expect(Object.keys(out)).toEqual(['verdict', 'reason', 'explanation', 'remedy', 'reaction', 'saltReaction', 'messageId', 'topicArn']);
     expect(out).toMatchObject({
       verdict: 'rejected', reason: 'unknown_topic', reaction: [], topicArn: 'arn:aws:sns:us-east-1:123456789012:salt-autoscale-evil',
     });
     expect(out.remedy).toContain('sns.extra_topic_arns');
+    expect(out.saltReaction).toEqual({});
+  });
+
+  it('--json shows the reaction dict the reactor returns to Salt for a launch and a terminate', async () => {
+    const [launch, terminate] = await Promise.all(['launch-v1-subject', 'terminate-v2-no-subject'].map((n) =>
+      runBin(['verify', '-c', EXAMPLE, '--no-cache', '--json', file(n)], server.env)));
+    const id = 'i-0123456789abcdef0';
+    expect(JSON.parse(launch.stdout).saltReaction).toEqual({
+      [`ec2_autoscale_launch_${id}`]: { 'runner.cloud.create': [{ args: [
+        { provider: 'ec2-autoscale' }, { instances: id }, { instance_id: id },
+        { minion: { grains: { role: 'web' }, startup_states: 'highstate' } }, { ssh_username: 'ec2-user' },
+      ] }] },
+    });
+    expect(JSON.parse(terminate.stdout).saltReaction).toEqual({
+      [`ec2_autoscale_terminate_${id}`]: { 'wheel.key.delete': [{ args: [{ match: id }] }] },
+    });
   });
 
   it('reads a several-megabyte body from stdin only up to the limit, and rejects it as body_too_large', async () => {
@@ -130,6 +156,16 @@ describe('certificate fetch', () => {
     const env = { ...server.env, SSL_CERT_FILE: '', NODE_EXTRA_CA_CERTS: '' };
     await expect(fetchCertificate(url(), { timeoutMs: 5000, env })).rejects.toMatchObject({ reason: 'cert_fetch_failed' });
     await expect(fetchCertificate(url(), { timeoutMs: 5000, env: server.env })).resolves.toContain('BEGIN CERTIFICATE');
+  });
+
+  it('calls an oversized answer cert_invalid without buffering it', async () => {
+    const big = await startCertServer({ tls: set.tls, caFile: set.caFile, certs: { '/big.pem': 'A'.repeat(1 << 20) } });
+    try {
+      await expect(fetchCertificate('https://sns.us-east-1.amazonaws.com/big.pem', { timeoutMs: 5000, env: big.env }))
+        .rejects.toMatchObject({ reason: 'cert_invalid' });
+    } finally {
+      await big.close();
+    }
   });
 
   it('gives up after the timeout', async () => {

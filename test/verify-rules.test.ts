@@ -49,6 +49,9 @@ describe('SigningCertURL rules', () => {
     ['https://sns.us-east-1.amazonaws.com:443/x.pem', 'cert_url_invalid'],
     ['https://sns.us-east-1.amazonaws.com:8443/x.pem', 'cert_url_invalid'],
     ['https://sns.us-east-1.amazonaws.com/SimpleNotificationService.txt', 'cert_url_invalid'],
+    ['https://sns.us-east-1.amazonaws.com/a%2F..%2Fx.pem', 'cert_url_invalid'],
+    ['https://sns.us-east-1.amazonaws.com/@evil.example/x.pem', 'cert_url_invalid'],
+    ['https://sns.us-east-1.amazonaws.com/x.pem\n', 'cert_url_invalid'],
     ['https://sns.us-east-1.amazonaws.com/', 'cert_url_invalid'],
     ['https://sns.us-east-1.amazonaws.com', 'cert_url_invalid'],
     ['https://sns.us-east-1.amazonaws.com/x.pem?download=1', 'cert_url_invalid'],
@@ -76,6 +79,10 @@ describe('SubscribeURL rules', () => {
     [ok.replace('amazonaws.com/', 'amazonaws.com:444/'), 'subscribe_url_invalid'],
     [ok.replace('sns.', 'x@sns.'), 'subscribe_url_invalid'],
     ['https://evil.example/?Action=ConfirmSubscription', 'subscribe_url_invalid'],
+    ['https://sns.us-east-1.amazonaws.com', 'subscribe_url_invalid'],
+    [`${ok}#x`, 'subscribe_url_invalid'],
+    [`${ok}\u00e9`, 'subscribe_url_invalid'],
+    [`${ok} `, 'subscribe_url_invalid'],
   ])('%s -> %s', (url, expected) => {
     expect(reasonOf(() => checkSubscribeUrl(url, 'us-east-1'))).toBe(expected);
   });
@@ -106,6 +113,7 @@ describe('envelope', () => {
     [JSON.stringify({ ...notification, Subject: ['a'] }), 'bad_envelope'],
     [JSON.stringify({ ...notification, Signature: null }), 'bad_envelope'],
     [JSON.stringify({ ...notification, Type: 'SubscriptionConfirmation' }), 'bad_envelope'],
+    [JSON.stringify({ ...notification, Type: 'UnsubscribeConfirmation', SubscribeURL: 'u', Token: 't', Subject: 1 }), 'bad_envelope'],
     [JSON.stringify(notification), 'ok'],
   ])('%s -> %s', (body, expected) => {
     expect(reasonOf(() => parseEnvelope(body))).toBe(expected);
@@ -177,6 +185,14 @@ describe('signatures made in the test', () => {
     expect(reasonOf(() => checkSignature(v3, rsaCert))).toBe('bad_signature_version');
     expect(reasonOf(() => checkSignature(signed('2', () => ecKey), ecCert))).toBe('bad_signature');
   });
+  it('decodes Signature as strict base64, as the reactor does (no line breaks, right padding)', () => {
+    const v2 = signed('2', () => rsaKey);
+    const sig = v2.fields.Signature;
+    const variant = (Signature: string) => ({ ...v2, fields: { ...v2.fields, Signature } });
+    expect(reasonOf(() => checkSignature(variant(`${sig.slice(0, 64)}\n${sig.slice(64)}`), rsaCert))).toBe('bad_signature');
+    expect(reasonOf(() => checkSignature(variant(sig.replace(/=+$/, '')), rsaCert))).toBe(sig.endsWith('=') ? 'bad_signature' : 'ok');
+    expect(reasonOf(() => checkSignature(variant(sig), rsaCert))).toBe('ok');
+  });
   it('checks the validity dates against the given clock', () => {
     const from = Date.parse(rsaCert.validFrom);
     const to = Date.parse(rsaCert.validTo);
@@ -194,6 +210,12 @@ describe('timestamps', () => {
     ['2026-01-01T12:00:00.000', false],
     ['2026-02-30T12:00:00.000Z', false],
     ['2026-01-01T24:00:00.000Z', false],
+    ['2024-02-29T00:00:00Z', true],
+    ['2100-02-29T00:00:00Z', false],
+    ['0000-01-01T00:00:00Z', false],
+    ['0050-01-01T00:00:00Z', true],
+    ['2026-01-01T12:00:00+24:00', false],
+    ['2026-01-01T12:00:00.0000000001Z', false],
     ['2026-01-01 12:00:00Z', false],
     ['yesterday', false],
     ['1767268800', false],
@@ -224,7 +246,9 @@ describe('the Auto Scaling message', () => {
     [msg({ AutoScalingGroupName: ['web-asg'] }), 'unknown_group'],
     [msg({ AccountId: 123456789012 }), 'account_mismatch'],
     [msg({ EC2InstanceId: 'i-0123456789abcdef0 ' }), 'bad_instance_id'],
-    [msg({ Event: 'autoscaling:EC2_INSTANCE_LAUNCH_ERROR', EC2InstanceId: '' }), 'bad_instance_id'],
+    [msg({ Event: 'autoscaling:EC2_INSTANCE_TERMINATE', EC2InstanceId: '' }), 'bad_instance_id'],
+    // a failed launch may name no instance: it only raises an alert, so it is accepted (as the reactor does)
+    [msg({ Event: 'autoscaling:EC2_INSTANCE_LAUNCH_ERROR', EC2InstanceId: '' }), 'ok'],
   ])('%s -> %s', (message, expected) => {
     expect(reasonOf(() => checkAutoScalingMessage(message, TOPIC, settings))).toBe(expected);
   });
@@ -242,6 +266,9 @@ describe('reaction', () => {
     const custom = verifySettings(parseConfigText(exampleText.replace('# pki_dir: /etc/salt/pki/master', 'pki_dir: /srv/pki'), EXAMPLE).config);
     expect(notificationReaction({ outcome: 'launch', event: 'autoscaling:EC2_INSTANCE_LAUNCH', group: 'worker-asg', instanceId: id }, custom))
       .toEqual([{ action: 'write_autosign_stub', path: `/srv/pki/minions_autosign/${id}` }]);
+    const overriding = verifySettings(parseConfigText(exampleText.replace('startup_states: highstate', 'startup_states: highstate\n    settings: {instance_id: "*", __pub_user: x, size: t3.micro}'), EXAMPLE).config);
+    expect(notificationReaction({ outcome: 'launch', event: 'autoscaling:EC2_INSTANCE_LAUNCH', group: 'web-asg', instanceId: id }, overriding)[0])
+      .toMatchObject({ kwargs: { instance_id: id, instances: id, size: 't3.micro' } });
     expect(notificationReaction({ outcome: 'terminate', event: 'autoscaling:EC2_INSTANCE_TERMINATE', group: 'worker-asg', instanceId: id }, settings))
       .toEqual([
         { action: 'remove_autosign_stub', path: `/etc/salt/pki/master/minions_autosign/${id}` },

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfigText } from '../src/config/load.js';
-import { handledAt, handledPath } from '../src/sns/cache.js';
+import { handledPath, handledRecord } from '../src/sns/cache.js';
 import { CertificateStore } from '../src/sns/certificate-store.js';
 import { verifySettings } from '../src/sns/settings.js';
 import { verifyMessage, type Verdict } from '../src/sns/verify-message.js';
@@ -53,8 +53,8 @@ describe('verify on the shared SNS vectors', () => {
       const cacheDir = cacheDirFor(v);
       const verdict = await verifyMessage(v.body, settings, {
         now: () => new Date(),
-        certificate: (url) => store.certificate(url),
-        handledAt: (id) => handledAt(cacheDir, id),
+        certificate: (url, now) => store.certificate(url, now),
+        handled: (id) => handledRecord(cacheDir, id),
       });
       got[v.name] = summary(verdict);
       want[v.name] = v.expect;

@@ -4,10 +4,10 @@ import { existsSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { loadConfig } from '../config/load.js';
 import { EXIT, UserError } from '../errors.js';
-import { handledAt } from '../sns/cache.js';
+import { handledRecord } from '../sns/cache.js';
 import { CertificateStore } from '../sns/certificate-store.js';
 import { MAX_BODY_BYTES } from '../sns/envelope.js';
-import { describeAction } from '../sns/reaction.js';
+import { describeAction, saltReaction } from '../sns/reaction.js';
 import { verifySettings } from '../sns/settings.js';
 import { oversizedVerdict, verifyMessage, type Verdict } from '../sns/verify-message.js';
 
@@ -62,8 +62,8 @@ export async function run(message: string, options: VerifyOptions): Promise<numb
       ? oversizedVerdict(body.oversized)
       : await verifyMessage(body.text, settings, {
           now: () => new Date(),
-          certificate: (url) => certificates.certificate(url),
-          handledAt: (id) => (cacheDir ? handledAt(cacheDir, id) : undefined),
+          certificate: (url, now) => certificates.certificate(url, now),
+          handled: (id) => (cacheDir ? handledRecord(cacheDir, id) : undefined),
         });
   process.stdout.write(options.json ? JSON.stringify(toJson(verdict), null, 2) + '\n' : toText(verdict, file, cacheDir));
   return verdict.verdict === 'accepted' ? EXIT.ok : EXIT.negative;
@@ -77,6 +77,8 @@ export function toJson(v: Verdict) {
     explanation: v.explanation,
     ...(v.verdict === 'rejected' ? { remedy: v.remedy } : {}),
     reaction: v.reaction,
+    /** What the reactor's run() returns to Salt ({} when it acts through side effects only, or rejects). */
+    saltReaction: saltReaction(v.reaction),
     messageId: v.messageId ?? null,
     topicArn: v.topicArn ?? null,
   };

@@ -3,7 +3,7 @@
 //   <cache_dir>/handled/<sha256 hex of MessageId>     one file per handled message
 // verify never writes there: it may run as another user, and a check must not change what the reactor does.
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const sha256Hex = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
@@ -21,12 +21,13 @@ export function readCachedCertificate(cacheDir: string, url: string): string | u
   }
 }
 
-/** When the reactor handled `messageId` (the marker's mtime), or undefined when it has not. */
-export function handledAt(cacheDir: string, messageId: string): Date | undefined {
+/** Whether the reactor handled `messageId` (and when: the marker's mtime), or undefined when it has not. */
+export function handledRecord(cacheDir: string, messageId: string): { at?: Date } | undefined {
+  const path = handledPath(cacheDir, messageId);
+  if (!existsSync(path)) return undefined; // the reactor's test is existence, whatever the content
   try {
-    const st = statSync(handledPath(cacheDir, messageId));
-    return st.isFile() ? st.mtime : undefined;
+    return { at: statSync(path).mtime };
   } catch {
-    return undefined;
+    return {};
   }
 }

@@ -6,6 +6,9 @@ import { Rejection } from './codes.js';
 import { fetchCertificate, type FetchOptions } from './fetch-cert.js';
 import { parseCertificate } from './signature.js';
 
+const validAt = (cert: X509Certificate, now: Date) =>
+  now.getTime() >= Date.parse(cert.validFrom) && now.getTime() <= Date.parse(cert.validTo);
+
 export type Fetcher = (url: string, options: FetchOptions) => Promise<string>;
 
 export class CertificateStore {
@@ -17,13 +20,15 @@ export class CertificateStore {
     private readonly options: { cacheDir?: string; timeoutMs: number; fetcher?: Fetcher; env?: NodeJS.ProcessEnv },
   ) {}
 
-  async certificate(url: string): Promise<X509Certificate> {
+  /** A cached copy is used only while valid at `now`, as the reactor does; otherwise it is fetched again. */
+  async certificate(url: string, now: Date): Promise<X509Certificate> {
     const known = this.memory.get(url);
-    if (known) return known;
+    if (known && validAt(known, now)) return known;
     const cached = this.options.cacheDir ? readCachedCertificate(this.options.cacheDir, url) : undefined;
     if (cached) {
       try {
-        return this.remember(url, parseCertificate(cached));
+        const cert = parseCertificate(cached);
+        if (validAt(cert, now)) return this.remember(url, cert);
       } catch (err) {
         if (!(err instanceof Rejection)) throw err; // a corrupt cache file: fall through to the network
       }

@@ -47,11 +47,14 @@ export const EVENT_OUTCOMES: Readonly<Record<string, Outcome>> = Object.freeze({
 });
 
 /** A failed check: its code and a sentence about this message (no secret, no raw body). */
-export class Rejection {
+export class Rejection extends Error {
   constructor(
     readonly reason: Reason,
     readonly detail: string,
-  ) {}
+  ) {
+    super(`${reason}: ${detail}`);
+    this.name = 'Rejection';
+  }
 }
 
 /** What an operator should do about each reason: printed after the detail. */

@@ -57,8 +57,8 @@ export function parseEnvelope(body: string): Envelope {
     if (value === undefined) throw new Rejection('bad_envelope', `the field ${name} is missing (a ${envelopeType} always has it)`);
     if (typeof value !== 'string') throw new Rejection('bad_envelope', `the field ${name} is ${describe(value)}, not a string`);
   }
-  // Subject is optional, but when the key is there it is signed, so it must be a string (null included: refused).
-  if (envelopeType === 'Notification' && Object.hasOwn(data, 'Subject') && typeof data.Subject !== 'string') {
+  // Subject is optional, but when the key is there it must be a string (null included), whatever the Type.
+  if (Object.hasOwn(data, 'Subject') && typeof data.Subject !== 'string') {
     throw new Rejection('bad_envelope', `the field Subject is ${describe(data.Subject)}, not a string`);
   }
   const fields: Record<string, string> = {};

@@ -132,7 +132,8 @@ function httpGet(url: URL, socket: tls.TLSSocket, signal: AbortSignal): Promise<
       res.on('data', (chunk: Buffer) => {
         size += chunk.length;
         if (size > MAX_CERT_BYTES) {
-          req.destroy(new Error(`the response is larger than ${MAX_CERT_BYTES} bytes`));
+          // no certificate is that large: what was served is not one (the reactor's reason too)
+          req.destroy(new Rejection('cert_invalid', `${url.href} served more than ${MAX_CERT_BYTES} bytes, not a certificate`));
           return;
         }
         chunks.push(chunk);

@@ -3,7 +3,6 @@ import { EVENT_OUTCOMES, Rejection, type Outcome } from './codes.js';
 import type { VerifySettings } from './settings.js';
 
 export const INSTANCE_ID = /^i-[0-9a-f]{8}([0-9a-f]{9})?$/
-const TOPIC_ARN = /^arn:aws[a-z-]*:sns:([a-z0-9-]+):(\d{12}):[^:]+$/;
 
 export interface TopicInfo {
   region: string;
@@ -16,24 +15,24 @@ export function checkTopic(topicArn: string, settings: VerifySettings): TopicInf
     const known = settings.topicArns.length ? settings.topicArns.join(', ') : 'none: sns.topic_arn is not set (run `salt-autoscale provision`)';
     throw new Rejection('unknown_topic', `TopicArn ${JSON.stringify(topicArn.slice(0, 300))} is not a trusted topic (trusted: ${known})`);
   }
-  const m = TOPIC_ARN.exec(topicArn);
-  // The config schema only admits well-formed ARNs, so a trusted ARN always parses.
-  if (!m) throw new Rejection('unknown_topic', `TopicArn ${JSON.stringify(topicArn)} is not an SNS topic ARN`);
-  return { region: m[1], account: m[2] };
+  // arn:aws:sns:REGION:ACCOUNT:NAME (the config schema only admits ARNs of that shape)
+  const parts = topicArn.split(':');
+  return { region: parts[3], account: parts[4] };
 }
 
-// ISO-8601 as SNS writes it (2026-01-01T12:00:00.000Z), also with an explicit offset.
-const ISO_TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
+// ISO-8601 as SNS writes it (2026-01-01T12:00:00.000Z), also with an explicit offset; the same pattern and
+// range checks as the reactor, so both sides call the same strings unparseable.
+const ISO_TIMESTAMP = /^([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]{1,9})?(Z|[+-]([0-9]{2}):([0-9]{2}))$/;
 
-/** Parses an ISO-8601 timestamp; undefined when it is not one (or names an impossible date). */
+const daysInMonth = (y: number, m: number) => [31, y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][m - 1];
+
+/** Parses an ISO-8601 timestamp; undefined when it is not one (or names an impossible time such as Feb 30). */
 export function parseTimestamp(text: string): Date | undefined {
   const m = ISO_TIMESTAMP.exec(text);
   if (!m) return undefined;
-  const [, y, mo, d, h, mi, s] = m.map(Number);
-  const probe = new Date(Date.UTC(y, mo - 1, d, h, mi, s));
-  if (probe.getUTCFullYear() !== y || probe.getUTCMonth() !== mo - 1 || probe.getUTCDate() !== d || h > 23 || mi > 59 || s > 59) {
-    return undefined;
-  }
+  const [y, mo, d, h, mi, s] = m.slice(1, 7).map(Number);
+  if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo) || h > 23 || mi > 59 || s > 59) return undefined;
+  if (m[8] !== 'Z' && (Number(m[9]) > 23 || Number(m[10]) > 59)) return undefined;
   const ms = Date.parse(text);
   return Number.isNaN(ms) ? undefined : new Date(ms);
 }
@@ -64,9 +63,9 @@ export interface AutoScalingEvent {
   outcome: Outcome;
   event: string;
   group: string;
-  /** Absent for autoscaling:TEST_NOTIFICATION. */
+  /** Always set for launch and terminate; for the other events only when the message names a valid one. */
   instanceId?: string;
-  /** Set for the error events: AWS's own words about what failed. */
+  /** For the error events: AWS's StatusMessage about what failed. */
   description?: string;
 }
 
@@ -96,11 +95,14 @@ export function checkAutoScalingMessage(message: string, topic: TopicInfo, setti
   if (inner.AccountId !== topic.account) {
     throw new Rejection('account_mismatch', `AccountId is ${show(inner.AccountId)} but the topic belongs to account ${topic.account}`);
   }
-  const description = typeof inner.Description === 'string' ? inner.Description : undefined;
-  if (outcome === 'test_notification') return { outcome, event, group };
   const instanceId = inner.EC2InstanceId;
-  if (typeof instanceId !== 'string' || !INSTANCE_ID.test(instanceId)) {
-    throw new Rejection('bad_instance_id', `EC2InstanceId is ${show(instanceId)}, not an instance id like i-0123456789abcdef0`);
+  const validId = typeof instanceId === 'string' && INSTANCE_ID.test(instanceId) ? instanceId : undefined;
+  if (outcome === 'launch' || outcome === 'terminate') {
+    // the id becomes a file name (autosign stub) and a glob (wheel.key.delete): nothing else may get there
+    if (!validId) throw new Rejection('bad_instance_id', `EC2InstanceId is ${show(instanceId)}, not an instance id like i-0123456789abcdef0`);
+    return { outcome, event, group, instanceId: validId };
   }
-  return { outcome, event, group, instanceId, ...(description !== undefined && outcome.endsWith('_error') ? { description } : {}) };
+  // The error events only raise an alert (a failed launch may name no instance); the test event names none.
+  const status = typeof inner.StatusMessage === 'string' && inner.StatusMessage ? inner.StatusMessage : undefined;
+  return { outcome, event, group, ...(validId ? { instanceId: validId } : {}), ...(status && outcome !== 'test_notification' ? { description: status } : {}) };
 }

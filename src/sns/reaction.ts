@@ -15,17 +15,45 @@ export type Action =
   | { action: 'log'; level: 'INFO'; message: string }
   | { action: 'mark_handled'; messageId: string };
 
+const RESERVED_KWARGS = new Set(['provider', 'instances', 'instance_id']);
+
+/**
+ * runner.cloud.create's keyword arguments, as the reactor builds them: provider, instances and instance_id
+ * first (a group setting cannot override them, nor pass Salt's dunder arguments), then the group's settings
+ * sorted by name.
+ */
+export function cloudCreateKwargs(provider: string | undefined, instanceId: string, settings: Record<string, unknown>) {
+  const kwargs: Record<string, unknown> = { provider, instances: instanceId, instance_id: instanceId };
+  for (const name of Object.keys(settings).sort()) {
+    if (!RESERVED_KWARGS.has(name) && !name.startsWith('__')) kwargs[name] = settings[name];
+  }
+  return kwargs;
+}
+
+/** What the reactor's run() returns to Salt for these actions ({} when it reacts through side effects only). */
+export function saltReaction(actions: Action[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const a of actions) {
+    if (a.action === 'runner' || a.action === 'wheel') {
+      const id = a.action === 'runner' ? String(a.kwargs.instance_id) : a.kwargs.match;
+      const args = Object.entries(a.kwargs).map(([k, v]) => ({ [k]: v }));
+      out[`ec2_autoscale_${a.action === 'runner' ? 'launch' : 'terminate'}_${id}`] = { [`${a.action}.${a.fun}`]: [{ args }] };
+    }
+  }
+  return out;
+}
+
 export const autosignStubPath = (settings: VerifySettings, instanceId: string) =>
   `${settings.pkiDir.replace(/\/+$/, '')}/minions_autosign/${instanceId}`;
 
 /** The reaction to a verified Auto Scaling notification. */
 export function notificationReaction(event: AutoScalingEvent, settings: VerifySettings): Action[] {
   const group = settings.groups.get(event.group)!;
-  const id = event.instanceId!;
+  const id = event.instanceId!; // set for launch and terminate
   switch (event.outcome) {
     case 'launch':
       if (group.bootstrap === 'preauth') return [{ action: 'write_autosign_stub', path: autosignStubPath(settings, id) }];
-      return [{ action: 'runner', fun: 'cloud.create', kwargs: { provider: group.provider, instances: id, instance_id: id, ...group.settings } }];
+      return [{ action: 'runner', fun: 'cloud.create', kwargs: cloudCreateKwargs(group.provider, id, group.settings) }];
     case 'terminate':
       return [
         { action: 'remove_autosign_stub', path: autosignStubPath(settings, id) },
@@ -35,7 +63,7 @@ export function notificationReaction(event: AutoScalingEvent, settings: VerifySe
     case 'terminate_error':
       return [{
         action: 'alert', level: 'WARNING', email: settings.emailAlerts,
-        message: `${event.event} in group ${event.group} for ${id}${event.description ? `: ${event.description}` : ''}`,
+        message: `${event.event} in group ${event.group}, instance ${event.instanceId ?? '-'}${event.description ? `: ${event.description}` : ''}`,
       }];
     default:
       return [{ action: 'log', level: 'INFO', message: `test notification from group ${event.group}: notifications reach the reactor` }];

@@ -46,6 +46,8 @@ export function checkCertificateDates(cert: X509Certificate, now: Date): void {
   }
 }
 
+const STRICT_BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
 const DIGESTS: Readonly<Record<string, string>> = { '1': 'sha1', '2': 'sha256' };
 
 /** Throws bad_signature_version for a version other than "1" or "2". */
@@ -63,6 +65,10 @@ export function checkSignature(envelope: Envelope, cert: X509Certificate): void 
   const key = cert.publicKey;
   if (key.asymmetricKeyType !== 'rsa') {
     throw new Rejection('bad_signature', `the signing certificate holds a ${key.asymmetricKeyType} key, not RSA`);
+  }
+  // Strict base64 (no whitespace, right padding), as the reactor decodes it: Buffer.from alone skips junk.
+  if (!STRICT_BASE64.test(envelope.fields.Signature) || envelope.fields.Signature.length % 4 !== 0) {
+    throw new Rejection('bad_signature', 'Signature is not base64');
   }
   const signature = Buffer.from(envelope.fields.Signature, 'base64');
   let ok = false;

@@ -12,10 +12,13 @@ import { checkCertificateDates, checkSignature, digestFor } from './signature.js
 
 export interface VerifyDeps {
   now(): Date;
-  /** The signing certificate at an already-checked URL; throws cert_fetch_failed / cert_invalid Rejections. */
-  certificate(url: string): Promise<X509Certificate>;
-  /** When the reactor handled this MessageId, if it did. */
-  handledAt(messageId: string): Date | undefined;
+  /**
+   * The signing certificate at an already-checked URL, valid at `now` when it comes from a cache (an expired
+   * cached copy is fetched again); throws cert_fetch_failed / cert_invalid Rejections.
+   */
+  certificate(url: string, now: Date): Promise<X509Certificate>;
+  /** Set when the reactor already handled this MessageId (with when, if known). */
+  handled(messageId: string): { at?: Date } | undefined;
 }
 
 interface Common {
@@ -47,17 +50,18 @@ export async function verifyMessage(body: string, settings: VerifySettings, deps
     seen.messageId = f.MessageId;
     seen.topicArn = f.TopicArn;
 
-    const certUrl = checkCertUrl(f.SigningCertURL); // 2
-    const cert = await deps.certificate(f.SigningCertURL); // 3
     const now = deps.now();
+    const certUrl = checkCertUrl(f.SigningCertURL); // 2
+    const cert = await deps.certificate(f.SigningCertURL, now); // 3
     checkCertificateDates(cert, now);
     digestFor(f.SignatureVersion); // 4
     checkSignature(envelope, cert);
     const topic = checkTopic(f.TopicArn, settings); // 5
     checkTimestamp(f.Timestamp, now, settings); // 6
-    const handled = deps.handledAt(f.MessageId); // 7
+    const handled = deps.handled(f.MessageId); // 7
     if (handled) {
-      throw new Rejection('duplicate_message', `MessageId ${f.MessageId} was already handled by the reactor (at ${handled.toISOString()})`);
+      const when = handled.at ? ` (at ${handled.at.toISOString()})` : '';
+      throw new Rejection('duplicate_message', `MessageId ${f.MessageId} was already handled by the reactor${when}`);
     }
     const markHandled: Action = { action: 'mark_handled', messageId: f.MessageId };
     const signed = `signed by ${certUrl.host} (SignatureVersion ${f.SignatureVersion})`;
