@@ -37,7 +37,7 @@ export interface ReactorFixture {
   server: CertServer;
   config: Config;
   master(edit?: (c: Config) => void): Promise<Master>;
-  deliver(master: Master, deliveries: Delivery[], extra?: Partial<HarnessJob>): Promise<{ results: DeliveryResult[]; backend: string; saltSmtpCalls: HarnessJobCalls }>;
+  deliver(master: Master, deliveries: Delivery[], extra?: Partial<HarnessJob>, python?: string): Promise<{ results: DeliveryResult[]; backend: string; saltSmtpCalls: HarnessJobCalls }>;
   close(): Promise<void>;
 }
 type HarnessJobCalls = { kwargs: Record<string, unknown>; optsKeys: string[] }[];
@@ -60,8 +60,8 @@ export async function setupReactorFixture(): Promise<ReactorFixture> {
       edit?.(c);
       return { dir: mdir, cachedir, pkiDir, opts: reactorOpts(c, { cachedir, pki_dir: pkiDir }) };
     },
-    async deliver(master, deliveries, extra = {}) {
-      const run = await runHarness({ reactor, opts: master.opts, deliveries, ...extra }, server.env);
+    async deliver(master, deliveries, extra = {}, python = 'python3') {
+      const run = await runHarness({ reactor, opts: master.opts, deliveries, ...extra }, server.env, python);
       return { results: run.results, backend: run.backend, saltSmtpCalls: run.saltSmtpCalls };
     },
     async close() {

@@ -29,9 +29,9 @@ export interface HarnessJob {
 }
 
 /** One python3 process for the whole batch (each delivery still gets a fresh module, as in Salt). */
-export function runHarness(job: HarnessJob, env: Record<string, string> = {}): Promise<HarnessRun> {
+export function runHarness(job: HarnessJob, env: Record<string, string> = {}, python = 'python3'): Promise<HarnessRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn('python3', [HARNESS], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(python, [HARNESS], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (b) => out.push(b));
