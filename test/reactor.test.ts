@@ -232,3 +232,14 @@ describe('input, cache and configuration', () => {
     expect(warnings(results[0])[0].message).toContain('reason=bad_envelope');
   });
 });
+
+describe('the template', () => {
+  test('holds no Handlebars expression but {{version}}: no config value is ever pasted into the Python', async () => {
+    const src = await readFile(new URL('../templates/ec2-autoscale.sls.hbs', import.meta.url), 'utf8');
+    expect(src.match(/\{\{[^}]*\}\}/g)).toEqual(['{{version}}']);
+    expect(src.startsWith('#!py\n')).toBe(true);
+    const rendered = await readFile(fx.reactor, 'utf8');
+    expect(rendered).toContain('salt-autoscale 0.0.0-test');
+    expect(rendered).not.toContain('{{');
+  });
+});
