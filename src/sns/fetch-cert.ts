@@ -111,13 +111,13 @@ function openTls(host: string, tunnel: Socket | undefined, ca: string[], signal:
   });
 }
 
-function httpGet(url: URL, socket: tls.TLSSocket, signal: AbortSignal): Promise<string> {
+function httpGet(host: string, path: string, socket: tls.TLSSocket, signal: AbortSignal): Promise<string> {
   return new Promise((resolve, reject) => {
     const req = http.request({
-      host: url.hostname,
-      path: url.pathname + url.search,
+      host,
+      path,
       method: 'GET',
-      headers: { host: url.hostname, accept: 'application/x-x509-ca-cert, */*', 'user-agent': 'salt-autoscale-verify' },
+      headers: { host, accept: 'application/x-x509-ca-cert, */*', 'user-agent': 'salt-autoscale-verify' },
       createConnection: () => socket,
       signal,
     });
@@ -133,7 +133,7 @@ function httpGet(url: URL, socket: tls.TLSSocket, signal: AbortSignal): Promise<
         size += chunk.length;
         if (size > MAX_CERT_BYTES) {
           // no certificate is that large: what was served is not one (the reactor's reason too)
-          req.destroy(new Rejection('cert_invalid', `${url.href} served more than ${MAX_CERT_BYTES} bytes, not a certificate`));
+          req.destroy(new Rejection('cert_invalid', `https://${host}${path} served more than ${MAX_CERT_BYTES} bytes, not a certificate`));
           return;
         }
         chunks.push(chunk);
@@ -151,10 +151,16 @@ function describeError(err: unknown): string {
   return e.code ? `${e.code}: ${e.message}` : e.message;
 }
 
-/** GETs the certificate at `url` (already checked by checkCertUrl); throws cert_fetch_failed. */
+/**
+ * GETs the certificate at `url`, an https URL already checked by checkCertUrl; throws cert_fetch_failed (or
+ * cert_invalid for an oversized answer). The path is sent exactly as written, as Python's urllib does (a
+ * URL parser would resolve '/x/../' first and fetch another path than the reactor).
+ */
 export async function fetchCertificate(url: string, options: FetchOptions): Promise<string> {
   const env = options.env ?? process.env;
-  const target = new URL(url);
+  const rest = url.replace(/^https:\/\//i, '');
+  const slash = rest.search(/[/?]/);
+  const target = { hostname: slash < 0 ? rest : rest.slice(0, slash), path: slash < 0 ? '/' : rest.slice(slash).replace(/^\?/, '/?') };
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), options.timeoutMs);
   let socket: tls.TLSSocket | undefined;
@@ -163,7 +169,7 @@ export async function fetchCertificate(url: string, options: FetchOptions): Prom
     const ca = trustedCas(env);
     const tunnel = proxy ? await connectThroughProxy(proxy, target.hostname, controller.signal) : undefined;
     socket = await openTls(target.hostname, tunnel, ca, controller.signal);
-    return await httpGet(target, socket, controller.signal);
+    return await httpGet(target.hostname, target.path, socket, controller.signal);
   } catch (err) {
     if (err instanceof Rejection) throw err;
     const why = controller.signal.aborted ? `no answer within ${options.timeoutMs / 1000} s` : (err as Error).message;
