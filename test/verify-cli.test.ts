@@ -116,6 +116,13 @@ describe('verify output', () => {
     });
   });
 
+  it('accepts salt-api event data captured from the event bus and judges its body', async () => {
+    const data = JSON.stringify({ body: body('terminate-v2-subject'), post: JSON.parse(body('terminate-v2-subject')), headers: {} });
+    const r = await runBin(['verify', '-c', EXAMPLE, '--no-cache', '-'], server.env, data);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^\(the input is salt-api event data: judging its "body", as the reactor does\)\naccepted: terminate\n/);
+  });
+
   it('reads a several-megabyte body from stdin only up to the limit, and rejects it as body_too_large', async () => {
     const r = await runBin(['verify', '-c', EXAMPLE, '--no-cache', '-'], server.env, body('body-several-megabytes'));
     expect(r.code).toBe(1);

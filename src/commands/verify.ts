@@ -48,6 +48,19 @@ async function readBody(source: string): Promise<Body> {
   return { text: Buffer.concat(chunks).toString('utf8') };
 }
 
+/**
+ * A message captured from Salt's event bus is salt-api's event data {"body": raw, "post": ..., "headers": ...}:
+ * the reactor reads the SNS body from it, so verify does too. Anything else is taken as the raw body.
+ */
+export function snsBodyOf(text: string): { body: string; fromSaltEvent: boolean } {
+  if (!/^\s*\{/.test(text) || !text.includes('"body"')) return { body: text, fromSaltEvent: false };
+  try {
+    const data = JSON.parse(text) as Record<string, unknown>;
+    if (typeof data.body === 'string' && 'post' in data && !('Type' in data)) return { body: data.body, fromSaltEvent: true };
+  } catch { /* not JSON: judged as is */ }
+  return { body: text, fromSaltEvent: false };
+}
+
 export async function run(message: string, options: VerifyOptions): Promise<number> {
   const { config, file } = await loadConfig(options.config);
   const settings = verifySettings(config);
@@ -57,14 +70,16 @@ export async function run(message: string, options: VerifyOptions): Promise<numb
   }
   const body = await readBody(message);
   const certificates = new CertificateStore({ cacheDir, timeoutMs: settings.certFetchTimeoutSeconds * 1000 });
+  const input = 'oversized' in body ? undefined : snsBodyOf(body.text);
   const verdict =
-    'oversized' in body
-      ? oversizedVerdict(body.oversized)
-      : await verifyMessage(body.text, settings, {
+    input === undefined
+      ? oversizedVerdict((body as { oversized: number }).oversized)
+      : await verifyMessage(input.body, settings, {
           now: () => new Date(),
           certificate: (url, now) => certificates.certificate(url, now),
           handled: (id) => (cacheDir ? handledRecord(cacheDir, id) : undefined),
         });
+  if (input?.fromSaltEvent && !options.json) process.stdout.write('(the input is salt-api event data: judging its "body", as the reactor does)\n');
   process.stdout.write(options.json ? JSON.stringify(toJson(verdict), null, 2) + '\n' : toText(verdict, file, cacheDir));
   return verdict.verdict === 'accepted' ? EXIT.ok : EXIT.negative;
 }
