@@ -12,7 +12,7 @@ import { Rejection } from '../src/sns/codes.js';
 import { MAX_BODY_BYTES, parseEnvelope, type Envelope } from '../src/sns/envelope.js';
 import { proxyFor } from '../src/sns/fetch-cert.js';
 import { checkAutoScalingMessage, checkTimestamp, parseTimestamp } from '../src/sns/policy.js';
-import { notificationReaction } from '../src/sns/reaction.js';
+import { describeAction, notificationReaction } from '../src/sns/reaction.js';
 import { verifySettings } from '../src/sns/settings.js';
 import { canonicalString, checkCertificateDates, checkSignature } from '../src/sns/signature.js';
 
@@ -274,6 +274,13 @@ describe('reaction', () => {
         { action: 'remove_autosign_stub', path: `/etc/salt/pki/master/minions_autosign/${id}` },
         { action: 'wheel', fun: 'key.delete', kwargs: { match: id } },
       ]);
+  });
+});
+
+describe('describing actions', () => {
+  it('shows only the start of a subscription token to people', () => {
+    const line = describeAction({ action: 'confirm_subscription', url: 'https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&Token=abcdefgh12345678&TopicArn=t' });
+    expect(line).toBe('confirm the subscription (GET https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&Token=abcdefgh...&TopicArn=t)');
   });
 });
 

@@ -82,6 +82,9 @@ export function subscriptionReaction(outcome: Extract<Outcome, 'subscription_con
     : [{ action: 'email_subscribe_url', url: subscribeUrl }];
 }
 
+/** The confirmation token is long and confirms the subscription: people see its start only (--json has it all). */
+const shortToken = (url: string) => url.replace(/([?&]Token=)([^&]{8})[^&]*/, '$1$2...');
+
 const inline = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
 
 /** One line per action, for people. */
@@ -95,9 +98,9 @@ export function describeAction(a: Action): string {
     case 'remove_autosign_stub':
       return `remove autosign stub ${a.path} if one is left`;
     case 'confirm_subscription':
-      return `confirm the subscription (GET ${a.url})`;
+      return `confirm the subscription (GET ${shortToken(a.url)})`;
     case 'email_subscribe_url':
-      return `email the confirmation link to alerts.email.to (${a.url})`;
+      return `email the confirmation link to alerts.email.to (${shortToken(a.url)})`;
     case 'alert':
       return `log ${a.level}${a.email ? ' and send an alert email' : ''}: ${a.message}`;
     case 'log':
