@@ -143,13 +143,16 @@ describe('verify usage errors (exit 2)', () => {
   it('a missing message file, a missing --cache-dir, a broken config', async () => {
     const badConfig = join(work, 'bad.yaml');
     writeFileSync(badConfig, readFileSync(EXAMPLE, 'utf8').replace('max_age_seconds: 3600', 'max_age_seconds: soon'));
-    const [missing, noCache, broken] = await Promise.all([
+    const [missing, directory, noCache, broken] = await Promise.all([
       runBin(['verify', '-c', EXAMPLE, join(work, 'nope.json')]),
+      runBin(['verify', '-c', EXAMPLE, '--no-cache', work]),
       runBin(['verify', '-c', EXAMPLE, '--cache-dir', join(work, 'no-such-dir'), file('launch-v2-subject')]),
       runBin(['verify', '-c', badConfig, file('launch-v2-subject')]),
     ]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('nope.json: cannot read the message (no such file)');
+    expect(directory.code).toBe(2);
+    expect(directory.stderr).toContain('cannot read the message (it is a directory)');
     expect(noCache.code).toBe(2);
     expect(noCache.stderr).toContain('no-such-dir: no such directory');
     expect(broken.code).toBe(2);

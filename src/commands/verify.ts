@@ -1,6 +1,6 @@
 // `salt-autoscale verify MESSAGE.json|-`: judge a captured SNS message the way the reactor would, and say
 // what it would do. Reads the reactor's cache (certificates, handled MessageIds) but never writes it.
-import { existsSync } from 'node:fs';
+import { accessSync, constants, existsSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { loadConfig } from '../config/load.js';
 import { EXIT, UserError } from '../errors.js';
@@ -21,31 +21,48 @@ export interface VerifyOptions {
 
 type Body = { text: string } | { oversized: number };
 
+function unreadable(source: string, err: unknown): UserError {
+  const code = (err as NodeJS.ErrnoException).code;
+  const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code ?? (err as Error).message;
+  return new UserError(`${source}: cannot read the message (${why}); pass a file holding the raw SNS body, or - for standard input`);
+}
+
 /** Reads the message, stopping once it is larger than any SNS message could be. */
 async function readBody(source: string): Promise<Body> {
-  let stream: NodeJS.ReadableStream;
-  if (source === '-') {
-    stream = process.stdin;
-  } else {
-    try {
-      stream = (await open(source, 'r')).createReadStream();
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      throw new UserError(`${source}: cannot read the message (${code === 'ENOENT' ? 'no such file' : code ?? (err as Error).message}); pass a file holding the raw SNS body, or - for standard input`);
-    }
+  let stream: NodeJS.ReadableStream & { destroy?: () => void };
+  try {
+    stream = source === '-' ? process.stdin : (await open(source, 'r')).createReadStream();
+  } catch (err) {
+    throw unreadable(source, err);
   }
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of stream) {
-    const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
-    size += buf.length;
-    if (size > MAX_BODY_BYTES) {
-      if ('destroy' in stream && typeof stream.destroy === 'function' && source !== '-') stream.destroy();
-      return { oversized: size };
+  try {
+    for await (const chunk of stream) {
+      const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
+      size += buf.length;
+      if (size > MAX_BODY_BYTES) {
+        if (source !== '-') stream.destroy?.();
+        return { oversized: size };
+      }
+      chunks.push(buf);
     }
-    chunks.push(buf);
+  } catch (err) {
+    throw unreadable(source, err);
   }
   return { text: Buffer.concat(chunks).toString('utf8') };
+}
+
+/** How the reactor's cache was used, for the last line of the human output. */
+function describeCache(cacheDir: string | undefined): string {
+  if (!cacheDir) return 'no reactor cache (--no-cache)';
+  if (!existsSync(cacheDir)) return `reactor cache ${cacheDir} (absent)`;
+  try {
+    accessSync(cacheDir, constants.R_OK | constants.X_OK);
+    return `reactor cache ${cacheDir}`;
+  } catch {
+    return `reactor cache ${cacheDir} (not readable by this user: handled MessageIds cannot be seen; run as the master's user)`;
+  }
 }
 
 /**
@@ -111,7 +128,6 @@ function toText(v: Verdict, configFile: string, cacheDir: string | undefined): s
     if (v.topicArn) lines.push(`  TopicArn: ${v.topicArn}`);
     lines.push(`  what to do: ${v.remedy}`, '  reaction: none (the reactor logs one WARNING line with the reason code)');
   }
-  const cache = cacheDir ? `reactor cache ${cacheDir}${existsSync(cacheDir) ? '' : ' (absent)'}` : 'no reactor cache (--no-cache)';
-  lines.push(`  checked with: ${configFile}, ${cache}`);
+  lines.push(`  checked with: ${configFile}, ${describeCache(cacheDir)}`);
   return lines.join('\n') + '\n';
 }
