@@ -11,7 +11,7 @@ A delivery given as {"body": text} becomes the event data rest_cherrypy's Webhoo
   {"body": text, "post": json.loads(text) if that works else text, "headers": {...}}.
 Result (JSON on stdout):
   {"backend": "cryptography"|"openssl", "results": [{"reaction", "logs": [{"level", "message"}], "error",
-   "optsUnchanged"}], "saltSmtpCalls": [...]}
+   "optsUnchanged", "seconds", "loadSeconds", "runSeconds"}], "saltSmtpCalls": [...], "elapsedSeconds"}
 """
 import copy
 import importlib.machinery
@@ -70,7 +70,8 @@ def event_data(delivery):
             "headers": {"Content-Type": "text/plain; charset=UTF-8", "X-Amz-Sns-Message-Type": "Notification"}}
 
 
-def render_like_salt(path, globals_):
+def render_like_salt(path, globals_, timing):
+    started = time.perf_counter()
     loader = importlib.machinery.SourceFileLoader(MODULE_NAME, path)
     spec = importlib.util.spec_from_file_location(MODULE_NAME, path, loader=loader)
     module = importlib.util.module_from_spec(spec)
@@ -78,7 +79,12 @@ def render_like_salt(path, globals_):
     sys.modules[MODULE_NAME] = module
     for name, value in globals_.items():
         setattr(module, name, value)
-    return module.run()
+    loaded = time.perf_counter()
+    try:
+        return module.run()
+    finally:
+        timing["loadSeconds"] = loaded - started
+        timing["runSeconds"] = time.perf_counter() - loaded
 
 
 def main():
@@ -106,11 +112,15 @@ def main():
             "__env__": "base", "saltenv": "base", "__sls__": "ec2-autoscale", "sls": "ec2-autoscale",
         }
         reaction, error = None, None
+        one = time.perf_counter()
+        timing = {}
         try:
-            reaction = render_like_salt(job["reactor"], globals_)
+            reaction = render_like_salt(job["reactor"], globals_, timing)
         except Exception:
             error = traceback.format_exc()
+        seconds = time.perf_counter() - one
         results.append({
+            "seconds": seconds, "loadSeconds": timing.get("loadSeconds"), "runSeconds": timing.get("runSeconds"),
             "reaction": reaction, "error": error, "optsUnchanged": opts == pristine,
             "logs": [r for r in capture.records if r["level"] != "DEBUG" or job.get("debug")],
         })

@@ -10,6 +10,12 @@ export interface DeliveryResult {
   reaction: Record<string, unknown> | null;
   error: string | null;
   optsUnchanged: boolean;
+  /** Time to load the module and run() it, as Salt does per event. */
+  seconds: number;
+  /** Of which: executing the file as a fresh module (Salt's py renderer; no bytecode cache here). */
+  loadSeconds: number;
+  /** Of which: run(), the reactor's own decision and reaction. */
+  runSeconds: number;
   logs: LogLine[];
 }
 export interface HarnessRun {
