@@ -186,6 +186,38 @@ describe('input, cache and configuration', () => {
     expect(fx.server.fetches(CERT_PATH)).toBe(1);
   });
 
+  test('handled MessageIds older than max_age + clock_skew are pruned; newer ones are kept', async () => {
+    const m = await fx.master();
+    const handled = join(m.cachedir, 'ec2-autoscale', 'handled');
+    await mkdir(handled, { recursive: true });
+    const old = join(handled, 'a'.repeat(64));
+    const recent = join(handled, 'b'.repeat(64));
+    await writeFile(old, '');
+    await writeFile(recent, '');
+    const { utimes } = await import('node:fs/promises');
+    const past = (Date.now() - (3600 + 300 + 60) * 1000) / 1000;
+    await utimes(old, past, past);
+    const recentTime = (Date.now() - 3000 * 1000) / 1000;
+    await utimes(recent, recentTime, recentTime);
+    const { results } = await fx.deliver(m, [{ body: fx.set.notification({}) }]);
+    expect(verdictOf(results[0])).toEqual({ verdict: 'accepted', outcome: 'launch' });
+    const files = await listFiles(handled);
+    expect(files).toHaveLength(2);
+    expect(files).toContain('b'.repeat(64));
+    expect(files).not.toContain('a'.repeat(64));
+  });
+
+  test('a form-encoded POST (empty raw body, params in post) is still size-checked and verified', async () => {
+    const m = await fx.master();
+    const { results } = await fx.deliver(m, [
+      { data: { body: '', post: { Type: 'Notification', Message: 'x'.repeat(300 * 1024) } } },
+      { data: { body: '', post: { Type: 'Notification', MessageId: 'm', TopicArn: TOPIC_ARN } } },
+    ]);
+    expect(results.map((r) => verdictOf(r))).toEqual([
+      { verdict: 'rejected', reason: 'body_too_large' }, { verdict: 'rejected', reason: 'bad_envelope' },
+    ]);
+  });
+
   test('a corrupt cached certificate is ignored: fetched again, message accepted, cache repaired', async () => {
     const m = await fx.master();
     const certs = join(m.cachedir, 'ec2-autoscale', 'certs');
