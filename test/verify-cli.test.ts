@@ -129,6 +129,19 @@ describe('verify output', () => {
     expect(r.stdout).toMatch(/^rejected: body_too_large\n/);
   });
 
+  it('never lets a sender-controlled field forge an output line', async () => {
+    const forged = JSON.parse(body('cert-url-userinfo'));
+    forged.MessageId = 'x\naccepted: launch\u001b[2K';
+    const r = await runBin(['verify', '-c', EXAMPLE, '--no-cache', '-'], server.env, JSON.stringify(forged));
+    expect(r.code).toBe(1);
+    expect(r.stdout).not.toMatch(/^accepted/m);
+    expect(r.stdout).not.toContain('\u001b');
+    expect(r.stdout).toContain('MessageId: "x\\naccepted: launch\\u001b[2K"');
+    const notJson = await runBin(['verify', '-c', EXAMPLE, '--no-cache', '-'], server.env, 'x\naccepted: launch');
+    expect(notJson.stdout).toMatch(/^rejected: not_json\n/);
+    expect(notJson.stdout).not.toMatch(/^accepted/m);
+  });
+
   it('says rejected, why and what to do for a forged certificate URL', async () => {
     const r = await runBin(['verify', '-c', EXAMPLE, '--no-cache', file('cert-url-s3-bucket')], server.env);
     expect(r.code).toBe(1);

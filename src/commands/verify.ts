@@ -116,16 +116,25 @@ export function toJson(v: Verdict) {
   };
 }
 
+/** A sender-controlled value fit for one terminal line: quoted and escaped when it is not plain printable ASCII. */
+function printable(value: string): string {
+  const cut = value.length > 200 ? value.slice(0, 197) + '...' : value;
+  return /^[\x20-\x7e]*$/.test(cut) ? cut : JSON.stringify(cut);
+}
+
+/** Control characters escaped, so no text can start a line of its own or drive the terminal. */
+const oneLine = (text: string) => text.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
 function toText(v: Verdict, configFile: string, cacheDir: string | undefined): string {
   const lines: string[] = [];
   if (v.verdict === 'accepted') {
-    lines.push(`accepted: ${v.outcome}`, `  ${v.explanation}`);
-    if (v.messageId) lines.push(`  MessageId: ${v.messageId}`);
-    lines.push('  reaction:', ...v.reaction.map((a) => `    - ${describeAction(a)}`));
+    lines.push(`accepted: ${v.outcome}`, `  ${oneLine(v.explanation)}`);
+    if (v.messageId) lines.push(`  MessageId: ${printable(v.messageId)}`);
+    lines.push('  reaction:', ...v.reaction.map((a) => `    - ${oneLine(describeAction(a))}`));
   } else {
-    lines.push(`rejected: ${v.reason}`, `  ${v.explanation}`);
-    if (v.messageId) lines.push(`  MessageId: ${v.messageId}`);
-    if (v.topicArn) lines.push(`  TopicArn: ${v.topicArn}`);
+    lines.push(`rejected: ${v.reason}`, `  ${oneLine(v.explanation)}`);
+    if (v.messageId) lines.push(`  MessageId: ${printable(v.messageId)}`);
+    if (v.topicArn) lines.push(`  TopicArn: ${printable(v.topicArn)}`);
     lines.push(`  what to do: ${v.remedy}`, '  reaction: none (the reactor logs one WARNING line with the reason code)');
   }
   lines.push(`  checked with: ${configFile}, ${describeCache(cacheDir)}`);

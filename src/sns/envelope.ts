@@ -39,7 +39,8 @@ export function parseEnvelope(body: string): Envelope {
   try {
     data = JSON.parse(body);
   } catch (err) {
-    throw new Rejection('not_json', `the body is not JSON (${(err as Error).message})`);
+    // V8's message quotes the input; keep only its first words, escaped (the sender controls that text)
+    throw new Rejection('not_json', `the body is not JSON (${JSON.stringify((err as Error).message.slice(0, 80))})`);
   }
   if (!isPlainObject(data)) {
     throw new Rejection('bad_envelope', `the body is JSON but not an object (it is ${Array.isArray(data) ? 'a list' : data === null ? 'null' : typeof data})`);

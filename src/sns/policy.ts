@@ -2,7 +2,7 @@
 import { EVENT_OUTCOMES, Rejection, type Outcome } from './codes.js';
 import type { VerifySettings } from './settings.js';
 
-export const INSTANCE_ID = /^i-[0-9a-f]{8}([0-9a-f]{9})?$/
+export const INSTANCE_ID = /^i-[0-9a-f]{8}([0-9a-f]{9})?$/;
 
 export interface TopicInfo {
   region: string;

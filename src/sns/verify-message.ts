@@ -8,7 +8,7 @@ import { MAX_BODY_BYTES, parseEnvelope } from './envelope.js';
 import { checkAutoScalingMessage, checkTimestamp, checkTopic } from './policy.js';
 import { notificationReaction, subscriptionReaction, type Action } from './reaction.js';
 import type { VerifySettings } from './settings.js';
-import { checkCertificateDates, checkSignature, digestFor } from './signature.js';
+import { checkCertificateDates, checkSignature } from './signature.js';
 
 export interface VerifyDeps {
   now(): Date;
@@ -54,8 +54,7 @@ export async function verifyMessage(body: string, settings: VerifySettings, deps
     const certUrl = checkCertUrl(f.SigningCertURL); // 2
     const cert = await deps.certificate(f.SigningCertURL, now); // 3
     checkCertificateDates(cert, now);
-    digestFor(f.SignatureVersion); // 4
-    checkSignature(envelope, cert);
+    checkSignature(envelope, cert); // 4: the version first, then the signature
     const topic = checkTopic(f.TopicArn, settings); // 5
     checkTimestamp(f.Timestamp, now, settings); // 6
     const handled = deps.handled(f.MessageId); // 7
