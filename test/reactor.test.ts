@@ -255,6 +255,26 @@ describe('input, cache and configuration', () => {
     expect(errors(results[0]).map((l) => l.message)).toEqual([expect.stringContaining("__opts__['ec2.autoscale'] is missing")]);
   });
 
+  test('a lone surrogate in a signed field is a bad signature, not a crash', async () => {
+    const m = await fx.master();
+    const env = JSON.parse(fx.set.notification({}));
+    const body = JSON.stringify(env).replace('"Subject":"', '"Subject":"\\ud800');
+    const { results } = await fx.deliver(m, [{ body }]);
+    expect(verdictOf(results[0])).toEqual({ verdict: 'rejected', reason: 'bad_signature' });
+    expect(errors(results[0])).toEqual([]);
+  });
+
+  test('an unusable cache_dir logs one ERROR and reacts with nothing', async () => {
+    const m = await fx.master();
+    const file = join(m.dir, 'not-a-dir');
+    await mkdir(m.dir, { recursive: true });
+    await writeFile(file, '');
+    (m.opts['ec2.autoscale'] as Record<string, unknown>).cache_dir = join(file, 'cache');
+    const { results } = await fx.deliver(m, [{ body: fx.set.notification({}) }]);
+    expect(results[0].reaction).toEqual({});
+    expect(errors(results[0]).map((l) => l.message)).toEqual([expect.stringContaining('cannot use the cache directory')]);
+  });
+
   test('the log line never carries a raw newline from the sender', async () => {
     const m = await fx.master();
     const body = JSON.stringify({ Type: 'Notification', MessageId: 'x\nFAKE LOG LINE', TopicArn: TOPIC_ARN });
