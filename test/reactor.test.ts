@@ -285,6 +285,48 @@ describe('input, cache and configuration', () => {
   });
 });
 
+describe('the reaction shape', () => {
+  // What Salt 3006/3007 do with a returned reaction (salt/utils/reactor.py ReactWrap.run, "args" form): the one
+  // key <state>.<fun>, a one-item list holding {args: [ {k: v}, ... ]}, repacked into keyword arguments for the
+  // runner/wheel function; here bound to the signatures of cloud.create (salt/runners/cloud.py) and key.delete
+  // (salt/wheel/key.py).
+  const BIND = `
+import inspect, json, sys
+def create(provider, instances, opts=None, **kwargs): pass
+def delete(match): pass
+funs = {"runner.cloud.create": create, "wheel.key.delete": delete}
+out = []
+for reaction in json.loads(sys.stdin.read()):
+    (rid, body), = reaction.items()
+    (fun, chunk), = body.items()
+    assert isinstance(chunk, list) and len(chunk) == 1 and list(chunk[0]) == ["args"], chunk
+    kwargs = {}
+    for item in chunk[0]["args"]:
+        assert isinstance(item, dict) and len(item) == 1, item
+        kwargs.update(item)
+    bound = inspect.signature(funs[fun]).bind(**kwargs)
+    out.append({"id": rid, "fun": fun, "bound": {k: v for k, v in bound.arguments.items()}})
+print(json.dumps(out))
+`;
+  test('binds to cloud.create(provider, instances, **kwargs) and key.delete(match)', async () => {
+    const m = await fx.master();
+    const { results } = await fx.deliver(m, [{ body: byName('launch-v1-subject').body }, { body: byName('terminate-v2-subject').body }]);
+    const { spawnSync } = await import('node:child_process');
+    const r = spawnSync('python3', ['-c', BIND], { input: JSON.stringify(results.map((x) => x.reaction)), encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual([
+      {
+        id: `ec2_autoscale_launch_${INSTANCE_ID}`, fun: 'runner.cloud.create',
+        bound: {
+          provider: 'ec2-autoscale', instances: INSTANCE_ID,
+          kwargs: { instance_id: INSTANCE_ID, ssh_username: 'ec2-user', minion: { grains: { role: 'web' }, startup_states: 'highstate' } },
+        },
+      },
+      { id: `ec2_autoscale_terminate_${INSTANCE_ID}`, fun: 'wheel.key.delete', bound: { match: INSTANCE_ID } },
+    ]);
+  });
+});
+
 describe('the template', () => {
   test('holds no Handlebars expression but {{version}}: no config value is ever pasted into the Python', async () => {
     const src = await readFile(new URL('../templates/ec2-autoscale.sls.hbs', import.meta.url), 'utf8');
