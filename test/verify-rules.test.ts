@@ -185,6 +185,10 @@ describe('signatures made in the test', () => {
     expect(reasonOf(() => checkSignature(v3, rsaCert))).toBe('bad_signature_version');
     expect(reasonOf(() => checkSignature(signed('2', () => ecKey), ecCert))).toBe('bad_signature');
   });
+  it('refuses a signed field that is not valid Unicode (a lone surrogate), even when signed as U+FFFD', () => {
+    expect(reasonOf(() => checkSignature(signed('2', () => rsaKey, { Subject: 'x \ud800' }), rsaCert))).toBe('bad_signature');
+    expect(reasonOf(() => checkSignature(signed('2', () => rsaKey, { Subject: 'x \ud83d\ude00' }), rsaCert))).toBe('ok');
+  });
   it('decodes Signature as strict base64, as the reactor does (no line breaks, right padding)', () => {
     const v2 = signed('2', () => rsaKey);
     const sig = v2.fields.Signature;

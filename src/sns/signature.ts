@@ -47,6 +47,7 @@ export function checkCertificateDates(cert: X509Certificate, now: Date): void {
 }
 
 const STRICT_BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 const DIGESTS: Readonly<Record<string, string>> = { '1': 'sha1', '2': 'sha256' };
 
@@ -71,9 +72,12 @@ export function checkSignature(envelope: Envelope, cert: X509Certificate): void 
     throw new Rejection('bad_signature', 'Signature is not base64');
   }
   const signature = Buffer.from(envelope.fields.Signature, 'base64');
+  const canonical = canonicalString(envelope);
+  // A lone surrogate has no UTF-8 form: Buffer.from would sign U+FFFD in its place, the reactor cannot encode it.
+  if (LONE_SURROGATE.test(canonical)) throw new Rejection('bad_signature', 'a signed field holds text that is not valid Unicode');
   let ok = false;
   try {
-    ok = signature.length > 0 && verify(digest, Buffer.from(canonicalString(envelope), 'utf8'), key, signature);
+    ok = signature.length > 0 && verify(digest, Buffer.from(canonical, 'utf8'), key, signature);
   } catch {
     ok = false;
   }
