@@ -7,6 +7,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { handledRecord } from '../src/sns/cache.js';
 import { CertificateStore } from '../src/sns/certificate-store.js';
 import { verifySettings } from '../src/sns/settings.js';
+import { saltReaction } from '../src/sns/reaction.js';
 import { verifyMessage } from '../src/sns/verify-message.js';
 import { setupReactorFixture, verdictOf, type ReactorFixture } from './helpers/reactor-fixture.js';
 import { ACCOUNT_ID, autoscalingMessage, TOPIC_ARN } from './helpers/sns-vectors.js';
@@ -57,6 +58,9 @@ function edgeCases(): [string, string][] {
   return [
     ['plain', notification()],
     ['v1', notification(() => {}, '1')],
+    ['terminate', notification((e) => { e.Message = inner(() => {}, 'autoscaling:EC2_INSTANCE_TERMINATE'); })],
+    ['launch-preauth', notification((e) => { e.Message = inner((m) => { m.AutoScalingGroupName = 'worker-asg'; }); })],
+    ['launch-short-id', notification((e) => { e.Message = inner((m) => { m.EC2InstanceId = 'i-0a1b2c3d'; }); })],
     ['cert-url-uppercase-host', withCertUrl(`https://SNS.us-east-1.amazonaws.com${certPath}`)],
     ['cert-url-uppercase-scheme', withCertUrl(`HTTPS://sns.us-east-1.amazonaws.com${certPath}`)],
     ['cert-url-trailing-dot-host', withCertUrl(`https://sns.us-east-1.amazonaws.com.${certPath}`)],
@@ -116,19 +120,25 @@ it('verify and the reactor agree on every edge case', async () => {
   const master = await fx.master();
   const { results } = await fx.deliver(master, cases.map(([, body]) => ({ body })));
   const reactor = Object.fromEntries(cases.map(([name], i) => [name, verdictOf(results[i])]));
+  const reactorDicts = Object.fromEntries(cases.map(([name], i) => [name, results[i].reaction ?? {}]));
 
   const settings = verifySettings(fx.config);
   const store = new CertificateStore({ timeoutMs: 5000, env: fx.server.env });
   const cacheDir = join(fx.dir, 'verify-cache');
   mkdirSync(join(cacheDir, 'handled'), { recursive: true });
   const mine: Record<string, unknown> = {};
+  const mineDicts: Record<string, unknown> = {};
   for (const [name, body] of cases) {
     const v = await verifyMessage(body, settings, {
       now: () => new Date(), certificate: (url, now) => store.certificate(url, now), handled: (id) => handledRecord(cacheDir, id),
     });
     mine[name] = v.verdict === 'accepted' ? { verdict: v.verdict, outcome: v.outcome } : { verdict: v.verdict, reason: v.reason };
+    mineDicts[name] = saltReaction(v.reaction);
   }
   expect(mine).toEqual(reactor);
+  // and the dict returned to Salt (runner.cloud.create / wheel.key.delete, or nothing) is the same
+  expect(mineDicts).toEqual(reactorDicts);
+  expect(Object.values(mineDicts).filter((d) => Object.keys(d as object).length > 0).length).toBeGreaterThan(5);
   // the set is not vacuous: both verdicts occur
   expect(Object.values(mine).some((v) => (v as { verdict: string }).verdict === 'accepted')).toBe(true);
   expect(Object.values(mine).some((v) => (v as { verdict: string }).verdict === 'rejected')).toBe(true);
