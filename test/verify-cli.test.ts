@@ -121,6 +121,14 @@ describe('verify output', () => {
     const r = await runBin(['verify', '-c', EXAMPLE, '--no-cache', '-'], server.env, data);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^\(the input is salt-api event data: judging its "body", as the reactor does\)\naccepted: terminate\n/);
+    // the 256 KiB limit is the body's: a capture of a body just under it (twice over, with post) still passes
+    const big = JSON.parse(body('launch-v2-subject'));
+    big.Padding = ' '.repeat(250 * 1024);
+    const raw = JSON.stringify(big);
+    const capture = JSON.stringify({ body: raw, post: big, headers: {} });
+    expect(Buffer.byteLength(capture)).toBeGreaterThan(500 * 1024);
+    const r2 = await runBin(['verify', '-c', EXAMPLE, '--no-cache', '--json', '-'], server.env, capture);
+    expect(JSON.parse(r2.stdout)).toMatchObject({ verdict: 'accepted', outcome: 'launch' });
   });
 
   it('reads a several-megabyte body from stdin only up to the limit, and rejects it as body_too_large', async () => {

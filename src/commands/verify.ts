@@ -21,13 +21,19 @@ export interface VerifyOptions {
 
 type Body = { text: string } | { oversized: number };
 
+/**
+ * How much of the input is read at most. Above MAX_BODY_BYTES the verdict is body_too_large anyway, but a
+ * salt-api event capture carries the body twice (body and post), so the limit applies to its body only.
+ */
+const READ_LIMIT = 4 * MAX_BODY_BYTES;
+
 function unreadable(source: string, err: unknown): UserError {
   const code = (err as NodeJS.ErrnoException).code;
   const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code ?? (err as Error).message;
   return new UserError(`${source}: cannot read the message (${why}); pass a file holding the raw SNS body, or - for standard input`);
 }
 
-/** Reads the message, stopping once it is larger than any SNS message could be. */
+/** Reads the message, stopping once it is larger than READ_LIMIT. */
 async function readBody(source: string): Promise<Body> {
   let stream: NodeJS.ReadableStream & { destroy?: () => void };
   try {
@@ -41,7 +47,7 @@ async function readBody(source: string): Promise<Body> {
     for await (const chunk of stream) {
       const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
       size += buf.length;
-      if (size > MAX_BODY_BYTES) {
+      if (size > READ_LIMIT) {
         if (source !== '-') stream.destroy?.();
         return { oversized: size };
       }
