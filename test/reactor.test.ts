@@ -6,11 +6,26 @@ import { readFile, stat, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { listFiles, setupReactorFixture, verdictOf, type Master, type ReactorFixture } from './helpers/reactor-fixture.js';
+import type { CertServer } from './helpers/cert-server.js';
 import type { DeliveryResult } from './helpers/reactor-harness.js';
 import { CERT_PATH, INSTANCE_ID, SUBSCRIBE_PATH_PREFIX, TOPIC_ARN, type Vector } from './helpers/sns-vectors.js';
 
 let fx: ReactorFixture;
-beforeAll(async () => { fx = await setupReactorFixture(); });
+interface FullRun { master: Master; results: DeliveryResult[]; backend: string; server: CertServer }
+let fullRuns: Record<'cryptography' | 'openssl', FullRun>;
+beforeAll(async () => {
+  fx = await setupReactorFixture();
+  // The two full runs (one per crypto path) are the slow part: run them side by side, each with its own cert
+  // server so that its request counts are its own.
+  const full = async (blockCryptography: boolean): Promise<FullRun> => {
+    const server = await fx.startServer();
+    const master = await fx.master();
+    const { results, backend } = await fx.deliver(master, fx.set.vectors.map((v) => ({ body: v.body })), { blockCryptography }, 'python3', server);
+    return { master, results, backend, server };
+  };
+  const [cryptography, openssl] = await Promise.all([full(false), full(true)]);
+  fullRuns = { cryptography, openssl };
+});
 afterAll(async () => { await fx?.close(); });
 
 const byName = (name: string): Vector => {
@@ -52,12 +67,9 @@ describe.each([
   let master: Master;
   let results: DeliveryResult[];
   let backend: string;
-  let certFetches: number;
-  beforeAll(async () => {
-    fx.server.reset();
-    master = await fx.master();
-    ({ results, backend } = await fx.deliver(master, fx.set.vectors.map((v) => ({ body: v.body })), { blockCryptography: block }));
-    certFetches = fx.server.fetches(CERT_PATH);
+  let server: CertServer;
+  beforeAll(() => {
+    ({ master, results, backend, server } = fullRuns[block ? 'openssl' : 'cryptography']);
   });
 
   test('uses the crypto path under test', () => {
@@ -70,12 +82,12 @@ describe.each([
   });
 
   test('fetched the signing certificate once for all messages, and contacted SNS hosts only', () => {
-    expect(certFetches).toBe(1);
-    expect(new Set(fx.server.connects)).toEqual(new Set(['sns.us-east-1.amazonaws.com:443']));
+    expect(server.fetches(CERT_PATH)).toBe(1);
+    expect(new Set(server.connects)).toEqual(new Set(['sns.us-east-1.amazonaws.com:443']));
   });
 
   test('confirmed each verified subscription by visiting its SubscribeURL, and never an unsubscribe one', () => {
-    const visited = fx.server.requests.filter((r) => r.path.startsWith(SUBSCRIBE_PATH_PREFIX)).map((r) => r.path);
+    const visited = server.requests.filter((r) => r.path.startsWith(SUBSCRIBE_PATH_PREFIX)).map((r) => r.path);
     const urlPath = (name: string) => JSON.parse(byName(name).body).SubscribeURL.replace('https://sns.us-east-1.amazonaws.com', '');
     expect(visited.sort()).toEqual([urlPath('subscription-confirmation-v1'), urlPath('subscription-confirmation-v2')].sort());
     expect(visited).not.toContain(urlPath('unsubscribe-confirmation-v2'));
@@ -115,7 +127,7 @@ describe.each([
   });
 });
 
-describe('preauth groups', () => {
+describe.concurrent('preauth groups', () => {
   const stub = (m: Master, id = INSTANCE_ID) => join(m.pkiDir, 'minions_autosign', id);
 
   test('a verified launch writes exactly one 0600 stub for exactly that id; a second delivery writes nothing more', async () => {
@@ -165,7 +177,7 @@ describe('preauth groups', () => {
   });
 });
 
-describe('input, cache and configuration', () => {
+describe.concurrent('input, cache and configuration', () => {
   test('takes data["post"] when salt-api parsed the body, else parses data["body"]', async () => {
     const m = await fx.master();
     const a = JSON.parse(fx.set.notification({ instanceId: 'i-0aaaaaaaaaaaaaaa1' }));
@@ -179,11 +191,11 @@ describe('input, cache and configuration', () => {
 
   test('many messages share one certificate fetch (on-disk cache across fresh module loads)', async () => {
     const m = await fx.master();
-    fx.server.reset();
+    const server = await fx.startServer();
     const bodies = Array.from({ length: 25 }, (_, i) => fx.set.notification({ instanceId: `i-${(0x100000000 + i).toString(16).padStart(17, '0').slice(-17)}` }));
-    const { results } = await fx.deliver(m, bodies.map((body) => ({ body })));
+    const { results } = await fx.deliver(m, bodies.map((body) => ({ body })), {}, 'python3', server);
     expect(results.map((r) => verdictOf(r))).toEqual(bodies.map(() => ({ verdict: 'accepted', outcome: 'launch' })));
-    expect(fx.server.fetches(CERT_PATH)).toBe(1);
+    expect(server.fetches(CERT_PATH)).toBe(1);
   });
 
   test('handled MessageIds older than max_age + clock_skew are pruned; newer ones are kept', async () => {
@@ -224,27 +236,21 @@ describe('input, cache and configuration', () => {
     await mkdir(certs, { recursive: true });
     const file = join(certs, `${createHash('sha256').update(fx.set.signingCertUrl).digest('hex')}.pem`);
     await writeFile(file, '-----BEGIN CERTIFICATE-----\ngarbage\n-----END CERTIFICATE-----\n');
-    fx.server.reset();
-    const { results } = await fx.deliver(m, [{ body: fx.set.notification({}) }]);
+    const server = await fx.startServer();
+    const { results } = await fx.deliver(m, [{ body: fx.set.notification({}) }], {}, 'python3', server);
     expect(verdictOf(results[0])).toEqual({ verdict: 'accepted', outcome: 'launch' });
     expect(errors(results[0])).toEqual([]);
-    expect(fx.server.fetches(CERT_PATH)).toBe(1);
+    expect(server.fetches(CERT_PATH)).toBe(1);
     expect(await readFile(file, 'utf8')).toBe(fx.set.certs[CERT_PATH]);
   });
 
   test('a certificate fetch that outlasts cert_fetch_timeout is cert_fetch_failed', async () => {
-    const { startCertServer } = await import('./helpers/cert-server.js');
-    const slow = await startCertServer({ ...fx.set, delayMs: 3000 });
-    try {
-      const m = await fx.master((c) => { c.reactor.cert_fetch_timeout_seconds = 1; });
-      const started = Date.now();
-      const { results } = await (async () => {
-        const { runHarness } = await import('./helpers/reactor-harness.js');
-        return runHarness({ reactor: fx.reactor, opts: m.opts, deliveries: [{ body: fx.set.notification({}) }] }, slow.env);
-      })();
-      expect(verdictOf(results[0])).toEqual({ verdict: 'rejected', reason: 'cert_fetch_failed' });
-      expect(Date.now() - started).toBeLessThan(2900);
-    } finally { await slow.close(); }
+    const slow = await fx.startServer({ delayMs: 3000 });
+    const m = await fx.master((c) => { c.reactor.cert_fetch_timeout_seconds = 1; });
+    const started = Date.now();
+    const { results } = await fx.deliver(m, [{ body: fx.set.notification({}) }], {}, 'python3', slow);
+    expect(verdictOf(results[0])).toEqual({ verdict: 'rejected', reason: 'cert_fetch_failed' });
+    expect(Date.now() - started).toBeLessThan(2900);
   });
 
   test('without the master.d settings it logs one ERROR and reacts with nothing', async () => {

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
 import { parseConfigText } from '../../src/config/load.js';
 import type { Config } from '../../src/config/types.js';
-import { startCertServer, type CertServer } from './cert-server.js';
+import { startCertServer, type CertServer, type CertServerOptions } from './cert-server.js';
 import { reactorOpts } from './reactor-opts.js';
 import { runHarness, type Delivery, type DeliveryResult, type HarnessJob } from './reactor-harness.js';
 import { buildVectors, type Expect, type VectorSet } from './sns-vectors.js';
@@ -37,7 +37,9 @@ export interface ReactorFixture {
   server: CertServer;
   config: Config;
   master(edit?: (c: Config) => void): Promise<Master>;
-  deliver(master: Master, deliveries: Delivery[], extra?: Partial<HarnessJob>, python?: string): Promise<{ results: DeliveryResult[]; backend: string; saltSmtpCalls: HarnessJobCalls }>;
+  /** A cert server of its own (same certificates), for a test that counts requests while others run. */
+  startServer(opts?: Partial<CertServerOptions>): Promise<CertServer>;
+  deliver(master: Master, deliveries: Delivery[], extra?: Partial<HarnessJob>, python?: string, via?: CertServer): Promise<{ results: DeliveryResult[]; backend: string; saltSmtpCalls: HarnessJobCalls }>;
   close(): Promise<void>;
 }
 type HarnessJobCalls = { kwargs: Record<string, unknown>; optsKeys: string[] }[];
@@ -49,6 +51,7 @@ export async function setupReactorFixture(): Promise<ReactorFixture> {
   const reactor = await renderReactor(dir);
   const config = await exampleConfig();
   let n = 0;
+  const extraServers: CertServer[] = [];
   return {
     dir, reactor, set, server, config,
     async master(edit) {
@@ -60,12 +63,17 @@ export async function setupReactorFixture(): Promise<ReactorFixture> {
       edit?.(c);
       return { dir: mdir, cachedir, pkiDir, opts: reactorOpts(c, { cachedir, pki_dir: pkiDir }) };
     },
-    async deliver(master, deliveries, extra = {}, python = 'python3') {
-      const run = await runHarness({ reactor, opts: master.opts, deliveries, ...extra }, server.env, python);
+    async startServer(opts = {}) {
+      const s = await startCertServer({ ...set, ...opts });
+      extraServers.push(s);
+      return s;
+    },
+    async deliver(master, deliveries, extra = {}, python = 'python3', via = server) {
+      const run = await runHarness({ reactor, opts: master.opts, deliveries, ...extra }, via.env, python);
       return { results: run.results, backend: run.backend, saltSmtpCalls: run.saltSmtpCalls };
     },
     async close() {
-      await server.close();
+      await Promise.all([server, ...extraServers].map((s) => s.close()));
       await set.cleanup();
       await rm(dir, { recursive: true, force: true });
     },
