@@ -55,6 +55,7 @@ export async function startCertServer(opts: CertServerOptions): Promise<CertServ
   const requests: ServedRequest[] = [];
   const connects: string[] = [];
   const sockets = new Set<Socket>();
+  const timers = new Set<NodeJS.Timeout>();
 
   const https = createHttpsServer({ cert: opts.tls.certPem, key: opts.tls.keyPem }, (req, res) => {
     const path = req.url ?? '/';
@@ -73,7 +74,10 @@ export async function startCertServer(opts: CertServerOptions): Promise<CertServ
         res.writeHead(404, { 'content-type': 'text/plain' }).end('Not Found\n');
       }
     };
-    if (opts.delayMs) setTimeout(answer, opts.delayMs); else answer();
+    if (opts.delayMs) {
+      const t = setTimeout(() => { timers.delete(t); answer(); }, opts.delayMs);
+      timers.add(t);
+    } else answer();
   });
   https.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
   const httpsPort = await listen(https);
@@ -118,6 +122,7 @@ export async function startCertServer(opts: CertServerOptions): Promise<CertServ
       : requests.filter((r) => r.path === path).length,
     reset: () => { requests.length = 0; connects.length = 0; },
     close: async () => {
+      for (const t of timers) clearTimeout(t);
       for (const s of sockets) s.destroy();
       await Promise.all([https, proxy].map((srv) => new Promise<void>((r) => srv.close(() => r()))));
     },
