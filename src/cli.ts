@@ -44,6 +44,8 @@ export function buildProgram(): Command {
     .argument('<message>', 'a file holding the SNS message JSON, or - for standard input')
     .addOption(configOption())
     .option('--json', 'print the verdict as JSON')
+    .option('--cache-dir <dir>', "the reactor's cache to read, never write (default: reactor.cache_dir, else /var/cache/salt/master/ec2-autoscale)")
+    .option('--no-cache', "ignore the reactor's cache: fetch the certificate, do not look for handled MessageIds")
     .action(lazy(() => import('./commands/verify.js')));
 
   const awsOptions = (cmd: Command) =>

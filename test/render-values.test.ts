@@ -73,7 +73,12 @@ describe('config values survive rendering exactly', () => {
   }
 
   it('a config file name with a newline cannot break out of the header comment', () => {
-    const files = renderFiles(configWith(['x']), { outDir: '/tmp/unused', configFile: "evil\nimport os\n.yaml" });
-    for (const f of files) expect(f.content).not.toMatch(/^import os$/m);
+    const config = configWith(['x']);
+    const plain = renderFiles(config, { outDir: '/tmp/unused', configFile: 'salt-autoscale.yaml' });
+    const evil = renderFiles(config, { outDir: '/tmp/unused', configFile: 'evil\nimport shutil\n.yaml' });
+    evil.forEach((f, i) => {
+      if (plain[i].content.includes('from salt-autoscale.yaml')) expect(f.content).toContain('from evil import shutil .yaml');
+      expect(f.content.split('\n').length).toBe(plain[i].content.split('\n').length);
+    });
   });
 });

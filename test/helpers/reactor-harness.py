@@ -1,0 +1,135 @@
+"""Runs the rendered ec2-autoscale.sls the way Salt's py renderer does, for a batch of events.
+
+Salt (salt/utils/templates.py `py`, via salt/renderers/py.py) loads the file as a fresh module for every event,
+sets the globals data, tag, __opts__/opts, __salt__/salt, __grains__/grains, __pillar__/pillar, __env__/saltenv,
+__sls__/sls on it, and calls run(). This harness does exactly that, one fresh module per delivery.
+
+Job (JSON on stdin):
+  {"reactor": path, "opts": {...master opts...}, "deliveries": [{"body": text} | {"data": {...}}],
+   "tag": "salt/netapi/hook/ec2/autoscale", "blockCryptography": bool, "fakeSaltSmtp": bool}
+A delivery given as {"body": text} becomes the event data rest_cherrypy's Webhook fires for a text/plain POST:
+  {"body": text, "post": json.loads(text) if that works else text, "headers": {...}}.
+Result (JSON on stdout):
+  {"backend": "cryptography"|"openssl", "results": [{"reaction", "logs": [{"level", "message"}], "error",
+   "optsUnchanged", "seconds", "loadSeconds", "runSeconds"}], "saltSmtpCalls": [...], "elapsedSeconds"}
+"""
+import copy
+import importlib.machinery
+import importlib.util
+import json
+import logging
+import sys
+import time
+import traceback
+import types
+
+MODULE_NAME = "ec2-autoscale"
+
+
+class BlockCryptography(object):
+    """A meta path finder that makes `import cryptography` fail, as on a master without the package."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name == "cryptography" or name.startswith("cryptography."):
+            raise ImportError("cryptography is hidden by the test harness")
+        return None
+
+
+class Capture(logging.Handler):
+    def __init__(self):
+        logging.Handler.__init__(self, logging.DEBUG)
+        self.records = []
+
+    def emit(self, record):
+        self.records.append({"level": record.levelname, "logger": record.name, "message": record.getMessage()})
+
+
+def install_fake_salt_smtp(calls):
+    salt = types.ModuleType("salt")
+    utils = types.ModuleType("salt.utils")
+    smtp = types.ModuleType("salt.utils.smtp")
+
+    def send(kwargs, opts):
+        calls.append({"kwargs": kwargs, "optsKeys": sorted(opts)})
+
+    smtp.send = send
+    utils.smtp = smtp
+    salt.utils = utils
+    sys.modules.update({"salt": salt, "salt.utils": utils, "salt.utils.smtp": smtp})
+
+
+def event_data(delivery):
+    if "data" in delivery:
+        return delivery["data"]
+    body = delivery["body"]
+    try:
+        post = json.loads(body)
+    except ValueError:
+        post = body
+    return {"body": body, "post": post or {},
+            "headers": {"Content-Type": "text/plain; charset=UTF-8", "X-Amz-Sns-Message-Type": "Notification"}}
+
+
+def render_like_salt(path, globals_, timing):
+    started = time.perf_counter()
+    loader = importlib.machinery.SourceFileLoader(MODULE_NAME, path)
+    spec = importlib.util.spec_from_file_location(MODULE_NAME, path, loader=loader)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    sys.modules[MODULE_NAME] = module
+    for name, value in globals_.items():
+        setattr(module, name, value)
+    loaded = time.perf_counter()
+    try:
+        return module.run()
+    finally:
+        timing["loadSeconds"] = loaded - started
+        timing["runSeconds"] = time.perf_counter() - loaded
+
+
+def main():
+    job = json.load(sys.stdin)
+    if job.get("blockCryptography"):
+        sys.meta_path.insert(0, BlockCryptography())
+    smtp_calls = []
+    if job.get("fakeSaltSmtp"):
+        install_fake_salt_smtp(smtp_calls)
+    capture = Capture()
+    root = logging.getLogger()
+    root.addHandler(capture)
+    root.setLevel(logging.DEBUG)
+    opts = job["opts"]
+    results = []
+    started = time.perf_counter()
+    for delivery in job["deliveries"]:
+        capture.records = []
+        pristine = copy.deepcopy(opts)
+        fake_salt = {}
+        globals_ = {
+            "data": event_data(delivery), "tag": job.get("tag", "salt/netapi/hook/ec2/autoscale"),
+            "__opts__": opts, "opts": opts, "__salt__": fake_salt, "salt": fake_salt,
+            "__grains__": {}, "grains": {}, "__pillar__": {}, "pillar": {},
+            "__env__": "base", "saltenv": "base", "__sls__": "ec2-autoscale", "sls": "ec2-autoscale",
+        }
+        reaction, error = None, None
+        one = time.perf_counter()
+        timing = {}
+        try:
+            reaction = render_like_salt(job["reactor"], globals_, timing)
+        except Exception:
+            error = traceback.format_exc()
+        seconds = time.perf_counter() - one
+        results.append({
+            "seconds": seconds, "loadSeconds": timing.get("loadSeconds"), "runSeconds": timing.get("runSeconds"),
+            "reaction": reaction, "error": error, "optsUnchanged": opts == pristine,
+            "logs": [r for r in capture.records if r["level"] != "DEBUG" or job.get("debug")],
+        })
+    elapsed = time.perf_counter() - started
+    # Which crypto path really ran: `cryptography` gets imported only when the reactor used it.
+    backend = "cryptography" if "cryptography.x509" in sys.modules else "openssl"
+    json.dump({"backend": backend, "results": results, "saltSmtpCalls": smtp_calls, "elapsedSeconds": elapsed},
+              sys.stdout, default=repr)
+
+
+if __name__ == "__main__":
+    main()

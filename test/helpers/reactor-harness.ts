@@ -1,0 +1,56 @@
+// Calls test/helpers/reactor-harness.py: renders nothing itself; give it the rendered reactor file and opts.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export const HARNESS = fileURLToPath(new URL('./reactor-harness.py', import.meta.url));
+
+export interface LogLine { level: string; logger: string; message: string }
+export interface Delivery { body?: string; data?: unknown }
+export interface DeliveryResult {
+  reaction: Record<string, unknown> | null;
+  error: string | null;
+  optsUnchanged: boolean;
+  /** Time to load the module and run() it, as Salt does per event. */
+  seconds: number;
+  /** Of which: executing the file as a fresh module (Salt's py renderer; no bytecode cache here). */
+  loadSeconds: number;
+  /** Of which: run(), the reactor's own decision and reaction. */
+  runSeconds: number;
+  logs: LogLine[];
+}
+export interface HarnessRun {
+  backend: 'cryptography' | 'openssl';
+  results: DeliveryResult[];
+  saltSmtpCalls: { kwargs: Record<string, unknown>; optsKeys: string[] }[];
+  elapsedSeconds: number;
+}
+
+export interface HarnessJob {
+  reactor: string;
+  opts: Record<string, unknown>;
+  deliveries: Delivery[];
+  blockCryptography?: boolean;
+  fakeSaltSmtp?: boolean;
+  tag?: string;
+}
+
+/** One python3 process for the whole batch (each delivery still gets a fresh module, as in Salt). */
+export function runHarness(job: HarnessJob, env: Record<string, string> = {}, python = 'python3'): Promise<HarnessRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(python, [HARNESS], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (b) => out.push(b));
+    child.stderr.on('data', (b) => err.push(b));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const stdout = Buffer.concat(out).toString('utf8');
+      if (code !== 0) {
+        reject(new Error(`reactor harness exited ${code}: ${Buffer.concat(err).toString('utf8')}`));
+        return;
+      }
+      try { resolve(JSON.parse(stdout) as HarnessRun); } catch (e) { reject(new Error(`harness output: ${stdout.slice(0, 500)}`)); }
+    });
+    child.stdin.end(JSON.stringify(job));
+  });
+}

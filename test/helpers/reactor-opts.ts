@@ -1,0 +1,28 @@
+// The master opts the reactor sees: the real `render` output for a config (master.d/ec2-autoscale.conf),
+// parsed as a master that loaded the drop-in would have it, plus the master's own cachedir and pki_dir.
+// So every reactor test exercises config, render and reactor together.
+import { parse } from 'yaml';
+import type { Config } from '../../src/config/types.js';
+import { renderFiles } from '../../src/render/files.js';
+
+function rendered(config: Config) {
+  return renderFiles(config, { outDir: '/rendered', configFile: 'salt-autoscale.yaml' });
+}
+
+/** The master.d drop-in exactly as `render` writes it. */
+export function masterDropInYaml(config: Config): string {
+  return rendered(config).find((f) => f.path === '/rendered/master.d/ec2-autoscale.conf')!.content;
+}
+
+/** The reactor exactly as `render` writes it. */
+export function reactorSource(config: Config): string {
+  return rendered(config).find((f) => f.path.endsWith('/ec2-autoscale.sls'))!.content;
+}
+
+export function reactorOpts(config: Config, master: { cachedir: string; pki_dir: string }): Record<string, unknown> {
+  return {
+    cachedir: master.cachedir,
+    pki_dir: master.pki_dir,
+    ...(parse(masterDropInYaml(config), { version: '1.1' }) as Record<string, unknown>),
+  };
+}

@@ -1,0 +1,359 @@
+// The rendered #!py reactor, run by python3 the way Salt's py renderer runs it, against the shared vectors.
+// The certificate and SubscribeURL are fetched for real (urllib, TLS verified) from 127.0.0.1 through a
+// CONNECT proxy named in https_proxy.
+import { createHash } from 'node:crypto';
+import { readFile, stat, writeFile, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { listFiles, setupReactorFixture, verdictOf, type Master, type ReactorFixture } from './helpers/reactor-fixture.js';
+import type { CertServer } from './helpers/cert-server.js';
+import type { DeliveryResult } from './helpers/reactor-harness.js';
+import { CERT_PATH, INSTANCE_ID, SUBSCRIBE_PATH_PREFIX, TOPIC_ARN, type Vector } from './helpers/sns-vectors.js';
+
+let fx: ReactorFixture;
+interface FullRun { master: Master; results: DeliveryResult[]; backend: string; server: CertServer }
+let fullRuns: Record<'cryptography' | 'openssl', FullRun>;
+beforeAll(async () => {
+  fx = await setupReactorFixture();
+  // The two full runs (one per crypto path) are the slow part: run them side by side, each with its own cert
+  // server so that its request counts are its own.
+  const full = async (blockCryptography: boolean): Promise<FullRun> => {
+    const server = await fx.startServer();
+    const master = await fx.master();
+    const { results, backend } = await fx.deliver(master, fx.set.vectors.map((v) => ({ body: v.body })), { blockCryptography }, 'python3', server);
+    return { master, results, backend, server };
+  };
+  const [cryptography, openssl] = await Promise.all([full(false), full(true)]);
+  fullRuns = { cryptography, openssl };
+});
+afterAll(async () => { await fx?.close(); });
+
+const byName = (name: string): Vector => {
+  const v = fx.set.vectors.find((x) => x.name === name);
+  if (!v) throw new Error(`no vector ${name}`);
+  return v;
+};
+const warnings = (r: DeliveryResult) => r.logs.filter((l) => l.level === 'WARNING');
+const errors = (r: DeliveryResult) => r.logs.filter((l) => l.level === 'ERROR' || l.level === 'CRITICAL');
+
+function expectVerdicts(vectors: Vector[], results: DeliveryResult[]) {
+  expect(results).toHaveLength(vectors.length);
+  const mismatches: string[] = [];
+  vectors.forEach((v, i) => {
+    const r = results[i];
+    const got = verdictOf(r);
+    if (JSON.stringify(got) !== JSON.stringify(v.expect)) mismatches.push(`${v.name}: expected ${JSON.stringify(v.expect)}, got ${JSON.stringify(got)}`);
+    if (!r.optsUnchanged) mismatches.push(`${v.name}: __opts__ was modified`);
+    if (errors(r).length) mismatches.push(`${v.name}: logged ${JSON.stringify(errors(r))}`);
+    if (v.expect.verdict === 'rejected') {
+      // A rejection: no reaction, exactly one WARNING line, naming the reason (and the ids when there are ids).
+      if (JSON.stringify(r.reaction) !== '{}') mismatches.push(`${v.name}: rejected but reacted ${JSON.stringify(r.reaction)}`);
+      const w = warnings(r);
+      if (w.length !== 1) mismatches.push(`${v.name}: ${w.length} WARNING lines`);
+      else if (!w[0].message.includes(`reason=${v.expect.reason}`)) mismatches.push(`${v.name}: ${w[0].message}`);
+      else if (v.messageId && v.expect.reason !== 'body_too_large' && v.expect.reason !== 'not_json'
+        && JSON.parse(v.body).MessageId === v.messageId && !w[0].message.includes(v.messageId)) {
+        mismatches.push(`${v.name}: the WARNING line lacks the MessageId: ${w[0].message}`);
+      }
+    }
+  });
+  expect(mismatches).toEqual([]);
+}
+
+describe.each([
+  { path: 'cryptography', block: false },
+  { path: 'openssl command', block: true },
+])('every shared vector, in order, on one master ($path)', ({ block }) => {
+  let master: Master;
+  let results: DeliveryResult[];
+  let backend: string;
+  let server: CertServer;
+  beforeAll(() => {
+    ({ master, results, backend, server } = fullRuns[block ? 'openssl' : 'cryptography']);
+  });
+
+  test('uses the crypto path under test', () => {
+    expect(backend).toBe(block ? 'openssl' : 'cryptography');
+  });
+
+  test('comes to the expected verdict on each vector; rejections react with nothing and log one WARNING', () => {
+    expectVerdicts(fx.set.vectors, results);
+    expect(fx.set.vectors.filter((v) => v.expect.verdict === 'rejected').length).toBeGreaterThanOrEqual(30);
+  });
+
+  test('fetched the signing certificate once for all messages, and contacted SNS hosts only', () => {
+    expect(server.fetches(CERT_PATH)).toBe(1);
+    expect(new Set(server.connects)).toEqual(new Set(['sns.us-east-1.amazonaws.com:443']));
+  });
+
+  test('confirmed each verified subscription by visiting its SubscribeURL, and never an unsubscribe one', () => {
+    const visited = server.requests.filter((r) => r.path.startsWith(SUBSCRIBE_PATH_PREFIX)).map((r) => r.path);
+    const urlPath = (name: string) => JSON.parse(byName(name).body).SubscribeURL.replace('https://sns.us-east-1.amazonaws.com', '');
+    expect(visited.sort()).toEqual([urlPath('subscription-confirmation-v1'), urlPath('subscription-confirmation-v2')].sort());
+    expect(visited).not.toContain(urlPath('unsubscribe-confirmation-v2'));
+  });
+
+  test('launch in a salt-cloud group reacts with runner.cloud.create for exactly that instance', () => {
+    const r = results[fx.set.vectors.findIndex((v) => v.name === 'launch-v2-subject')];
+    expect(r.reaction).toEqual({
+      [`ec2_autoscale_launch_${INSTANCE_ID}`]: {
+        'runner.cloud.create': [{
+          args: [
+            { provider: 'ec2-autoscale' }, { instances: INSTANCE_ID }, { instance_id: INSTANCE_ID },
+            { minion: { master: 'salt.example.com', grains: { role: 'web' }, startup_states: 'highstate' } }, { ssh_username: 'ec2-user' },
+          ],
+        }],
+      },
+    });
+  });
+
+  test('terminate reacts with wheel.key.delete of exactly that instance id', () => {
+    const r = results[fx.set.vectors.findIndex((v) => v.name === 'terminate-v1-no-subject')];
+    expect(r.reaction).toEqual({ [`ec2_autoscale_terminate_${INSTANCE_ID}`]: { 'wheel.key.delete': [{ args: [{ match: INSTANCE_ID }] }] } });
+  });
+
+  test('test notifications and error events react with nothing', () => {
+    for (const name of ['test-notification-v2', 'launch-error-v2', 'terminate-error-v2', 'unsubscribe-confirmation-v2']) {
+      expect(results[fx.set.vectors.findIndex((v) => v.name === name)].reaction, name).toEqual({});
+    }
+    const info = results[fx.set.vectors.findIndex((v) => v.name === 'test-notification-v2')].logs;
+    expect(info.map((l) => l.level)).toEqual(['INFO']);
+  });
+
+  test('handled MessageIds are recorded on disk by sha256, one file per accepted message', async () => {
+    const accepted = fx.set.vectors.filter((v) => v.expect.verdict === 'accepted' && !v.replayOf);
+    const files = await listFiles(join(master.cachedir, 'ec2-autoscale', 'handled'));
+    expect(files).toEqual(accepted.map((v) => createHash('sha256').update(v.messageId!).digest('hex')).sort());
+  });
+});
+
+describe.concurrent('preauth groups', () => {
+  const stub = (m: Master, id = INSTANCE_ID) => join(m.pkiDir, 'minions_autosign', id);
+
+  test('a verified launch writes exactly one 0600 stub for exactly that id; a second delivery writes nothing more', async () => {
+    const m = await fx.master();
+    const v = byName('launch-preauth-v2');
+    const { results } = await fx.deliver(m, [{ body: v.body }, { body: v.body }]);
+    expect(results[0].reaction).toEqual({});
+    expect(verdictOf(results[0])).toEqual({ verdict: 'accepted', outcome: 'launch' });
+    expect(verdictOf(results[1])).toEqual({ verdict: 'rejected', reason: 'duplicate_message' });
+    expect(await listFiles(join(m.pkiDir, 'minions_autosign'))).toEqual([INSTANCE_ID]);
+    expect((await stat(stub(m))).mode & 0o777).toBe(0o600);
+    expect(await listFiles(m.pkiDir)).toEqual([`minions_autosign/${INSTANCE_ID}`]);
+  });
+
+  test('hostile and broken messages write nothing under pki_dir', async () => {
+    const m = await fx.master();
+    const hostile = fx.set.vectors.filter((v) => v.expect.verdict === 'rejected' && !v.replayOf);
+    const at = new Date();
+    // Signed by the real key but naming the preauth group with hostile ids, or from an untrusted topic.
+    const signed = ['*', 'i-*', '../x', '../../minions/evil', 'i-0123456789abcdef0/../../x'].map((id) =>
+      fx.set.notification({ group: 'worker-asg', instanceId: id, timestamp: at }));
+    const foreign = JSON.stringify(fx.set.sign({
+      ...JSON.parse(fx.set.notification({ group: 'worker-asg', timestamp: at })), TopicArn: 'arn:aws:sns:us-east-1:999999999999:evil',
+    }));
+    const stale = fx.set.notification({ group: 'worker-asg', timestamp: new Date(Date.now() - 2 * 3600_000) });
+    const bodies = [...hostile.map((v) => v.body), ...signed, foreign, stale];
+    const { results } = await fx.deliver(m, bodies.map((body) => ({ body })));
+    expect(results.map((r) => verdictOf(r).verdict)).toEqual(bodies.map(() => 'rejected'));
+    expect(await listFiles(m.pkiDir)).toEqual([]);
+  });
+
+  test('terminate removes the stub left for that id and deletes its key', async () => {
+    const m = await fx.master();
+    const { results } = await fx.deliver(m, [{ body: byName('launch-preauth-v2').body }, { body: byName('terminate-preauth-v2').body }]);
+    expect(results[1].reaction).toEqual({ [`ec2_autoscale_terminate_${INSTANCE_ID}`]: { 'wheel.key.delete': [{ args: [{ match: INSTANCE_ID }] }] } });
+    expect(results[1].logs.some((l) => l.message.includes('removed its unused autosign stub'))).toBe(true);
+    expect(await listFiles(m.pkiDir)).toEqual([]);
+  });
+
+  test('the stub goes to ec2.autoscale.pki_dir when it is set', async () => {
+    const m = await fx.master();
+    const custom = join(m.dir, 'custom-pki');
+    (m.opts['ec2.autoscale'] as Record<string, unknown>).pki_dir = custom;
+    await fx.deliver(m, [{ body: byName('launch-preauth-v2').body }]);
+    expect(await listFiles(custom)).toEqual([`minions_autosign/${INSTANCE_ID}`]);
+    expect(await listFiles(m.pkiDir)).toEqual([]);
+  });
+});
+
+describe.concurrent('input, cache and configuration', () => {
+  test('takes data["post"] when salt-api parsed the body, else parses data["body"]', async () => {
+    const m = await fx.master();
+    const a = JSON.parse(fx.set.notification({ instanceId: 'i-0aaaaaaaaaaaaaaa1' }));
+    const b = fx.set.notification({ instanceId: 'i-0bbbbbbbbbbbbbbb2' });
+    const { results } = await fx.deliver(m, [{ data: { post: a, headers: {} } }, { data: { body: b, post: {} } }, { data: { body: 'x'.repeat(300 * 1024), post: a } }]);
+    expect(Object.keys(results[0].reaction!)).toEqual(['ec2_autoscale_launch_i-0aaaaaaaaaaaaaaa1']);
+    expect(Object.keys(results[1].reaction!)).toEqual(['ec2_autoscale_launch_i-0bbbbbbbbbbbbbbb2']);
+    // The raw body is what came over the wire: its size counts even when a parsed post is present.
+    expect(verdictOf(results[2])).toEqual({ verdict: 'rejected', reason: 'body_too_large' });
+  });
+
+  test('many messages share one certificate fetch (on-disk cache across fresh module loads)', async () => {
+    const m = await fx.master();
+    const server = await fx.startServer();
+    const bodies = Array.from({ length: 25 }, (_, i) => fx.set.notification({ instanceId: `i-${(0x100000000 + i).toString(16).padStart(17, '0').slice(-17)}` }));
+    const { results } = await fx.deliver(m, bodies.map((body) => ({ body })), {}, 'python3', server);
+    expect(results.map((r) => verdictOf(r))).toEqual(bodies.map(() => ({ verdict: 'accepted', outcome: 'launch' })));
+    expect(server.fetches(CERT_PATH)).toBe(1);
+  });
+
+  test('handled MessageIds older than max_age + clock_skew are pruned; newer ones are kept', async () => {
+    const m = await fx.master();
+    const handled = join(m.cachedir, 'ec2-autoscale', 'handled');
+    await mkdir(handled, { recursive: true });
+    const old = join(handled, 'a'.repeat(64));
+    const recent = join(handled, 'b'.repeat(64));
+    await writeFile(old, '');
+    await writeFile(recent, '');
+    const { utimes } = await import('node:fs/promises');
+    const past = (Date.now() - (3600 + 300 + 60) * 1000) / 1000;
+    await utimes(old, past, past);
+    const recentTime = (Date.now() - 3000 * 1000) / 1000;
+    await utimes(recent, recentTime, recentTime);
+    const { results } = await fx.deliver(m, [{ body: fx.set.notification({}) }]);
+    expect(verdictOf(results[0])).toEqual({ verdict: 'accepted', outcome: 'launch' });
+    const files = await listFiles(handled);
+    expect(files).toHaveLength(2);
+    expect(files).toContain('b'.repeat(64));
+    expect(files).not.toContain('a'.repeat(64));
+  });
+
+  test('a form-encoded POST (empty raw body, params in post) is still size-checked and verified', async () => {
+    const m = await fx.master();
+    const { results } = await fx.deliver(m, [
+      { data: { body: '', post: { Type: 'Notification', Message: 'x'.repeat(300 * 1024) } } },
+      { data: { body: '', post: { Type: 'Notification', MessageId: 'm', TopicArn: TOPIC_ARN } } },
+    ]);
+    expect(results.map((r) => verdictOf(r))).toEqual([
+      { verdict: 'rejected', reason: 'body_too_large' }, { verdict: 'rejected', reason: 'bad_envelope' },
+    ]);
+  });
+
+  test('a corrupt cached certificate is ignored: fetched again, message accepted, cache repaired', async () => {
+    const m = await fx.master();
+    const certs = join(m.cachedir, 'ec2-autoscale', 'certs');
+    await mkdir(certs, { recursive: true });
+    const file = join(certs, `${createHash('sha256').update(fx.set.signingCertUrl).digest('hex')}.pem`);
+    await writeFile(file, '-----BEGIN CERTIFICATE-----\ngarbage\n-----END CERTIFICATE-----\n');
+    const server = await fx.startServer();
+    const { results } = await fx.deliver(m, [{ body: fx.set.notification({}) }], {}, 'python3', server);
+    expect(verdictOf(results[0])).toEqual({ verdict: 'accepted', outcome: 'launch' });
+    expect(errors(results[0])).toEqual([]);
+    expect(server.fetches(CERT_PATH)).toBe(1);
+    expect(await readFile(file, 'utf8')).toBe(fx.set.certs[CERT_PATH]);
+  });
+
+  test('a certificate fetch that outlasts cert_fetch_timeout is cert_fetch_failed', async () => {
+    const slow = await fx.startServer({ delayMs: 20_000 });
+    const m = await fx.master((c) => { c.reactor.cert_fetch_timeout_seconds = 1; });
+    const started = Date.now();
+    const { results } = await fx.deliver(m, [{ body: fx.set.notification({}) }], {}, 'python3', slow);
+    expect(verdictOf(results[0])).toEqual({ verdict: 'rejected', reason: 'cert_fetch_failed' });
+    expect(Date.now() - started).toBeLessThan(10_000); // gave up after ~1 s, not after the server's 20 s
+  });
+
+  test('without the master.d settings it logs one ERROR and reacts with nothing', async () => {
+    const m = await fx.master();
+    delete m.opts['ec2.autoscale'];
+    const { results } = await fx.deliver(m, [{ body: fx.set.notification({}) }]);
+    expect(results[0].reaction).toEqual({});
+    expect(errors(results[0]).map((l) => l.message)).toEqual([expect.stringContaining("__opts__['ec2.autoscale'] is missing")]);
+  });
+
+  test('a lone surrogate in a signed field is a bad signature, not a crash', async () => {
+    const m = await fx.master();
+    const env = JSON.parse(fx.set.notification({}));
+    const body = JSON.stringify(env).replace('"Subject":"', '"Subject":"\\ud800');
+    const { results } = await fx.deliver(m, [{ body }]);
+    expect(verdictOf(results[0])).toEqual({ verdict: 'rejected', reason: 'bad_signature' });
+    expect(errors(results[0])).toEqual([]);
+  });
+
+  test('an unusable cache_dir logs one ERROR and reacts with nothing', async () => {
+    const m = await fx.master();
+    const file = join(m.dir, 'not-a-dir');
+    await mkdir(m.dir, { recursive: true });
+    await writeFile(file, '');
+    (m.opts['ec2.autoscale'] as Record<string, unknown>).cache_dir = join(file, 'cache');
+    const { results } = await fx.deliver(m, [{ body: fx.set.notification({}) }]);
+    expect(results[0].reaction).toEqual({});
+    expect(errors(results[0]).map((l) => l.message)).toEqual([expect.stringContaining('cannot use the cache directory')]);
+  });
+
+  test('a SubscribeURL that fails (HTTP 404) logs one ERROR and reacts with nothing', async () => {
+    const m = await fx.master();
+    const base = JSON.parse(byName('subscription-confirmation-v2').body);
+    const env = fx.set.sign({
+      Type: base.Type, MessageId: '5d6c2a10-0b8e-4a57-9a0e-3f1c2b4d5e6f', Token: base.Token, TopicArn: base.TopicArn,
+      Message: base.Message, SubscribeURL: 'https://sns.us-east-1.amazonaws.com/?Action=NotThere', Timestamp: new Date().toISOString(),
+    });
+    const { results } = await fx.deliver(m, [{ body: JSON.stringify(env) }]);
+    expect(results[0].reaction).toEqual({});
+    expect(errors(results[0]).map((l) => l.message)).toEqual([expect.stringMatching(/could not confirm the SNS subscription .*HTTP Error 404/)]);
+    expect(warnings(results[0])).toEqual([]);
+  });
+
+  test('the log line never carries a raw newline from the sender', async () => {
+    const m = await fx.master();
+    const body = JSON.stringify({ Type: 'Notification', MessageId: 'x\nFAKE LOG LINE', TopicArn: TOPIC_ARN });
+    const { results } = await fx.deliver(m, [{ body }]);
+    expect(warnings(results[0])).toHaveLength(1);
+    expect(warnings(results[0])[0].message).not.toContain('\n');
+    expect(warnings(results[0])[0].message).toContain('reason=bad_envelope');
+  });
+});
+
+describe('the reaction shape', () => {
+  // What Salt 3006/3007 do with a returned reaction (salt/utils/reactor.py ReactWrap.run, "args" form): the one
+  // key <state>.<fun>, a one-item list holding {args: [ {k: v}, ... ]}, repacked into keyword arguments for the
+  // runner/wheel function; here bound to the signatures of cloud.create (salt/runners/cloud.py) and key.delete
+  // (salt/wheel/key.py).
+  const BIND = `
+import inspect, json, sys
+def create(provider, instances, opts=None, **kwargs): pass
+def delete(match): pass
+funs = {"runner.cloud.create": create, "wheel.key.delete": delete}
+out = []
+for reaction in json.loads(sys.stdin.read()):
+    (rid, body), = reaction.items()
+    (fun, chunk), = body.items()
+    assert isinstance(chunk, list) and len(chunk) == 1 and list(chunk[0]) == ["args"], chunk
+    kwargs = {}
+    for item in chunk[0]["args"]:
+        assert isinstance(item, dict) and len(item) == 1, item
+        kwargs.update(item)
+    bound = inspect.signature(funs[fun]).bind(**kwargs)
+    out.append({"id": rid, "fun": fun, "bound": {k: v for k, v in bound.arguments.items()}})
+print(json.dumps(out))
+`;
+  test('binds to cloud.create(provider, instances, **kwargs) and key.delete(match)', async () => {
+    const m = await fx.master();
+    const { results } = await fx.deliver(m, [{ body: byName('launch-v1-subject').body }, { body: byName('terminate-v2-subject').body }]);
+    const { spawnSync } = await import('node:child_process');
+    const r = spawnSync('python3', ['-c', BIND], { input: JSON.stringify(results.map((x) => x.reaction)), encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual([
+      {
+        id: `ec2_autoscale_launch_${INSTANCE_ID}`, fun: 'runner.cloud.create',
+        bound: {
+          provider: 'ec2-autoscale', instances: INSTANCE_ID,
+          kwargs: { instance_id: INSTANCE_ID, ssh_username: 'ec2-user', minion: { master: 'salt.example.com', grains: { role: 'web' }, startup_states: 'highstate' } },
+        },
+      },
+      { id: `ec2_autoscale_terminate_${INSTANCE_ID}`, fun: 'wheel.key.delete', bound: { match: INSTANCE_ID } },
+    ]);
+  });
+});
+
+describe('the template', () => {
+  test('holds no Handlebars expression but {{version}}: no config value is ever pasted into the Python', async () => {
+    const src = await readFile(new URL('../templates/ec2-autoscale.sls.hbs', import.meta.url), 'utf8');
+    expect(src.match(/\{\{[^}]*\}\}/g)).toEqual(['{{version}}']);
+    expect(src.startsWith('#!py\n')).toBe(true);
+    const rendered = await readFile(fx.reactor, 'utf8');
+    const { version } = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8'));
+    expect(rendered).toContain(`salt-autoscale ${version}`);
+    expect(rendered).not.toContain('{{');
+  });
+});
