@@ -189,6 +189,14 @@ describe.concurrent('input, cache and configuration', () => {
     expect(verdictOf(results[2])).toEqual({ verdict: 'rejected', reason: 'body_too_large' });
   });
 
+  test('a body nested deeper than Python can parse is not_json, not a crash', async () => {
+    const m = await fx.master();
+    const deep = '['.repeat(50_000) + ']'.repeat(50_000);
+    const { results } = await fx.deliver(m, [{ data: { body: deep, post: {} } }]);
+    expect(verdictOf(results[0]), JSON.stringify(results[0]).slice(0, 2000)).toEqual({ verdict: 'rejected', reason: 'not_json' });
+    expect(results[0].reaction).toEqual({});
+  });
+
   test('many messages share one certificate fetch (on-disk cache across fresh module loads)', async () => {
     const m = await fx.master();
     const server = await fx.startServer();
