@@ -2,9 +2,9 @@
 // topic ARN back into the config so that `render` makes the reactor trust exactly that topic.
 import { EXIT, UserError } from '../errors.js';
 import { writeTopicArn } from '../config/edit.js';
-import { applyPlan, type ApplyResult } from '../aws/apply.js';
+import { applyWithProgress, type ApplyResult } from '../aws/apply.js';
 import { confirm, isInteractive } from '../aws/confirm.js';
-import { attentionNotes, formatPlan, planJson, progressReporter, summarize } from '../aws/format.js';
+import { attentionNotes, formatPlan, planJson, summarize } from '../aws/format.js';
 import { actionsOf, planProvision, PENDING_HINT, type Plan } from '../aws/plan.js';
 import { readState } from '../aws/read.js';
 import { openSession, withAwsErrors, type AwsCommandOptions, type AwsSession } from '../aws/session.js';
@@ -78,12 +78,7 @@ async function provisionCommand(session: AwsSession, opts: ProvisionOptions): Pr
       say('Nothing was changed.\n');
       return EXIT.negative;
     }
-    const progress = progressReporter(actions.length, opts.json ? 'quiet' : tty ? 'tty' : 'lines');
-    try {
-      applied = await applyPlan(session.clients, plan, { onStart: progress.start, onDone: progress.done });
-    } finally {
-      progress.finish();
-    }
+    applied = await applyWithProgress(session.clients, plan, opts.json ? 'quiet' : tty ? 'tty' : 'lines');
     say(`Applied ${applied.done.length} change(s).\n`);
   }
 

@@ -1,9 +1,9 @@
 // salt-autoscale teardown: undo the AWS side. Removes the groups' notifications to the topic, the webhook
 // subscription and, only when salt-autoscale created it (the managed-by tag), the topic itself.
 import { EXIT, UserError } from '../errors.js';
-import { applyPlan, type ApplyResult } from '../aws/apply.js';
+import { applyWithProgress, type ApplyResult } from '../aws/apply.js';
 import { confirm, isInteractive } from '../aws/confirm.js';
-import { attentionNotes, formatPlan, planJson, progressReporter, summarize } from '../aws/format.js';
+import { attentionNotes, formatPlan, planJson, summarize } from '../aws/format.js';
 import { actionsOf, planTeardown } from '../aws/plan.js';
 import { readState } from '../aws/read.js';
 import { openSession, withAwsErrors, type AwsCommandOptions } from '../aws/session.js';
@@ -49,12 +49,7 @@ export async function run(opts: TeardownOptions): Promise<number> {
           return EXIT.negative;
         }
       }
-      const progress = progressReporter(actions.length, opts.json ? 'quiet' : tty ? 'tty' : 'lines');
-      try {
-        applied = await applyPlan(session.clients, plan, { onStart: progress.start, onDone: progress.done });
-      } finally {
-        progress.finish();
-      }
+      applied = await applyWithProgress(session.clients, plan, opts.json ? 'quiet' : tty ? 'tty' : 'lines');
       say(`Removed ${applied.done.length} resource(s).\n`);
     }
     const notes = attentionNotes(plan);
