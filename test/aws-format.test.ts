@@ -1,13 +1,10 @@
 // How plans look, and that only the AWS commands load the AWS SDK.
-import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { formatPlan, progressReporter, summarize } from '../src/aws/format.js';
 import type { Plan } from '../src/aws/plan.js';
 import { ROOT } from './aws-helpers.js';
+import { runTracingImports } from './helpers/run-cli.js';
 
 const plan: Plan = {
   region: 'us-east-1',
@@ -65,26 +62,11 @@ describe('plan output', () => {
 
 describe('start-up', () => {
   it('loads the AWS SDK only for the AWS commands', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'sdk-load-'));
-    try {
-      // A module resolve hook that reports every import of the SDK.
-      await writeFile(join(dir, 'hook.mjs'), "export async function resolve(s, c, next) { if (s.startsWith('@aws-sdk/')) process.stderr.write(`LOADED ${s}\\n`); return next(s, c); }\n");
-      await writeFile(join(dir, 'register.mjs'), `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(join(dir, 'hook.mjs')).href)});\n`);
-      const run = (args: string[]) =>
-        new Promise<string>((resolve, reject) => {
-          const env = { ...process.env, AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'y', AWS_EC2_METADATA_DISABLED: 'true' };
-          const child = spawn(process.execPath, ['--import', join(dir, 'register.mjs'), join(ROOT, 'bin/salt-autoscale.js'), ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
-          let stderr = '';
-          child.stderr.on('data', (d) => (stderr += d));
-          child.on('error', reject);
-          child.on('close', () => resolve(stderr));
-        });
-      const example = join(ROOT, 'examples/salt-autoscale.yaml');
-      expect(await run(['--help'])).not.toContain('LOADED');
-      expect(await run(['iam-policy', '--config', example])).not.toContain('LOADED');
-      expect(await run(['status', '--config', example, '--endpoint-url', 'http://127.0.0.1:9'])).toContain('LOADED @aws-sdk/client-sns');
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    const env = { AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'y', AWS_EC2_METADATA_DISABLED: 'true' };
+    const sdkLoaded = async (args: string[]) => (await runTracingImports(args, { env })).imports.some((u) => u.includes('/@aws-sdk/'));
+    const example = join(ROOT, 'examples/salt-autoscale.yaml');
+    expect(await sdkLoaded(['--help'])).toBe(false);
+    expect(await sdkLoaded(['iam-policy', '--config', example])).toBe(false);
+    expect(await sdkLoaded(['status', '--config', example, '--endpoint-url', 'http://127.0.0.1:9'])).toBe(true);
   });
 });

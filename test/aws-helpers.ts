@@ -1,12 +1,11 @@
 // Shared by the AWS tests: a config file in a temp folder, and the built CLI run against the fake AWS.
-import { spawn } from 'node:child_process';
+import { runCli as spawnCli } from './helpers/run-cli.js';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { vi } from 'vitest';
 
 export const ROOT = resolve(import.meta.dirname, '..');
-const BIN = join(ROOT, 'bin', 'salt-autoscale.js');
 
 export interface ConfigOptions {
   groups?: string[];
@@ -84,17 +83,9 @@ export interface CliResult {
   stderr: string;
 }
 
-export function runCli(args: string[], env: NodeJS.ProcessEnv, input?: string): Promise<CliResult> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env, cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolvePromise({ code: code ?? -1, stdout, stderr }));
-    child.stdin.end(input ?? '');
-  });
+export async function runCli(args: string[], env: NodeJS.ProcessEnv, input?: string): Promise<CliResult> {
+  const r = await spawnCli(args, { env, wholeEnv: true, input });
+  return { ...r, code: r.code ?? -1 };
 }
 
 /**

@@ -3,17 +3,13 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { EXAMPLE, ROOT, runCli } from './helpers/run-cli.js';
+import { EXAMPLE, ROOT, runCli, runTracingImports } from './helpers/run-cli.js';
 import { tempDir } from './helpers/tmp.js';
 
-const TRACE = new URL('./helpers/trace-imports.mjs', import.meta.url).pathname;
-
 async function importsOf(args: string[]): Promise<string[]> {
-  const file = join(tempDir(), 'imports.txt');
-  writeFileSync(file, '');
-  const res = await runCli(args, { nodeArgs: ['--import', TRACE], env: { TRACE_IMPORTS_FILE: file } });
+  const res = await runTracingImports(args);
   expect(res.code, res.stderr).toBe(0);
-  return readFileSync(file, 'utf8').split('\n').filter(Boolean);
+  return res.imports;
 }
 
 describe('salt-autoscale CLI', () => {

@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeEach } from 'vitest';
+import { runCli } from './helpers/run-cli.js';
 
 export const BIN = resolve('bin/salt-autoscale.js');
 export const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
@@ -35,16 +36,7 @@ export function cleanEnv(dir: string, extra: Record<string, string> = {}): NodeJ
 export interface Result { code: number | null; stdout: string; stderr: string }
 
 export function run(dir: string, args: string[], options: { env?: NodeJS.ProcessEnv; nodeArgs?: string[] } = {}): Promise<Result> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), BIN, ...args], { cwd: dir, env: options.env ?? cleanEnv(dir) });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.stdin.end();
-    child.on('error', fail);
-    child.on('close', (code) => done({ code, stdout, stderr }));
-  });
+  return runCli(args, { cwd: dir, env: options.env ?? cleanEnv(dir), wholeEnv: true, nodeArgs: options.nodeArgs });
 }
 
 // python3 forks the child onto a pty (120 columns) and relays our keys and its screen.
