@@ -1,7 +1,7 @@
 // What `init` needs to know, as one flat record: the interview fills it, `--answers FILE` and flags pre-fill
 // it, and `answersToConfig` turns it into the salt-autoscale.yaml data. Keys are the snake_case twins of the
 // flags (--public-url <-> public_url), so a script author can move between the two without a table.
-import type { BootstrapMode, CredentialsMode } from '../config/types.js';
+import type { BootstrapMode, CredentialsMode, EmailAlertSettings } from '../config/types.js';
 
 export interface GroupAnswers {
   name: string;
@@ -12,17 +12,8 @@ export interface GroupAnswers {
   ssh_username?: string;
 }
 
-export interface EmailAnswers {
-  smtp_host: string;
-  smtp_port: number;
-  tls: boolean;
-  from: string;
-  to: string[];
-  username?: string;
-  /** A secret: only ever written to the config file (0600), never printed. */
-  password?: string;
-  password_file?: string;
-}
+/** The email settings init asks for: those of the config file, less the subject (init keeps its default). */
+export type EmailAnswers = Omit<EmailAlertSettings, 'subject'>;
 
 export interface InitAnswers {
   profile?: string;
