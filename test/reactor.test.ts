@@ -312,6 +312,26 @@ describe.concurrent('input, cache and configuration', () => {
   });
 });
 
+describe.concurrent('Salt versions', () => {
+  test('on a master without the cloud runner (Salt 3008), a salt-cloud launch says what to do instead of failing in Salt', async () => {
+    const m = await fx.master();
+    const launch = byName('launch-v2-subject').body;
+    const preauth = byName('launch-preauth-v2').body;
+    const { results } = await fx.deliver(m, [{ body: launch }, { body: preauth }], { saltRunners: ['manage.status', 'jobs.list_jobs'] });
+    expect(results[0].reaction).toEqual({});
+    expect(results[0].logs.map((l) => l.level)).toEqual(['ERROR']);
+    expect(results[0].logs[0].message).toMatch(/cannot bootstrap it, this master has no cloud runner \(Salt 3008 .*Set `bootstrap: preauth`/);
+    // preauth needs no runner: it still works there.
+    expect(verdictOf(results[1])).toEqual({ verdict: 'accepted', outcome: 'launch' });
+  });
+
+  test('on a master with the cloud runner (Salt 3006/3007), the launch reacts with runner.cloud.create', async () => {
+    const m = await fx.master();
+    const { results } = await fx.deliver(m, [{ body: byName('launch-v2-subject').body }], { saltRunners: ['cloud.create', 'cloud.profile'] });
+    expect(Object.values(results[0].reaction!).map((v) => Object.keys(v as object)[0])).toEqual(['runner.cloud.create']);
+  });
+});
+
 describe('the reaction shape', () => {
   // What Salt 3006/3007 do with a returned reaction (salt/utils/reactor.py ReactWrap.run, "args" form): the one
   // key <state>.<fun>, a one-item list holding {args: [ {k: v}, ... ]}, repacked into keyword arguments for the

@@ -6,7 +6,8 @@ __sls__/sls on it, and calls run(). This harness does exactly that, one fresh mo
 
 Job (JSON on stdin):
   {"reactor": path, "opts": {...master opts...}, "deliveries": [{"body": text} | {"data": {...}}],
-   "tag": "salt/netapi/hook/ec2/autoscale", "blockCryptography": bool, "fakeSaltSmtp": bool}
+   "tag": "salt/netapi/hook/ec2/autoscale", "blockCryptography": bool, "fakeSaltSmtp": bool,
+   "saltRunners": [names] (a fake salt.loader whose runner() loads just these, e.g. a Salt 3008 master)}
 A delivery given as {"body": text} becomes the event data rest_cherrypy's Webhook fires for a text/plain POST:
   {"body": text, "post": json.loads(text) if that works else text, "headers": {...}}.
 Result (JSON on stdout):
@@ -44,8 +45,20 @@ class Capture(logging.Handler):
         self.records.append({"level": record.levelname, "logger": record.name, "message": record.getMessage()})
 
 
+def fake_salt_package():
+    return sys.modules.get("salt") or types.ModuleType("salt")
+
+
+def install_fake_salt_loader(runner_names):
+    salt = fake_salt_package()
+    loader = types.ModuleType("salt.loader")
+    loader.runner = lambda opts, **kwargs: {name: (lambda *a, **k: None) for name in runner_names}
+    salt.loader = loader
+    sys.modules.update({"salt": salt, "salt.loader": loader})
+
+
 def install_fake_salt_smtp(calls):
-    salt = types.ModuleType("salt")
+    salt = fake_salt_package()
     utils = types.ModuleType("salt.utils")
     smtp = types.ModuleType("salt.utils.smtp")
 
@@ -94,6 +107,8 @@ def main():
     smtp_calls = []
     if job.get("fakeSaltSmtp"):
         install_fake_salt_smtp(smtp_calls)
+    if "saltRunners" in job:
+        install_fake_salt_loader(job["saltRunners"])
     capture = Capture()
     root = logging.getLogger()
     root.addHandler(capture)

@@ -31,6 +31,8 @@ export interface HarnessJob {
   deliveries: Delivery[];
   blockCryptography?: boolean;
   fakeSaltSmtp?: boolean;
+  /** Runner functions a fake salt.loader offers (e.g. none of cloud.*, as on Salt 3008). */
+  saltRunners?: string[];
   tag?: string;
 }
 
