@@ -1,11 +1,10 @@
 // `salt-autoscale init` as a person runs it: the built bin in a pseudo-terminal, answered key by key. Group
-// discovery talks to a small Auto Scaling stand-in on 127.0.0.1 through the SDK's own AWS_ENDPOINT_URL.
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+// discovery talks to the fake AWS (test/fakes/aws.ts) on 127.0.0.1 through the SDK's own AWS_ENDPOINT_URL.
 import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.js';
+import { startFakeAws, type FakeAws } from './fakes/aws.js';
 import { cleanEnv, KEY, scratchFolders, SECRET, Terminal } from './init-helpers.js';
 
 const dir = scratchFolders();
@@ -74,35 +73,18 @@ describe('init in a terminal', () => {
 });
 
 describe('group discovery', () => {
-  let server: Server;
-  const requests: URLSearchParams[] = [];
+  let fake: FakeAws;
 
-  // Enough of the Auto Scaling Query API for DescribeAutoScalingGroups, two pages long.
+  // The project's fake AWS (test/fakes/aws.ts), two groups per page so that the lookup must follow NextToken.
   beforeEach(async () => {
-    requests.length = 0;
-    server = createServer((req, res) => {
-      let body = '';
-      req.on('data', (d) => (body += d));
-      req.on('end', () => {
-        const form = new URLSearchParams(body);
-        requests.push(form);
-        const page = form.get('NextToken') === 'page-2' ? ['worker-asg'] : ['api-asg', 'web-asg'];
-        const members = page.map((n) => `<member><AutoScalingGroupName>${n}</AutoScalingGroupName></member>`).join('');
-        const next = form.get('NextToken') ? '' : '<NextToken>page-2</NextToken>';
-        res.writeHead(200, { 'content-type': 'text/xml' });
-        res.end(`<DescribeAutoScalingGroupsResponse xmlns="http://autoscaling.amazonaws.com/doc/2011-01-01/">`
-          + `<DescribeAutoScalingGroupsResult><AutoScalingGroups>${members}</AutoScalingGroups>${next}</DescribeAutoScalingGroupsResult>`
-          + `<ResponseMetadata><RequestId>r-1</RequestId></ResponseMetadata></DescribeAutoScalingGroupsResponse>`);
-      });
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    fake = await startFakeAws({ region: 'us-east-2', groups: ['api-asg', 'web-asg', 'worker-asg'], groupPageSize: 2 });
   });
   afterEach(async () => {
-    await new Promise((r) => server.close(r));
+    await fake.close();
   });
 
   it('lists every page of the region\'s groups as a checklist when credentials work', async () => {
-    const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const endpoint = fake.url;
     const t = new Terminal(dir(), ['init'], cleanEnv(dir(), {
       AWS_ENDPOINT_URL: endpoint, AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'fake-secret', AWS_REGION: 'us-east-2',
     }));
@@ -120,9 +102,9 @@ describe('group discovery', () => {
       await t.answer(q, KEY.enter);
     }
     expect(await t.exitCode()).toBe(0);
-    expect(requests.map((f) => [f.get('Action'), f.get('NextToken')])).toEqual([
-      ['DescribeAutoScalingGroups', null], ['DescribeAutoScalingGroups', 'page-2'],
-    ]);
+    const lookups = fake.calls.filter((c) => c.action === 'DescribeAutoScalingGroups');
+    expect(lookups.map((c) => [c.signingRegion, c.params.NextToken === undefined])).toEqual([['us-east-2', true], ['us-east-2', false]]);
+    expect(fake.calls.every((c) => !c.mutating)).toBe(true);
     expect(Object.keys((await loadConfig(configPath())).config.groups)).toEqual(['web-asg', 'worker-asg']);
   });
 });
