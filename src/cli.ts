@@ -5,7 +5,7 @@ import { EXIT, UserError } from './errors.js';
 import { addAnswerOptions } from './init/flags.js';
 import { VERSION } from './version.js';
 
-/** Loads a command module on demand and runs its default export with the parsed options. */
+/** Loads a command module on demand and runs its `run` export with the positionals and parsed options. */
 type Loader = () => Promise<{ run: (...args: any[]) => Promise<number | void> }>;
 
 function lazy(load: Loader) {
@@ -32,7 +32,7 @@ export function buildProgram(): Command {
     .description('render the master.d drop-in, the salt-cloud provider and the reactor from the config')
     .addOption(configOption())
     .option('-o, --out <dir>', 'where to write (the Salt config dir, e.g. /etc/salt, installs for real)', 'salt-autoscale-out')
-    .option('--reactor-out <dir>', 'where to write ec2-autoscale.sls (default: see README "Where render writes")')
+    .option('--reactor-out <dir>', 'where to write ec2-autoscale.sls (default: salt.reactor_dir when --out is salt.config_dir, else <out>/reactor)')
     .option('-n, --dry-run', 'show what would change, write nothing')
     .option('--diff', 'show a unified diff of every change (secrets masked)')
     .option('-f, --force', 'overwrite files that exist and differ')

@@ -1,9 +1,9 @@
 // The CLI as a whole: help, exit codes, lazy loading (start-up cost), and the packed npm tarball.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { EXAMPLE, ROOT, runCli, runTracingImports } from './helpers/run-cli.js';
+import { BIN, EXAMPLE, ROOT, runCli, runTracingImports } from './helpers/run-cli.js';
 import { tempDir } from './helpers/tmp.js';
 
 async function importsOf(args: string[]): Promise<string[]> {
@@ -28,6 +28,12 @@ describe('salt-autoscale CLI', () => {
     const opt = await runCli(['render', '--bogus']);
     expect(opt.code).toBe(2);
     expect(opt.stderr).toContain("unknown option '--bogus'");
+  });
+
+  it('output piped into a reader that stops early (| head) ends quietly with exit 0', async () => {
+    const res = spawnSync('sh', ['-c', `"${process.execPath}" "${BIN}" iam-policy --config "${EXAMPLE}" | head -n 1; exit "\${PIPESTATUS:-0}"`], { encoding: 'utf8' });
+    expect(res.stdout).toBe('# For whoever runs salt-autoscale provision / status / teardown (a user or CI role):\n');
+    expect(res.stderr).toBe('');
   });
 
   it('--help and render load neither the AWS SDK nor inquirer', async () => {
