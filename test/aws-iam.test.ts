@@ -82,7 +82,8 @@ describe('iam-policy', () => {
   });
 
   it('gives the master only what salt-cloud\'s create with an instance_id calls, for salt-cloud groups', () => {
-    const text = configText().replace('  web-asg:\n    bootstrap: preauth\n    salt_version: "3007.1"', '  web-asg:\n    bootstrap: salt-cloud\n    ssh_username: ec2-user');
+    const text = configText().replace('  web-asg:\n    bootstrap: preauth\n    salt_version: "3007.1"', '  web-asg:\n    bootstrap: salt-cloud\n    ssh_username: ec2-user')
+      .replace('  name: ec2-autoscale\n', '  name: ec2-autoscale\n  keyname: salt\n  private_key: /etc/salt/salt.pem\n');
     const master = masterPolicy(parseConfigText(text, 'test.yaml').config)!;
     expect(master.Statement.flatMap((s) => s.Action).sort()).toEqual(['ec2:CreateTags', 'ec2:DescribeInstances', 'ec2:DescribeTags']);
     const tagging = master.Statement.find((s) => s.Action.includes('ec2:CreateTags'))!;

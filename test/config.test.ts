@@ -60,6 +60,8 @@ describe('salt-autoscale.yaml', () => {
       .toMatch(/sns\.extra_topic_arns\[0\] is not an SNS topic ARN/);
     expect(problemsOf(example.replace('  location: us-east-1\n', '  location: us-east-1\n  extra: {driver: openstack}\n')))
       .toMatch(/cloud_provider\.extra\.driver is set by salt-autoscale itself/);
+    expect(problemsOf(example.replace('  keyname: salt-master\n', '')))
+      .toMatch(/cloud_provider\.keyname is missing; salt-cloud group web-asg bootstraps over SSH/);
     expect(problemsOf(example.replace('  subscription_confirmation: auto', '  subscription_confirmation: email')))
       .toMatch(/reactor\.subscription_confirmation is email but alerts\.email is not configured/);
   });

@@ -18,7 +18,7 @@ function render(groups: Record<string, unknown>) {
     sns: { topic_name: 't', topic_arn: 'arn:aws:sns:us-east-1:123456789012:t' },
     salt_api: { public_url: 'https://salt.example.com', ssl_crt: '/c', ssl_key: '/k' },
     salt: { master_address: "salt-master.internal 'q' $(id)" },
-    cloud_provider: { credentials: 'keys', id: 'AKIAEXAMPLE', key: SECRET },
+    cloud_provider: { credentials: 'keys', id: 'AKIAEXAMPLE', key: SECRET, keyname: 'salt', private_key: '/etc/salt/salt.pem' },
     groups,
     alerts: { email: { smtp_host: 'smtp', from: 'a@b', to: 'c@d', username: 'u', password: 'smtp-secret-pw' } },
   });

@@ -33,7 +33,7 @@ function configWith(values: string[]): Config {
     salt_api: { public_url: 'https://salt.example.com:8000', ssl_crt: '/etc/crt', ssl_key: '/etc/key' },
     salt: { master_address: 'salt.example.com' },
     cloud_provider: {
-      credentials: 'keys', id: 'AKIAEXAMPLE', key: values.join('|') || 'k',
+      credentials: 'keys', id: 'AKIAEXAMPLE', key: values.join('|') || 'k', keyname: 'salt', private_key: '/etc/salt/salt.pem',
       extra: Object.fromEntries(values.map((v, i) => [`opt${i}`, v])),
     },
     groups: {

@@ -328,6 +328,18 @@ function crossChecks(c: Config, problems: Problem[]): void {
       message: 'is email but alerts.email is not configured; configure alerts.email or use auto',
     });
   }
+  const cloudGroups = Object.keys(c.groups).filter((name) => c.groups[name]?.bootstrap === 'salt-cloud');
+  if (cloudGroups.length > 0) {
+    // salt-cloud logs in to each new instance over SSH with this key pair: without it every launch fails late.
+    for (const k of ['keyname', 'private_key'] as const) {
+      if (!cp[k]) {
+        problems.push({
+          path: ['cloud_provider', k],
+          message: `is missing; salt-cloud group ${cloudGroups[0]} bootstraps over SSH with the EC2 key pair (keyname) and its private key on the master (private_key), or use bootstrap: preauth`,
+        });
+      }
+    }
+  }
   for (const [name, g] of Object.entries(c.groups)) {
     if (!g || typeof g !== 'object') continue;
     if (g.bootstrap === 'salt-cloud') {
