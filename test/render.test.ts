@@ -181,7 +181,8 @@ describe('bad config files', () => {
     {
       name: 'a missing key',
       edit: (t) => t.replace('  master_address: salt.example.com  # what new minions connect to\n', ''),
-      expect: [/salt-autoscale\.yaml:\d+:\d+: salt\.master_address is missing/, /DNS name or IP address/],
+      // A missing key is reported at its parent's key, `salt:`.
+      expect: [new RegExp(`salt-autoscale\\.yaml:${lineOf('salt:')}:1: salt\\.master_address is missing`), /DNS name or IP address/],
     },
     {
       name: 'a wrong type',

@@ -22,26 +22,25 @@ export function formatPath(path: Path): string {
     .join('');
 }
 
-/** The offset in the source where `path` is: the value, or the key for a key problem, or the nearest parent. */
+/**
+ * The offset in the source that `path` names: its value, or its key for a key problem. A key that is missing
+ * points at its parent's key (`salt:` for a missing salt.master_address); the top level points at the start.
+ */
 function locate(doc: Document.Parsed, path: Path, atKey: boolean): number {
-  for (let n = path.length; n >= 0; n--) {
-    const parentPath = path.slice(0, Math.max(0, n - 1));
-    const parent = n === 0 ? doc.contents : doc.getIn(parentPath, true);
-    if (n === 0) return isNode(parent) && parent.range ? parent.range[0] : 0;
-    if (isMap(parent)) {
-      const key = path[n - 1];
-      const pair = parent.items.find((it) => isPair(it) && isScalar(it.key) && it.key.value === key);
-      if (pair && isPair(pair)) {
-        const target = atKey || n < path.length || !isNode(pair.value) ? pair.key : pair.value;
-        if (isNode(target) && target.range) return target.range[0];
-      }
-      if (parent.range) return parent.range[0];
-    } else if (isNode(parent) && n < path.length + 1) {
-      const node = doc.getIn(path.slice(0, n), true);
-      if (isNode(node) && node.range) return node.range[0];
+  if (path.length === 0) return 0;
+  const parent = path.length === 1 ? doc.contents : doc.getIn(path.slice(0, -1), true);
+  const key = path[path.length - 1];
+  if (isMap(parent)) {
+    const pair = parent.items.find((it) => isPair(it) && isScalar(it.key) && it.key.value === key);
+    if (pair && isPair(pair)) {
+      const target = atKey || !isNode(pair.value) ? pair.key : pair.value;
+      if (isNode(target) && target.range) return target.range[0];
     }
+  } else {
+    const node = doc.getIn(path, true);
+    if (isNode(node) && node.range) return node.range[0];
   }
-  return 0;
+  return locate(doc, path.slice(0, -1), true);
 }
 
 export function parseConfigText(text: string, file: string): LoadedConfig {
