@@ -1,6 +1,6 @@
 // The CLI as a whole: help, exit codes, lazy loading (start-up cost), and the packed npm tarball.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN, EXAMPLE, ROOT, runCli, runTracingImports } from './helpers/run-cli.js';

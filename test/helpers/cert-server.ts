@@ -2,7 +2,7 @@
 // through an HTTP CONNECT proxy named in https_proxy, with TLS verified against the test CA (SSL_CERT_FILE).
 // The code under test keeps its real fetch path; only the environment points it here.
 //
-// Self-contained (Node built-ins only) so scripts/bench-reactor.mjs can transpile and import it.
+// Self-contained (Node built-ins only), so the bench scripts can load it too.
 //
 // ── Interface ────────────────────────────────────────────────────────────────────────────────────────────
 //   const server = await startCertServer({ tls: set.tls, caFile: set.caFile, certs: set.certs });
@@ -20,6 +20,7 @@
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { connect, type AddressInfo, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 
 export interface ServedRequest { method: string; host: string; path: string; time: number }
 
@@ -54,7 +55,7 @@ function listen(server: HttpServer | HttpsServer): Promise<number> {
 export async function startCertServer(opts: CertServerOptions): Promise<CertServer> {
   const requests: ServedRequest[] = [];
   const connects: string[] = [];
-  const sockets = new Set<Socket>();
+  const sockets = new Set<Duplex>();
   const timers = new Set<NodeJS.Timeout>();
 
   const https = createHttpsServer({ cert: opts.tls.certPem, key: opts.tls.keyPem }, (req, res) => {

@@ -1,8 +1,7 @@
 // Shared SNS test vectors: one set of signed messages and expected verdicts for the Python reactor and the
 // TypeScript `verify`, built at test time from test/fixtures/sns/cases.json.
 //
-// Self-contained on purpose (Node built-ins only, no project imports), so scripts/bench-reactor.mjs can
-// transpile and import it outside vitest.
+// Self-contained on purpose (Node built-ins only, no project imports); the bench scripts load it too.
 //
 // ── Interface ────────────────────────────────────────────────────────────────────────────────────────────
 //   const set = await buildVectors();          // ~1 s: runs `openssl` to make keys and certificates
