@@ -54,6 +54,20 @@ describe('AWS errors and faults', () => {
     expect(asg.stderr).toMatch(/AWS denied autoscaling:PutNotificationConfiguration on (web|worker)-asg in us-east-1 \(AccessDenied/);
   });
 
+  it('tells a quota (SNS answers it with 403) from a missing permission', async () => {
+    fake.inject({ kind: 'quota', action: 'CreateTopic', times: 1 });
+    const sns = await cli([]);
+    expect(sns.code).toBe(4);
+    expect(sns.stderr).toContain('AWS refused sns:CreateTopic on salt-autoscale in us-east-1: a quota is reached (TopicLimitExceeded');
+    expect(sns.stderr).toContain('not a permission problem');
+    expect(sns.stderr).not.toContain('AWS denied');
+
+    fake.inject({ kind: 'quota', action: 'PutNotificationConfiguration', times: Infinity });
+    const asg = await cli([]);
+    expect(asg.code).toBe(4);
+    expect(asg.stderr, asg.stderr).toMatch(/AWS refused autoscaling:PutNotificationConfiguration on (web|worker)-asg in us-east-1: a quota is reached \(LimitExceeded/);
+  });
+
   it('a run that fails half-way is completed by the next run', async () => {
     fake.failAfterMutations(2);
     const crashed = await cli([]);

@@ -44,6 +44,30 @@ describe('status, drift and repair', () => {
     expect(fake.mutatingCalls().filter((c) => c.action !== 'CreateTopic' && c.action !== 'Subscribe' && c.action !== 'PutNotificationConfiguration')).toEqual([]);
   });
 
+  it('a subscription unsubscribed through its UnsubscribeURL ("Deleted") is missing: status fails, provision subscribes again, teardown still works', async () => {
+    const endpoint = 'https://salt.example.com:8000/hook/ec2/autoscale';
+    expect((await cli('provision')).code).toBe(0);
+    fake.confirmSubscriptions();
+    expect(fake.unsubscribeViaUrl(endpoint)).toBe(1);
+
+    const status = await cli('status');
+    expect(status.code).toBe(1);
+    expect(status.stdout).toContain(`subscription  ${endpoint}: missing`);
+
+    const again = await cli('provision');
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/\+ subscription\s+https:\/\/salt\.example\.com:8000\/hook\/ec2\/autoscale/);
+    expect(fake.mutatingCalls().filter((c) => c.action === 'Subscribe')).toHaveLength(2);
+    fake.confirmSubscriptions();
+    expect((await cli('status')).code).toBe(0);
+
+    expect(fake.unsubscribeViaUrl(endpoint)).toBe(1);
+    const down = await cli('teardown', '--yes');
+    expect(down.code, down.stderr).toBe(0);
+    expect(fake.calls.filter((c) => c.action === 'Unsubscribe')).toEqual([]);
+    expect(fake.state.topics.size).toBe(0);
+  });
+
   it('detects a notification type removed by hand and a SignatureVersion reset; provision repairs exactly those', async () => {
     expect((await cli('provision')).code).toBe(0);
     fake.confirmSubscriptions();

@@ -164,7 +164,7 @@ export async function createAwsClients(opts: AwsClientOptions, env: NodeJS.Proce
     let token: string | undefined;
     do {
       const out = await call('autoscaling:DescribeAutoScalingGroups', undefined, () =>
-        asClient.send(new asSdk.DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: names, MaxRecords: 100, NextToken: token })),
+        asClient.send(new asSdk.DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: names, MaxRecords: 100, NextToken: token, IncludeInstances: false })),
       );
       for (const g of out.AutoScalingGroups ?? []) if (g.AutoScalingGroupName) found.push(g.AutoScalingGroupName);
       token = out.NextToken;

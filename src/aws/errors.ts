@@ -24,7 +24,9 @@ interface SdkErrorShape {
 }
 
 const ACCESS_DENIED = new Set(['AuthorizationError', 'AuthorizationErrorException', 'AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation']);
-const BAD_CREDENTIALS = new Set(['InvalidClientTokenId', 'SignatureDoesNotMatch', 'ExpiredToken', 'ExpiredTokenException', 'UnrecognizedClientException', 'InvalidAccessKeyId', 'InvalidSecurity']);
+const BAD_CREDENTIALS = new Set(['InvalidClientTokenId', 'SignatureDoesNotMatch', 'ExpiredToken', 'ExpiredTokenException', 'UnrecognizedClientException', 'InvalidAccessKeyId', 'InvalidSecurity', 'InvalidSecurityException']);
+// Quotas: SNS sends some with HTTP 403, so they must be told apart from AccessDenied before the 403 fallback.
+const QUOTA = new Set(['TopicLimitExceeded', 'TopicLimitExceededException', 'SubscriptionLimitExceeded', 'SubscriptionLimitExceededException', 'FilterPolicyLimitExceededException', 'TagLimitExceededException', 'LimitExceeded', 'LimitExceededException', 'LimitExceededFault']);
 const THROTTLED = new Set(['Throttling', 'ThrottlingException', 'ThrottledException', 'RequestLimitExceeded', 'TooManyRequestsException', 'RequestThrottled']);
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'EPROTO', 'CERT_HAS_EXPIRED', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE']);
 
@@ -51,6 +53,14 @@ export function toUserError(err: unknown, ctx: AwsErrorContext): unknown {
       `no usable AWS credentials${profile}: ${message || name}\n` +
         'Give credentials the way the AWS CLI takes them: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, --profile NAME (or aws.profile in ' +
         'the config) for ~/.aws/config (run `aws sso login` for SSO profiles), or an instance role.',
+      EXIT.aws,
+    );
+  }
+  if (QUOTA.has(name)) {
+    return new UserError(
+      `AWS refused ${err.iamAction}${on} in ${ctx.region}: a quota is reached (${name}${message ? `: ${message}` : ''}).\n` +
+        'This is not a permission problem: remove unused resources (topics, subscriptions, a group\'s other notification topics) ' +
+        'or ask AWS to raise the quota (Service Quotas), then run the command again.',
       EXIT.aws,
     );
   }

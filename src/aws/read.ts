@@ -38,6 +38,13 @@ export interface CurrentState {
 
 export const PENDING_ARN = 'PendingConfirmation';
 
+/**
+ * A listed subscription that receives messages (an ARN) or will once confirmed (PendingConfirmation). After an
+ * unsubscribe through the UnsubscribeURL or the console, SNS keeps listing the entry for a while with the
+ * SubscriptionArn "Deleted": that one is gone, and can neither be used nor unsubscribed.
+ */
+const isLive = (s: { arn: string }) => s.arn === PENDING_ARN || s.arn.startsWith('arn:');
+
 const rank = (type: string) => {
   const i = (NOTIFICATION_TYPES as readonly string[]).indexOf(type);
   return i === -1 ? NOTIFICATION_TYPES.length : i;
@@ -66,12 +73,13 @@ async function readGroups(clients: AwsClients, desired: DesiredState) {
 
 export async function readState(clients: AwsClients, desired: DesiredState): Promise<CurrentState> {
   const [{ topic, subscriptions }, { existing, configs }] = await Promise.all([readTopic(clients, desired), readGroups(clients, desired)]);
-  const ours = subscriptions
+  const live = subscriptions.filter(isLive);
+  const ours = live
     .filter((s) => s.protocol === desired.protocol && s.endpoint === desired.endpoint)
     .map((s): SubscriptionState => ({ ...s, pending: s.arn === PENDING_ARN }));
   // A confirmed one wins over a pending duplicate (a re-sent confirmation can leave both for a while).
   const subscription = ours.find((s) => !s.pending) ?? ours[0];
-  const otherWebhookSubscriptions = subscriptions
+  const otherWebhookSubscriptions = live
     .filter((s) => /^https?$/.test(s.protocol) && s.endpoint.endsWith('/ec2/autoscale') && s.endpoint !== desired.endpoint)
     .map((s): SubscriptionState => ({ ...s, pending: s.arn === PENDING_ARN }));
   const groups = desired.groups.map((name): GroupState => ({

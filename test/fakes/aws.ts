@@ -32,7 +32,7 @@ export interface FakeCall {
   signingRegion?: string;
 }
 
-export type FaultKind = 'throttle' | 'server' | 'denied';
+export type FaultKind = 'throttle' | 'server' | 'denied' | 'quota';
 
 export interface Fault {
   kind: FaultKind;
@@ -55,6 +55,8 @@ export interface FakeSubscription {
   protocol: string;
   endpoint: string;
   confirmed: boolean;
+  /** Unsubscribed outside the API (its UnsubscribeURL, the console): SNS lists it as "Deleted" for a while. */
+  deleted?: boolean;
   /** How many confirmation requests SNS would have sent to the endpoint. */
   confirmationRequests: number;
 }
@@ -87,6 +89,8 @@ export interface FakeAws {
   failAfterMutations(n: number | undefined): void;
   /** Confirms pending subscriptions (all, or those to `endpoint`), as the reactor would. Returns how many. */
   confirmSubscriptions(endpoint?: string): number;
+  /** Unsubscribes confirmed subscriptions to `endpoint` the way its UnsubscribeURL does: listed as "Deleted". */
+  unsubscribeViaUrl(endpoint: string): number;
   addGroup(name: string): FakeGroup;
   mutatingCalls(): FakeCall[];
   /** The most requests that were in flight at once, per action. */
@@ -107,12 +111,21 @@ const MUTATING = new Set([
   'PutNotificationConfiguration', 'DeleteNotificationConfiguration',
 ]);
 
+/** The types PutNotificationConfiguration accepts (AWS also takes TEST_NOTIFICATION, e.g. set by hand). */
 export const NOTIFICATION_TYPES = [
   'autoscaling:EC2_INSTANCE_LAUNCH',
   'autoscaling:EC2_INSTANCE_LAUNCH_ERROR',
   'autoscaling:EC2_INSTANCE_TERMINATE',
   'autoscaling:EC2_INSTANCE_TERMINATE_ERROR',
+  'autoscaling:TEST_NOTIFICATION',
 ];
+
+/** AWS's limits on the Describe calls: MaxRecords at most 100; at most 50 names, or MaxRecords if larger. */
+function checkDescribeLimits(p: Record<string, string>, names: string[]): void {
+  const max = Number(p.MaxRecords ?? 50);
+  if (max > 100) throw new AwsError(400, 'ValidationError', `1 validation error detected: Value '${max}' at 'maxRecords' failed to satisfy constraint: Member must have value less than or equal to 100`);
+  if (names.length > Math.max(50, max)) throw new AwsError(400, 'ValidationError', `The number of group names (${names.length}) exceeds the limit`);
+}
 
 class AwsError extends Error {
   constructor(readonly status: number, readonly code: string, message: string) {
@@ -270,7 +283,7 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
       if ((protocol === 'http' || protocol === 'https') && !endpoint.startsWith(`${protocol}://`)) {
         throw new AwsError(400, 'InvalidParameter', `Invalid parameter: Endpoint must match the specified protocol`);
       }
-      let sub = [...state.subscriptions.values()].find((s) => s.topicArn === t.arn && s.protocol === protocol && s.endpoint === endpoint);
+      let sub = [...state.subscriptions.values()].find((s) => s.topicArn === t.arn && s.protocol === protocol && s.endpoint === endpoint && !s.deleted);
       if (!sub) {
         sub = { arn: `${t.arn}:${randomUUID()}`, topicArn: t.arn, protocol, endpoint, confirmed: false, confirmationRequests: 0 };
         state.subscriptions.set(sub.arn, sub);
@@ -285,14 +298,17 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
       const subs = [...state.subscriptions.values()].filter((s) => s.topicArn === t.arn);
       const { items, next } = page(subs, p.NextToken, opts.subscriptionPageSize);
       const body = members(items, (s) =>
-        text('TopicArn', s.topicArn) + text('Protocol', s.protocol) + text('SubscriptionArn', s.confirmed ? s.arn : 'PendingConfirmation') +
+        text('TopicArn', s.topicArn) + text('Protocol', s.protocol) + text('SubscriptionArn', s.deleted ? 'Deleted' : s.confirmed ? s.arn : 'PendingConfirmation') +
         text('Owner', opts.accountId) + text('Endpoint', s.endpoint),
       );
       return el('Subscriptions', body) + (next ? text('NextToken', next) : '');
     },
     Unsubscribe(p) {
+      if (!(p.SubscriptionArn ?? '').startsWith('arn:')) {
+        throw new AwsError(400, 'InvalidParameter', 'Invalid parameter: SubscriptionArn Reason: An ARN must have at least 6 elements, not 1');
+      }
       const sub = state.subscriptions.get(p.SubscriptionArn ?? '');
-      if (!sub) throw new AwsError(404, 'NotFound', 'Subscription does not exist');
+      if (!sub || sub.deleted) throw new AwsError(404, 'NotFound', 'Subscription does not exist');
       if (!sub.confirmed) throw new AwsError(400, 'InvalidParameter', 'Invalid parameter: SubscriptionArn Reason: a pending subscription cannot be deleted');
       state.subscriptions.delete(sub.arn);
       return '';
@@ -314,6 +330,7 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
   const autoscaling: Record<string, (p: Record<string, string>) => string> = {
     DescribeAutoScalingGroups(p) {
       const names = list(p, 'AutoScalingGroupNames');
+      checkDescribeLimits(p, names);
       const all = [...state.groups.values()].sort((a, b) => a.name.localeCompare(b.name));
       const wanted = names.length ? all.filter((g) => names.includes(g.name)) : all;
       const size = Math.min(Number(p.MaxRecords ?? 50), opts.groupPageSize);
@@ -322,6 +339,7 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
     },
     DescribeNotificationConfigurations(p) {
       const names = list(p, 'AutoScalingGroupNames');
+      checkDescribeLimits(p, names);
       const rows: { group: string; topic: string; type: string }[] = [];
       for (const g of [...state.groups.values()].sort((a, b) => a.name.localeCompare(b.name))) {
         if (names.length && !names.includes(g.name)) continue;
@@ -363,6 +381,12 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
   const faultError = (kind: FaultKind, service: Service, action: string, resource: string): AwsError => {
     if (kind === 'throttle') return new AwsError(400, 'Throttling', 'Rate exceeded');
     if (kind === 'server') return new AwsError(500, service === 'sns' ? 'InternalError' : 'InternalFailure', 'We encountered an internal error. Please try again.');
+    // SNS answers a quota with 403 (TopicLimitExceeded, SubscriptionLimitExceeded); Auto Scaling with 400 LimitExceeded.
+    if (kind === 'quota') {
+      return service === 'sns'
+        ? new AwsError(403, action === 'Subscribe' ? 'SubscriptionLimitExceeded' : 'TopicLimitExceeded', 'Topic limit exceeded')
+        : new AwsError(400, 'LimitExceeded', 'You have reached the maximum number of SNS topics for this Auto Scaling group');
+    }
     const prefix = service === 'sns' ? 'SNS' : 'autoscaling';
     const message = `User: arn:aws:iam::${opts.accountId}:user/test is not authorized to perform: ${prefix}:${action} on resource: ${resource} because no identity-based policy allows the ${prefix}:${action} action`;
     return new AwsError(403, service === 'sns' ? 'AuthorizationError' : 'AccessDenied', message);
@@ -462,6 +486,16 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
       for (const s of state.subscriptions.values()) {
         if (!s.confirmed && (!endpoint || s.endpoint === endpoint)) {
           s.confirmed = true;
+          n++;
+        }
+      }
+      return n;
+    },
+    unsubscribeViaUrl(endpoint) {
+      let n = 0;
+      for (const s of state.subscriptions.values()) {
+        if (s.confirmed && !s.deleted && s.endpoint === endpoint) {
+          s.deleted = true;
           n++;
         }
       }
