@@ -31,7 +31,7 @@ function configYaml(groups) {
   return [
     'version: 1',
     'aws: {region: us-east-1}',
-    'sns: {topic_name: bench-topic}',
+    'sns: {topic_name: bench-topic, topic_arn: "arn:aws:sns:us-east-1:123456789012:bench-topic"}',
     'salt_api: {public_url: "https://salt.example.com:8000", ssl_crt: /etc/ssl/a.crt, ssl_key: /etc/ssl/a.key}',
     'salt: {master_address: salt.example.com}',
     'cloud_provider: {name: ec2}',

@@ -10,7 +10,8 @@ export const ROOT = resolve(import.meta.dirname, '..');
 export interface ConfigOptions {
   groups?: string[];
   topicName?: string;
-  topicArn?: string;
+  /** Default: the ARN the fake gives topic salt-autoscale, as after a first provision; null: none yet. */
+  topicArn?: string | null;
   publicUrl?: string;
   allowHttp?: boolean;
 }
@@ -25,7 +26,7 @@ export function configText(o: ConfigOptions = {}): string {
     '  region: us-east-1   # the region of the fake',
     'sns:',
     `  topic_name: ${o.topicName ?? 'salt-autoscale'}`,
-    ...(o.topicArn ? [`  topic_arn: ${o.topicArn}`] : []),
+    ...(o.topicArn === null ? [] : [`  topic_arn: ${o.topicArn ?? `arn:aws:sns:us-east-1:123456789012:${o.topicName ?? 'salt-autoscale'}`}`]),
     '  extra_topic_arns: []           # further topics',
     'salt_api:',
     `  public_url: ${o.publicUrl ?? 'https://salt.example.com:8000'}`,

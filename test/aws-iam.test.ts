@@ -36,7 +36,7 @@ describe('iam-policy', () => {
 
   beforeEach(async () => {
     fake = await startFakeAws({ groups: ['web-asg', 'worker-asg'] });
-    ws = await workspace();
+    ws = await workspace({ topicArn: null });
   });
   afterEach(async () => {
     await fake.close();

@@ -25,7 +25,8 @@ describe('provision against the fake AWS', () => {
     await ws.cleanup();
   });
 
-  it('first run creates the topic, the subscription and both groups\' notifications, and writes topic_arn back', async () => {
+  it('first run creates the topic, the subscription and both groups\' notifications for a topic the reactor trusts', async () => {
+    const before = await ws.readConfig();
     const r = await spawnCli();
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
@@ -47,12 +48,36 @@ describe('provision against the fake AWS', () => {
     expect(r.stdout).toContain('Applied 4 change(s).');
     expect(r.stdout).toMatch(/pending confirmation/);
     expect(r.stdout).toContain('--resend-confirmation');
-    expect(r.stdout).toMatch(/Re-render the Salt side/);
+    // The config named the topic already: nothing to write back, nothing to re-render.
+    expect(r.stdout).not.toMatch(/Re-render the Salt side/);
+    expect(await ws.readConfig()).toBe(before);
+  });
+
+  it('without sns.topic_arn: creates the topic and notifications, writes the ARN back, and subscribes only on the run after re-rendering', async () => {
+    await ws.cleanup();
+    ws = await workspace({ topicArn: null });
+    const first = await spawnCli();
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    const arn = 'arn:aws:sns:us-east-1:123456789012:salt-autoscale';
+    expect(fake.state.topics.has(arn)).toBe(true);
+    for (const g of ['web-asg', 'worker-asg']) expect([...fake.state.groups.get(g)!.notifications.get(arn)!].sort()).toEqual(ALL_TYPES);
+    // SNS would send its confirmation request at once, to a reactor that does not trust the topic yet: wait.
+    expect(fake.calls.filter((c) => c.action === 'Subscribe')).toEqual([]);
+    expect(first.stdout).toContain(`! subscription ${ENDPOINT}: not yet: the rendered reactor does not trust this topic`);
+    expect(first.stdout).toContain('Applied 3 change(s).');
+    expect(first.stdout).toMatch(/Wrote sns\.topic_arn: arn:aws:sns:us-east-1:123456789012:salt-autoscale .*Re-render the Salt side/);
+    expect(first.stdout).toContain('then run `salt-autoscale provision` again');
 
     const config = await ws.readConfig();
     expect(config).toContain(`  topic_name: salt-autoscale\n  topic_arn: ${arn}\n  extra_topic_arns: []           # further topics\n`);
     expect(config).toContain('  region: us-east-1   # the region of the fake\n');
     expect(config.startsWith('# salt-autoscale.yaml (test)\n')).toBe(true);
+
+    const second = await cli();
+    expect(second.code).toBe(0);
+    expect(fake.mutatingCalls().filter((c) => c.action === 'Subscribe')).toHaveLength(1);
+    expect(second.stdout).toContain('1 to create, 0 to update, 0 to delete, 3 unchanged');
   });
 
   it('a second run makes no mutating call and says everything is unchanged', async () => {
@@ -84,7 +109,7 @@ describe('provision against the fake AWS', () => {
     const r = await spawnCli('--json');
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
-    expect(out).toMatchObject({ command: 'provision', region: 'us-east-1', topic_arn: 'arn:aws:sns:us-east-1:123456789012:salt-autoscale', subscription: 'pending', applied: 4, config_updated: true });
+    expect(out).toMatchObject({ command: 'provision', region: 'us-east-1', topic_arn: 'arn:aws:sns:us-east-1:123456789012:salt-autoscale', subscription: 'pending', applied: 4, config_updated: false });
     expect(out.plan.map((i: { change: string; call?: string }) => `${i.change}:${i.call}`)).toEqual([
       'create:CreateTopic', 'create:Subscribe', 'create:PutNotificationConfiguration', 'create:PutNotificationConfiguration',
     ]);

@@ -189,6 +189,16 @@ describe.concurrent('input, cache and configuration', () => {
     expect(verdictOf(results[2])).toEqual({ verdict: 'rejected', reason: 'body_too_large' });
   });
 
+  test('before provision wrote sns.topic_arn the reactor trusts no topic: every message is unknown_topic', async () => {
+    const m = await fx.master((c) => { delete c.sns.topic_arn; c.sns.extra_topic_arns = []; });
+    expect((m.opts['ec2.autoscale'] as { topic_arns: string[] }).topic_arns).toEqual([]);
+    const { results } = await fx.deliver(m, [{ body: byName('launch-v2-subject').body }, { body: byName('subscription-confirmation-v2').body }]);
+    for (const r of results) {
+      expect(verdictOf(r)).toEqual({ verdict: 'rejected', reason: 'unknown_topic' });
+      expect(r.logs.map((l) => l.level)).toEqual(['WARNING']);
+    }
+  });
+
   test('a body nested deeper than Python can parse is not_json, not a crash', async () => {
     const m = await fx.master();
     const deep = '['.repeat(50_000) + ']'.repeat(50_000);

@@ -1,6 +1,6 @@
 // What the config asks for on the AWS side, as plain data.
 import { EXIT, UserError } from '../errors.js';
-import { webhookEndpoint, type Config } from '../config/types.js';
+import { trustedTopicArns, webhookEndpoint, type Config } from '../config/types.js';
 import type { Tag } from './api.js';
 
 /** The four notifications the reactor handles, in the order they are shown. */
@@ -29,6 +29,8 @@ export interface DesiredState {
   endpoint: string;
   groups: string[];
   notificationTypes: string[];
+  /** The topic ARNs the rendered reactor trusts (sns.topic_arn and sns.extra_topic_arns). */
+  trustedTopicArns: string[];
 }
 
 export function desiredState(config: Config, region: string): DesiredState {
@@ -48,10 +50,21 @@ export function desiredState(config: Config, region: string): DesiredState {
     endpoint,
     groups: Object.keys(config.groups),
     notificationTypes: [...NOTIFICATION_TYPES],
+    trustedTopicArns: trustedTopicArns(config),
   };
 }
 
 /** The name at the end of a topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME). */
 export function topicNameOf(arn: string): string {
   return arn.split(':').slice(5).join(':');
+}
+
+/**
+ * Whether the reactor rendered from this config accepts messages from the topic: its ARN is trusted, or, before
+ * the topic exists, a trusted ARN names this topic in this region (CreateTopic is idempotent by name, so the
+ * ARN is known in advance when the account is).
+ */
+export function reactorTrustsTopic(desired: DesiredState, topicArn: string | undefined): boolean {
+  if (topicArn) return desired.trustedTopicArns.includes(topicArn);
+  return desired.trustedTopicArns.some((arn) => arn.split(':')[3] === desired.region && topicNameOf(arn) === desired.topicName);
 }

@@ -1,6 +1,6 @@
 // Pure planning: current state + desired state -> the list of what to do. No I/O here, so provision,
 // --dry-run, status and teardown all show the same plan, and the tests can check plans without AWS.
-import { MANAGED_TAG, SIGNATURE_VERSION, shortType, type DesiredState } from './desired.js';
+import { MANAGED_TAG, reactorTrustsTopic, SIGNATURE_VERSION, shortType, type DesiredState } from './desired.js';
 import type { CurrentState } from './read.js';
 
 export type Change = 'create' | 'update' | 'delete' | 'unchanged' | 'blocked';
@@ -41,6 +41,13 @@ export const PENDING_HINT =
   'and salt-api, then run `salt-autoscale provision --resend-confirmation`. `salt-autoscale status` shows when it is ' +
   'confirmed. An unconfirmed subscription receives nothing, and SNS deletes it after 48 hours.';
 
+/** Said when the subscription must wait: the reactor would reject the confirmation of a topic it does not trust. */
+export const SUBSCRIBE_LATER_HINT =
+  'The subscription waits until the reactor trusts the topic, or SNS\'s confirmation request would be rejected ' +
+  '(unknown_topic). Render the Salt side again now that sns.topic_arn is in the config (`salt-autoscale render ' +
+  '--out /etc/salt`), restart salt-master and salt-api, then run `salt-autoscale provision` again: it subscribes, ' +
+  'and the reactor confirms the subscription.';
+
 /** Said before a subscription is created (dry run): the request goes out at once. */
 export const BEFORE_SUBSCRIBE_HINT =
   'SNS sends the confirmation request as soon as the subscription is created, so have salt-api serving the rendered ' +
@@ -79,7 +86,13 @@ export function planProvision(current: CurrentState, desired: DesiredState, opts
 
   const sub = current.subscription;
   const subscribe: Action = { type: 'Subscribe', protocol: desired.protocol, endpoint: desired.endpoint };
-  if (!sub) {
+  if (!sub && !reactorTrustsTopic(desired, topic?.arn)) {
+    items.push({
+      change: 'blocked', resource: 'subscription', name: desired.endpoint,
+      detail: 'not yet: the rendered reactor does not trust this topic (sns.topic_arn)',
+      attention: SUBSCRIBE_LATER_HINT,
+    });
+  } else if (!sub) {
     items.push({
       change: 'create', resource: 'subscription', name: desired.endpoint,
       detail: `subscribe ${desired.protocol} (SNS sends the confirmation request at once)`,
@@ -134,7 +147,13 @@ export function planTeardown(current: CurrentState, desired: DesiredState, opts:
   }
 
   const sub = current.subscription;
-  if (!sub) {
+  if (!sub && !reactorTrustsTopic(desired, topic?.arn)) {
+    items.push({
+      change: 'blocked', resource: 'subscription', name: desired.endpoint,
+      detail: 'not yet: the rendered reactor does not trust this topic (sns.topic_arn)',
+      attention: SUBSCRIBE_LATER_HINT,
+    });
+  } else if (!sub) {
     items.push({ change: 'unchanged', resource: 'subscription', name: desired.endpoint, detail: 'does not exist' });
   } else if (!sub.pending) {
     items.push({ change: 'delete', resource: 'subscription', name: desired.endpoint, detail: 'unsubscribe', action: { type: 'Unsubscribe', subscriptionArn: sub.arn } });

@@ -5,7 +5,7 @@ import { writeTopicArn } from '../config/edit.js';
 import { applyWithProgress, type ApplyResult } from '../aws/apply.js';
 import { confirm, isInteractive } from '../aws/confirm.js';
 import { attentionNotes, formatPlan, planJson, summarize } from '../aws/format.js';
-import { actionsOf, planProvision, PENDING_HINT, type Plan } from '../aws/plan.js';
+import { actionsOf, planProvision, PENDING_HINT, SUBSCRIBE_LATER_HINT, type Plan } from '../aws/plan.js';
 import { readState } from '../aws/read.js';
 import { openSession, withAwsErrors, type AwsCommandOptions, type AwsSession } from '../aws/session.js';
 
@@ -40,7 +40,7 @@ function missingGroupsError(plan: Plan, session: AwsSession): UserError | undefi
 
 function subscriptionAfter(plan: Plan): ProvisionResult['subscription'] {
   const item = plan.items.find((i) => i.resource === 'subscription');
-  if (!item) return 'missing';
+  if (!item || item.change === 'blocked') return 'missing';
   if (item.action || item.detail.startsWith('pending')) return 'pending';
   return 'confirmed';
 }
@@ -93,6 +93,7 @@ async function provisionCommand(session: AwsSession, opts: ProvisionOptions): Pr
   const subscription = subscriptionAfter(plan);
   if (opts.dryRun) hints.push(...attentionNotes(plan));
   else if (subscription === 'pending') hints.push(`The subscription is pending confirmation. ${PENDING_HINT}`);
+  else if (subscription === 'missing') hints.push(SUBSCRIBE_LATER_HINT);
 
   if (opts.json) {
     const out = {

@@ -17,10 +17,13 @@ export function nextSteps(a: InitAnswers, written: { file: string; endpoint: str
     `  email alerts: ${a.email ? `to ${a.email.to.join(', ')}` : 'off (alerts go to the master\'s log)'}`,
     '',
     'Next steps:',
-    '  1. Render the Salt side (master.d drop-in, salt-cloud provider, reactor' + (preauth.length ? ', preauth user data' : '') + '); on the master:',
+    '  1. Create the SNS topic and the groups\' notifications; provision writes the topic\'s ARN into the config,',
+    '     and the reactor trusts that topic only:',
+    `       salt-autoscale provision${configFlag}`,
+    '  2. Render the Salt side (master.d drop-in, salt-cloud provider, reactor' + (preauth.length ? ', preauth user data' : '') + '); on the master:',
     `       salt-autoscale render${configFlag} --out /etc/salt`,
   ];
-  let n = 2;
+  let n = 3;
   if (preauth.length > 0) {
     lines.push(
       `  ${n++}. Put /etc/salt/userdata/<group>.sh into the launch template user data of ${preauth.join(', ')}.`,
@@ -29,7 +32,7 @@ export function nextSteps(a: InitAnswers, written: { file: string; endpoint: str
   lines.push(
     `  ${n++}. Restart salt-master and (re)start salt-api, so both read master.d/ec2-autoscale.conf:`,
     '       systemctl restart salt-master salt-api',
-    `  ${n++}. Create the SNS topic, the HTTPS subscription and the groups' notifications (salt-api must be up first):`,
+    `  ${n++}. Subscribe the webhook (SNS sends its confirmation request at once, and the reactor confirms it):`,
     `       salt-autoscale provision${configFlag}`,
     `  ${n++}. Check that everything is wired and the subscription confirmed:`,
     `       salt-autoscale status${configFlag}`,
