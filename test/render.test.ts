@@ -99,12 +99,15 @@ describe('render refuses to lose anything', () => {
 
     const refused = await runCli(['render', '-c', EXAMPLE, '-o', out]);
     expect(refused.code).toBe(3);
+    expect(refused.stderr).toContain('this file was edited by hand since render wrote it');
     expect(refused.stderr).toContain('master.d/ec2-autoscale.conf');
     expect(refused.stderr).toContain('--force');
     expect(readFileSync(target, 'utf8')).toBe(edited);
 
     const diff = await runCli(['render', '-c', EXAMPLE, '-o', out, '--diff', '--dry-run']);
     expect(diff.code).toBe(0);
+    expect(diff.stdout).toMatch(/edited by hand\s+\S*master\.d\/ec2-autoscale\.conf/);
+    expect(diff.stdout).toContain('1 edited by hand (to replace them, add --force)');
     expect(diff.stdout).toMatch(/^-\s+port: 9999$/m);
     expect(diff.stdout).toMatch(/^\+\s+port: 8000$/m);
     expect(diff.stdout).toMatch(/^@@ -\d+,\d+ \+\d+,\d+ @@$/m);
@@ -112,8 +115,22 @@ describe('render refuses to lose anything', () => {
 
     const forced = await runCli(['render', '-c', EXAMPLE, '-o', out, '--force']);
     expect(forced.code).toBe(0);
-    expect(forced.stdout).toMatch(/updated\s+\S*master\.d\/ec2-autoscale\.conf/);
+    expect(forced.stdout).toMatch(/replaced\s+\S*master\.d\/ec2-autoscale\.conf/);
     expect(readFileSync(target, 'utf8')).toContain('port: 8000');
+  });
+
+  it('re-renders after a config change without --force: its own earlier output is replaced, and says which files', async () => {
+    const dir = tempDir();
+    const out = join(dir, 'out');
+    await runCli(['render', '-c', EXAMPLE, '-o', out]);
+    const config = exampleWith((t) => t.replace('  port: 8000', '  port: 8443'), dir);
+    const res = await runCli(['render', '-c', config, '-o', out]);
+    expect(res.stderr).toBe('');
+    expect(res.code).toBe(0);
+    expect(res.stdout).toMatch(/updated\s+\S*master\.d\/ec2-autoscale\.conf/);
+    expect(res.stdout).toMatch(/unchanged\s+\S*cloud\.providers\.d\/ec2\.conf/);
+    expect(res.stdout).toContain('4 files: 0 created, 1 updated, 3 unchanged');
+    expect(readFileSync(join(out, 'master.d/ec2-autoscale.conf'), 'utf8')).toContain('  port: 8443\n');
   });
 
   it('writes all files or none: a failure half-way leaves earlier files as they were and no temp files', async () => {
@@ -168,6 +185,7 @@ describe('secrets', () => {
     const config2 = exampleWith(() => readFileSync(config, 'utf8').replace(secretKey, secretKey.replace('EXAMPLE', 'CHANGED')), dir);
     const second = await runCli(['render', '-c', config2, '-o', out, '--diff', '--force']);
     expect(second.code).toBe(0);
+    expect(second.stdout).toContain('cloud.providers.d/ec2.conf: only a secret value changes (masked)');
     const printed = first.stdout + second.stdout + second.stderr;
     expect(printed).toContain('********');
     expect(printed).not.toContain('EXAMPLEKEY');

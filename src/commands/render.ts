@@ -7,6 +7,7 @@ import { EXIT, UserError } from '../errors.js';
 import { unifiedDiff } from '../render/diff.js';
 import { renderFiles } from '../render/files.js';
 import { maskSecrets } from '../render/mask.js';
+import { maskSeal } from '../render/seal.js';
 import { masterFileWarnings } from '../render/master-check.js';
 import { applyWrites, planWrites, type PlannedFile } from '../render/writer.js';
 
@@ -19,8 +20,8 @@ export interface RenderOptions {
   force?: boolean;
 }
 
-const LABEL = { create: 'created', update: 'updated', unchanged: 'unchanged' } as const;
-const WOULD = { create: 'would create', update: 'would update', unchanged: 'unchanged' } as const;
+const LABEL = { create: 'created', update: 'updated', conflict: 'replaced', unchanged: 'unchanged' } as const;
+const WOULD = { create: 'would create', update: 'would update', conflict: 'edited by hand', unchanged: 'unchanged' } as const;
 
 export async function run(options: RenderOptions): Promise<number> {
   const { config, file } = await loadConfig(options.config);
@@ -35,20 +36,24 @@ export async function run(options: RenderOptions): Promise<number> {
   if (options.diff) {
     for (const f of planned) {
       if (f.status === 'unchanged') continue;
+      const masked = (text: string) => maskSeal(maskSecrets(text, secrets));
       const text = unifiedDiff(
-        maskSecrets(f.current, secrets), maskSecrets(f.content, secrets),
+        masked(f.current), masked(f.content),
         f.status === 'create' ? '/dev/null' : `a/${show(f.path)}`, `b/${show(f.path)}`,
       );
-      process.stdout.write(text || `mode of ${show(f.path)} changes to ${f.mode.toString(8)}\n`);
+      if (text) process.stdout.write(text);
+      else if (f.modeOnly) process.stdout.write(`mode of ${show(f.path)} changes to ${f.mode.toString(8)}\n`);
+      else process.stdout.write(`${show(f.path)}: only a secret value changes (masked)\n`);
     }
   }
 
-  const conflicts = planned.filter((f) => f.status === 'update');
+  // Render's own earlier output is replaced as the config changes; a file edited by hand only with --force.
+  const conflicts = planned.filter((f) => f.status === 'conflict');
   if (conflicts.length > 0 && !options.force && !options.dryRun) {
     throw new UserError(
-      `${conflicts.length === 1 ? 'this file exists and differs' : 'these files exist and differ'} from what the config renders:\n` +
+      `${conflicts.length === 1 ? 'this file was' : 'these files were'} edited by hand since render wrote ${conflicts.length === 1 ? 'it' : 'them'} (or not written by salt-autoscale):\n` +
         conflicts.map((f) => `  ${show(f.path)}`).join('\n') +
-        '\nNothing was written. Review the change with --diff, then re-run with --force to overwrite.',
+        '\nNothing was written. Review the change with --diff, then re-run with --force to replace the edits.',
       EXIT.refused,
     );
   }
@@ -76,9 +81,11 @@ export async function run(options: RenderOptions): Promise<number> {
 function summaryLine(planned: PlannedFile[], dryRun: boolean): string {
   const count = (s: string) => planned.filter((f) => f.status === s).length;
   if (count('unchanged') === planned.length) return `${planned.length} files, all unchanged: nothing to do.`;
+  const edited = count('conflict');
   const changes = dryRun
-    ? `dry run, nothing written: ${count('create')} to create, ${count('update')} to update`
-    : `${count('create')} created, ${count('update')} updated`;
+    ? `dry run, nothing written: ${count('create')} to create, ${count('update')} to update` +
+      (edited ? `, ${edited} edited by hand (to replace them, add --force)` : '')
+    : `${count('create')} created, ${count('update') + edited} updated`;
   return `${planned.length} files: ${changes}, ${count('unchanged')} unchanged`;
 }
 

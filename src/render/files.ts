@@ -5,6 +5,7 @@ import { VERSION } from '../version.js';
 import {
   cloudProvider, EVENT_TAG, REACTOR_FILE, reactorMapping, reactorSettings, restCherrypy, smtpSettings, summaryFacts,
 } from './salt-data.js';
+import { seal } from './seal.js';
 import { toSaltYaml } from './serialize.js';
 import { renderTemplate } from './templates.js';
 import { autosignSettings, BOOTSTRAP_URL, userDataFileNames } from './userdata.js';
@@ -35,7 +36,12 @@ export function reactorOutputDir(config: Config, target: RenderTarget): string {
   return out === resolve(config.salt.config_dir) ? resolve(config.salt.reactor_dir) : join(out, 'reactor');
 }
 
+/** Every file render writes, each sealed (./seal.ts). */
 export function renderFiles(config: Config, target: RenderTarget): RenderedFile[] {
+  return unsealedFiles(config, target).map((f) => ({ ...f, content: seal(f.content) }));
+}
+
+function unsealedFiles(config: Config, target: RenderTarget): RenderedFile[] {
   const out = resolve(target.outDir);
   const common = { version: VERSION, configName: basename(target.configFile) };
   const smtp = smtpSettings(config);

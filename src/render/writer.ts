@@ -3,8 +3,10 @@ import { randomBytes } from 'node:crypto';
 import { chmod, lstat, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { RenderedFile } from './files.js';
+import { isPristine } from './seal.js';
 
-export type FileStatus = 'create' | 'update' | 'unchanged';
+/** update: replaces render's own earlier output; conflict: the file on disk was edited by hand (or is not ours). */
+export type FileStatus = 'create' | 'update' | 'conflict' | 'unchanged';
 
 export interface PlannedFile extends RenderedFile {
   status: FileStatus;
@@ -28,7 +30,7 @@ export async function planWrites(files: RenderedFile[]): Promise<PlannedFile[]> 
       throw err;
     }
     const sameContent = current === file.content;
-    const status: FileStatus = sameContent && mode === file.mode ? 'unchanged' : 'update';
+    const status: FileStatus = sameContent ? (mode === file.mode ? 'unchanged' : 'update') : isPristine(current) ? 'update' : 'conflict';
     return { ...file, status, current, modeOnly: sameContent && status === 'update' };
   }));
 }
