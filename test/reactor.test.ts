@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { listFiles, setupReactorFixture, verdictOf, type Master, type ReactorFixture } from './helpers/reactor-fixture.js';
 import type { CertServer } from './helpers/cert-server.js';
-import type { DeliveryResult } from './helpers/reactor-harness.js';
+import { runHarness, type DeliveryResult } from './helpers/reactor-harness.js';
+import { execFileSync } from 'node:child_process';
 import { CERT_PATH, INSTANCE_ID, SUBSCRIBE_PATH_PREFIX, TOPIC_ARN, type Vector } from './helpers/sns-vectors.js';
 
 let fx: ReactorFixture;
@@ -333,6 +334,21 @@ describe.concurrent('Salt versions', () => {
     expect(results[0].logs[0].message).toMatch(/cannot bootstrap it, this master has no cloud runner \(Salt 3008 .*Set `bootstrap: preauth`/);
     // preauth needs no runner: it still works there.
     expect(verdictOf(results[1])).toEqual({ verdict: 'accepted', outcome: 'launch' });
+  });
+
+  test('a master with neither cryptography nor the openssl command: one clear ERROR line, no reaction', async () => {
+    const m = await fx.master();
+    const python = execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).trim();
+    const run = await runHarness(
+      { reactor: fx.reactor, opts: m.opts, deliveries: [{ body: byName('launch-v2-subject').body }], blockCryptography: true },
+      { ...fx.server.env, PATH: '/nonexistent' }, python,
+    );
+    const [r] = run.results;
+    expect(r.error).toBeNull();
+    expect(r.reaction).toEqual({});
+    expect(r.logs.map((l) => [l.level, l.message])).toEqual([
+      ['ERROR', expect.stringMatching(/^ec2-autoscale: neither the python `cryptography` package nor the `openssl` command/)],
+    ]);
   });
 
   test('on a master with the cloud runner (Salt 3006/3007), the launch reacts with runner.cloud.create', async () => {

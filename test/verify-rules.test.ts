@@ -270,9 +270,14 @@ describe('reaction', () => {
     const custom = verifySettings(parseConfigText(exampleText.replace('# pki_dir: /etc/salt/pki/master', 'pki_dir: /srv/pki'), EXAMPLE).config);
     expect(notificationReaction({ outcome: 'launch', event: 'autoscaling:EC2_INSTANCE_LAUNCH', group: 'worker-asg', instanceId: id }, custom))
       .toEqual([{ action: 'write_autosign_stub', path: `/srv/pki/minions_autosign/${id}` }]);
-    const overriding = verifySettings(parseConfigText(exampleText.replace('startup_states: highstate', 'startup_states: highstate\n    settings: {instance_id: "*", __pub_user: x, size: t3.micro}'), EXAMPLE).config);
+    // The schema refuses such settings; the reaction must hold even for settings that bypassed it.
+    const bypassed = parseConfigText(exampleText, EXAMPLE).config;
+    bypassed.groups['web-asg'].settings = { instance_id: '*', __pub_user: 'x', opts: { deploy: false }, size: 't3.micro' };
+    const overriding = verifySettings(bypassed);
     expect(notificationReaction({ outcome: 'launch', event: 'autoscaling:EC2_INSTANCE_LAUNCH', group: 'web-asg', instanceId: id }, overriding)[0])
       .toMatchObject({ kwargs: { instance_id: id, instances: id, size: 't3.micro' } });
+    expect(notificationReaction({ outcome: 'launch', event: 'autoscaling:EC2_INSTANCE_LAUNCH', group: 'web-asg', instanceId: id }, overriding)[0])
+      .not.toHaveProperty('kwargs.opts');
     expect(notificationReaction({ outcome: 'terminate', event: 'autoscaling:EC2_INSTANCE_TERMINATE', group: 'worker-asg', instanceId: id }, settings))
       .toEqual([
         { action: 'remove_autosign_stub', path: `/etc/salt/pki/master/minions_autosign/${id}` },

@@ -342,6 +342,16 @@ function crossChecks(c: Config, problems: Problem[]): void {
   }
   for (const [name, g] of Object.entries(c.groups)) {
     if (!g || typeof g !== 'object') continue;
+    for (const k of Object.keys(g.settings)) {
+      if (['provider', 'instances', 'instance_id', 'opts'].includes(k) || k.startsWith('__')) {
+        problems.push({
+          path: ['groups', name, 'settings', k], atKey: true,
+          message: k === 'provider'
+            ? 'is set by salt-autoscale; use groups.<name>.provider instead'
+            : 'is set by salt-autoscale or by Salt itself for each launch; remove it',
+        });
+      }
+    }
     if (g.bootstrap === 'salt-cloud') {
       if (!g.ssh_username) problems.push({ path: ['groups', name, 'ssh_username'], message: 'is missing; salt-cloud bootstrap logs in over SSH as this user (e.g. ec2-user)' });
       for (const k of ['salt_version'] as const) {

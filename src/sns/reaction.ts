@@ -15,7 +15,7 @@ export type Action =
   | { action: 'log'; level: 'INFO'; message: string }
   | { action: 'mark_handled'; messageId: string };
 
-const RESERVED_KWARGS = new Set(['provider', 'instances', 'instance_id']);
+const RESERVED_KWARGS = new Set(['provider', 'instances', 'instance_id', 'opts']);
 
 /**
  * runner.cloud.create's keyword arguments, as the reactor builds them: provider, instances and instance_id
