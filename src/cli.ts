@@ -27,9 +27,19 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
 
+  const init = program
+    .command('init')
+    .description('ask questions and write salt-autoscale.yaml')
+    .addOption(configOption())
+    .option('-y, --yes', 'do not ask: take answers from flags and --answers')
+    .option('--answers <file>', 'a YAML or JSON file of answers (for scripts)')
+    .option('-f, --force', 'overwrite an existing config file')
+    .option('--endpoint-url <url>', 'list the Auto Scaling groups at this URL (as the AWS CLI does)');
+  addAnswerOptions(init).action(lazy(() => import('./commands/init.js')));
+
   program
     .command('render')
-    .description('render the master.d drop-in, the salt-cloud provider and the reactor from the config')
+    .description('render the master.d drop-in, the salt-cloud provider, the reactor and preauth user data from the config')
     .addOption(configOption())
     .option('-o, --out <dir>', 'where to write (the Salt config dir, e.g. /etc/salt, installs for real)', 'salt-autoscale-out')
     .option('--reactor-out <dir>', 'where to write ec2-autoscale.sls (default: salt.reactor_dir when --out is salt.config_dir, else <out>/reactor)')
@@ -81,15 +91,6 @@ export function buildProgram(): Command {
     .option('--only <which>', 'print only one policy as plain JSON: tool or master')
     .action(lazy(() => import('./commands/iam-policy.js')));
 
-  const init = program
-    .command('init')
-    .description('ask questions and write salt-autoscale.yaml')
-    .addOption(configOption())
-    .option('-y, --yes', 'do not ask: take answers from flags and --answers')
-    .option('--answers <file>', 'a YAML or JSON file of answers (for scripts)')
-    .option('-f, --force', 'overwrite an existing config file')
-    .option('--endpoint-url <url>', 'list the Auto Scaling groups at this URL (as the AWS CLI does)');
-  addAnswerOptions(init).action(lazy(() => import('./commands/init.js')));
 
   return program;
 }

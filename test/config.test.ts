@@ -68,6 +68,19 @@ describe('salt-autoscale.yaml', () => {
       .toMatch(/reactor\.subscription_confirmation is email but alerts\.email is not configured/);
   });
 
+  it('a preauth-only config needs no cloud_provider; bootstrap defaults to preauth; salt_version takes 3008 unquoted', () => {
+    const minimal = [
+      'version: 1', 'aws: {region: eu-west-1}', 'sns: {topic_name: t}',
+      'salt_api: {public_url: "https://salt.example.com", ssl_crt: /c, ssl_key: /k}', 'salt: {master_address: salt}',
+      'groups:', '  workers: {salt_version: 3008}', '',
+    ].join('\n');
+    const { config } = load(minimal);
+    expect(config.groups.workers).toMatchObject({ bootstrap: 'preauth', salt_version: '3008' });
+    expect(config.cloud_provider.credentials).toBe('instance-role');
+    expect(problemsOf(minimal.replace('salt_version: 3008', 'salt_version: 3007.1')))
+      .toMatch(/groups\.workers\.salt_version is the number 3007\.1; quote it \("3007\.1"\)/);
+  });
+
   it('refuses duplicate keys, YAML aliases bombs and an empty file with a clear message', () => {
     expect(problemsOf(example.replace('version: 1\n', 'version: 1\nversion: 1\n'))).toMatch(/invalid YAML: Map keys must be unique/);
     expect(problemsOf('')).toMatch(/the file is empty; run `salt-autoscale init`/);

@@ -87,6 +87,9 @@ export function snsBodyOf(text: string): { body: string; fromSaltEvent: boolean 
 export async function run(message: string, options: VerifyOptions): Promise<number> {
   const { config, file } = await loadConfig(options.config);
   const settings = verifySettings(config);
+  if (options.cacheDir && options.cache === false) {
+    throw new UserError('--cache-dir and --no-cache contradict each other: give one of them');
+  }
   const cacheDir = options.cache === false ? undefined : (options.cacheDir ?? settings.cacheDir);
   if (options.cacheDir && options.cache !== false && !existsSync(options.cacheDir)) {
     throw new UserError(`--cache-dir ${options.cacheDir}: no such directory (the reactor's cache is reactor.cache_dir, by default /var/cache/salt/master/ec2-autoscale)`);

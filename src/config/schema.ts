@@ -29,6 +29,8 @@ interface Field {
   items?: Field;
   min?: number;
   max?: number;
+  /** A string field that also takes a whole number as its text (salt_version: 3008). */
+  wholeNumbersAsText?: boolean;
 }
 
 const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d+$/;
@@ -120,7 +122,8 @@ export const CONFIG_SCHEMA: Field = {
       },
     },
     cloud_provider: {
-      kind: 'object', required: true, hint: 'a mapping with name and credentials',
+      // Only salt-cloud groups use it; preauth-only setups may leave it out.
+      kind: 'object', default: {}, hint: 'a mapping with name and credentials',
       fields: {
         name: str('a salt-cloud provider name such as my-ec2-config', { default: 'ec2-autoscale', check: checkProviderName }),
         credentials: { kind: 'string', default: 'instance-role', enum: ['instance-role', 'keys'], hint: 'instance-role (the master\'s IAM role) or keys' },
@@ -138,12 +141,12 @@ export const CONFIG_SCHEMA: Field = {
       values: {
         kind: 'object', hint: 'a mapping with bootstrap (salt-cloud or preauth) and its settings',
         fields: {
-          bootstrap: { kind: 'string', default: 'salt-cloud', enum: ['salt-cloud', 'preauth'], hint: 'salt-cloud or preauth' },
+          bootstrap: { kind: 'string', default: 'preauth', enum: ['preauth', 'salt-cloud'], hint: 'preauth or salt-cloud' },
           provider: str('a salt-cloud provider name'),
           ssh_username: str('the SSH user of the AMI, e.g. ec2-user'),
           minion: { kind: 'any-map', default: {}, hint: 'a mapping of minion settings (grains, startup_states, …)' },
           settings: { kind: 'any-map', default: {}, hint: 'a mapping of further salt-cloud create options' },
-          salt_version: str('a Salt version such as 3007.1, or latest', { check: checkSaltVersion }),
+          salt_version: str('a Salt version such as "3007.1" (quoted), 3008, or latest', { check: checkSaltVersion, wholeNumbersAsText: true }),
         },
       },
     },
@@ -199,6 +202,8 @@ function check(field: Field, value: unknown, path: Path, problems: Problem[]): u
   };
   switch (field.kind) {
     case 'string':
+      if (field.wholeNumbersAsText && typeof value === 'number' && Number.isInteger(value)) return check(field, String(value), path, problems);
+      if (field.wholeNumbersAsText && typeof value === 'number') return bad(`is the number ${value}; quote it ("${value}"), or YAML may change it (3007.10 would read as 3007.1)`);
       if (typeof value !== 'string') return bad(`is ${describe(value)}, not a string`);
       if (value.trim() === '') return bad('is empty');
       if (field.enum && !field.enum.includes(value)) return bad(`is ${describe(value)}, not one of ${field.enum.join(', ')}`);

@@ -33,7 +33,7 @@ const DEFAULT_CHAIN = '';
 
 export async function interview(p: Prompter, ctx: InterviewContext): Promise<InitAnswers> {
   const pre = ctx.preset;
-  p.note('This writes salt-autoscale.yaml. Press Enter to take the default in brackets; Ctrl-C stops without writing.');
+  p.note('This writes salt-autoscale.yaml. Press Enter to take the default in parentheses; Ctrl-C stops without writing.');
 
   const profile = await askProfile(p, ctx);
   const region = await p.text({
