@@ -16,7 +16,7 @@ import { interview } from '../init/interview.js';
 import { nextSteps } from '../init/next-steps.js';
 import { mergePresets, parsePreset } from '../init/preset.js';
 import { createTerminalPrompter } from '../prompts.js';
-import { FileExistsError, writeFileAtomic } from '../init/write.js';
+import { FileExistsError, writeFileAtomic } from '../fs/atomic-write.js';
 import { detectMasterSaltVersion } from '../init/salt-version.js';
 import { configYaml } from '../init/yaml.js';
 

@@ -1,11 +1,9 @@
 // Writes sns.topic_arn back into salt-autoscale.yaml after provision. The Document API finds where the value
 // is (or where it belongs); the edit itself replaces just those characters, so every comment, blank line and
 // the user's own formatting stay exactly as they were. The file is replaced atomically (temp file + rename).
-import { randomBytes } from 'node:crypto';
-import { readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { isMap, isPair, isScalar, parseDocument, stringify, type Pair } from 'yaml';
-import { EXIT, UserError } from '../errors.js';
+import { modeOf, writeFileAtomic } from '../fs/atomic-write.js';
 
 /** The YAML text of one scalar value, quoted only when YAML needs it. */
 function scalarText(value: string): string {
@@ -56,25 +54,6 @@ export async function writeTopicArn(file: string, arn: string): Promise<boolean>
   let next = withTopicArnText(text, arn);
   if (next === undefined || parseDocument(next).getIn(['sns', 'topic_arn']) !== arn) next = withTopicArnReprinted(text, arn);
   if (next === text) return false;
-  await writeFileAtomic(file, next);
+  await writeFileAtomic(file, next, { mode: await modeOf(file), overwrite: true });
   return true;
-}
-
-/** Writes next to the target, keeps its mode, then renames over it: a reader never sees half a file. */
-export async function writeFileAtomic(file: string, content: string): Promise<void> {
-  const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  let mode = 0o644;
-  try {
-    mode = (await stat(file)).mode & 0o7777;
-  } catch {
-    // a new file: default mode
-  }
-  try {
-    await writeFile(tmp, content, { mode, flag: 'wx' });
-    await rename(tmp, file);
-  } catch (err) {
-    await unlink(tmp).catch(() => undefined);
-    const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-    throw new UserError(`${file}: cannot write it (${code}); check that its folder is writable`, EXIT.usage);
-  }
 }

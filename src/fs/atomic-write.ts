@@ -1,7 +1,8 @@
-// Writes the config file all at once or not at all: a temp file next to it, then a rename (overwrite) or a
-// hard link (no overwrite: link fails if the name exists, so a file that appeared meanwhile is never clobbered).
+// Writes a file all at once or not at all: a temp file next to it, then a rename (overwrite) or a hard link
+// (no overwrite: link fails if the name exists, so a file that appeared meanwhile is never clobbered).
+// Used for salt-autoscale.yaml by init (new file) and provision (topic_arn written back).
 import { randomBytes } from 'node:crypto';
-import { chmod, link, rename, unlink, writeFile } from 'node:fs/promises';
+import { chmod, link, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { EXIT, UserError } from '../errors.js';
 
@@ -47,4 +48,13 @@ function describeFsError(err: unknown, dir: string): string {
   if (code === 'ENOENT') return `the folder ${dir} does not exist`;
   if (code === 'EACCES' || code === 'EPERM') return `no permission to write in ${dir}`;
   return code ?? (err as Error).message;
+}
+
+/** The mode an existing file has (so a rewrite keeps a 0600 config 0600), or `fallback` for a new one. */
+export async function modeOf(file: string, fallback = 0o644): Promise<number> {
+  try {
+    return (await stat(file)).mode & 0o7777;
+  } catch {
+    return fallback;
+  }
 }
