@@ -1,92 +1,83 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startFakeAws, type FakeAws } from './fakes/aws.js';
-import { awsEnv, runCli, runInProcess, workspace, type Workspace } from './aws-helpers.js';
+import { describe, expect, it } from 'vitest';
+import { awsEnv, runCli, runInProcess, useFakeAws } from './aws-helpers.js';
+import { startFakeAws } from './fakes/aws.js';
 
 const TOPIC = 'arn:aws:sns:us-east-1:123456789012:salt-autoscale';
 
 describe('AWS errors and faults', () => {
-  let fake: FakeAws;
-  let ws: Workspace;
-  const cli = (args: string[], extraEnv: Record<string, string | undefined> = {}) => runInProcess(['provision', '--config', ws.configFile, ...args], awsEnv(fake.url, ws.dir, extraEnv));
-  const spawnCli = (args: string[], extraEnv: Record<string, string | undefined> = {}) => runCli(['provision', '--config', ws.configFile, ...args], awsEnv(fake.url, ws.dir, extraEnv));
+  const t = useFakeAws({}, {});
+  const cli = (args: string[], extraEnv: Record<string, string | undefined> = {}) => runInProcess(['provision', '--config', t.ws.configFile, ...args], awsEnv(t.fake.url, t.ws.dir, extraEnv));
+  const spawnCli = (args: string[], extraEnv: Record<string, string | undefined> = {}) => runCli(['provision', '--config', t.ws.configFile, ...args], awsEnv(t.fake.url, t.ws.dir, extraEnv));
 
-  beforeEach(async () => {
-    fake = await startFakeAws({ groups: ['web-asg', 'worker-asg'] });
-    ws = await workspace();
-  });
-  afterEach(async () => {
-    await fake.close();
-    await ws.cleanup();
-  });
 
   it('retries throttling and 5xx answers with the SDK\'s retry, then succeeds', async () => {
-    fake.inject({ kind: 'throttle', action: 'PutNotificationConfiguration', times: 2 });
-    fake.inject({ kind: 'server', action: 'CreateTopic', times: 1 });
-    fake.inject({ kind: 'throttle', action: 'ListTopics', times: 1 });
+    t.fake.inject({ kind: 'throttle', action: 'PutNotificationConfiguration', times: 2 });
+    t.fake.inject({ kind: 'server', action: 'CreateTopic', times: 1 });
+    t.fake.inject({ kind: 'throttle', action: 'ListTopics', times: 1 });
     const r = await cli([]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(fake.calls.filter((c) => c.status === 400).map((c) => c.action).sort()).toEqual(['ListTopics', 'PutNotificationConfiguration', 'PutNotificationConfiguration']);
-    expect(fake.calls.filter((c) => c.status === 500).map((c) => c.action)).toEqual(['CreateTopic']);
-    expect(fake.state.groups.get('web-asg')!.notifications.get(TOPIC)!.size).toBe(4);
-    expect(fake.state.groups.get('worker-asg')!.notifications.get(TOPIC)!.size).toBe(4);
+    expect(t.fake.calls.filter((c) => c.status === 400).map((c) => c.action).sort()).toEqual(['ListTopics', 'PutNotificationConfiguration', 'PutNotificationConfiguration']);
+    expect(t.fake.calls.filter((c) => c.status === 500).map((c) => c.action)).toEqual(['CreateTopic']);
+    expect(t.fake.state.groups.get('web-asg')!.notifications.get(TOPIC)!.size).toBe(4);
+    expect(t.fake.state.groups.get('worker-asg')!.notifications.get(TOPIC)!.size).toBe(4);
   });
 
   it('gives up on endless throttling with a clear message', async () => {
-    fake.inject({ kind: 'throttle', action: 'ListTopics', times: Infinity });
+    t.fake.inject({ kind: 'throttle', action: 'ListTopics', times: Infinity });
     const r = await cli([]);
     expect(r.code).toBe(4);
     expect(r.stderr).toContain('AWS kept throttling sns:ListTopics after 3 attempts');
-    expect(fake.calls.filter((c) => c.action === 'ListTopics')).toHaveLength(3);
+    expect(t.fake.calls.filter((c) => c.action === 'ListTopics')).toHaveLength(3);
   });
 
   it('names the IAM action that AccessDenied refused, for SNS and for Auto Scaling', async () => {
-    fake.inject({ kind: 'denied', action: 'CreateTopic', times: 1 });
+    t.fake.inject({ kind: 'denied', action: 'CreateTopic', times: 1 });
     const sns = await cli([]);
     expect(sns.code).toBe(4);
     expect(sns.stderr).toContain('AWS denied sns:CreateTopic on salt-autoscale in us-east-1 (AuthorizationError');
     expect(sns.stderr).toContain('salt-autoscale iam-policy');
     expect(sns.stderr).not.toContain('fake-secret-do-not-print');
 
-    fake.inject({ kind: 'denied', action: 'PutNotificationConfiguration', times: Infinity });
+    t.fake.inject({ kind: 'denied', action: 'PutNotificationConfiguration', times: Infinity });
     const asg = await cli([]);
     expect(asg.code).toBe(4);
     expect(asg.stderr).toMatch(/AWS denied autoscaling:PutNotificationConfiguration on (web|worker)-asg in us-east-1 \(AccessDenied/);
   });
 
   it('tells a quota (SNS answers it with 403) from a missing permission', async () => {
-    fake.inject({ kind: 'quota', action: 'CreateTopic', times: 1 });
+    t.fake.inject({ kind: 'quota', action: 'CreateTopic', times: 1 });
     const sns = await cli([]);
     expect(sns.code).toBe(4);
     expect(sns.stderr).toContain('AWS refused sns:CreateTopic on salt-autoscale in us-east-1: a quota is reached (TopicLimitExceeded');
     expect(sns.stderr).toContain('not a permission problem');
     expect(sns.stderr).not.toContain('AWS denied');
 
-    fake.inject({ kind: 'quota', action: 'PutNotificationConfiguration', times: Infinity });
+    t.fake.inject({ kind: 'quota', action: 'PutNotificationConfiguration', times: Infinity });
     const asg = await cli([]);
     expect(asg.code).toBe(4);
     expect(asg.stderr, asg.stderr).toMatch(/AWS refused autoscaling:PutNotificationConfiguration on (web|worker)-asg in us-east-1: a quota is reached \(LimitExceeded/);
   });
 
   it('a run that fails half-way is completed by the next run', async () => {
-    fake.failAfterMutations(2);
+    t.fake.failAfterMutations(2);
     const crashed = await cli([]);
     expect(crashed.code).toBe(4);
     expect(crashed.stderr).toMatch(/AWS failed .* with 500/);
-    expect(fake.state.topics.size).toBe(1);
-    const configured = [...fake.state.groups.values()].filter((g) => g.notifications.get(TOPIC)?.size === 4);
-    expect(configured.length + fake.state.subscriptions.size).toBe(1);
+    expect(t.fake.state.topics.size).toBe(1);
+    const configured = [...t.fake.state.groups.values()].filter((g) => g.notifications.get(TOPIC)?.size === 4);
+    expect(configured.length + t.fake.state.subscriptions.size).toBe(1);
 
-    fake.failAfterMutations(undefined);
+    t.fake.failAfterMutations(undefined);
     const rerun = await cli([]);
     expect(rerun.code).toBe(0);
     expect(rerun.stdout).toMatch(/= topic salt-autoscale: exists/);
-    expect(fake.state.subscriptions.size).toBe(1);
-    for (const g of fake.state.groups.values()) expect(g.notifications.get(TOPIC)!.size).toBe(4);
+    expect(t.fake.state.subscriptions.size).toBe(1);
+    for (const g of t.fake.state.groups.values()) expect(g.notifications.get(TOPIC)!.size).toBe(4);
 
-    fake.calls.length = 0;
+    t.fake.calls.length = 0;
     expect((await cli([])).code).toBe(0);
-    expect(fake.mutatingCalls()).toEqual([]);
+    expect(t.fake.mutatingCalls()).toEqual([]);
   });
 
   it('says plainly when there are no credentials', async () => {
@@ -94,7 +85,7 @@ describe('AWS errors and faults', () => {
     expect(r.code).toBe(4);
     expect(r.stderr).toContain('no usable AWS credentials');
     expect(r.stderr).toContain('--profile');
-    expect(fake.calls).toEqual([]);
+    expect(t.fake.calls).toEqual([]);
   });
 
   it('names a profile that does not exist', async () => {
@@ -121,9 +112,9 @@ describe('AWS errors and faults', () => {
     const other = await startFakeAws({ groups: ['web-asg', 'worker-asg'] });
     try {
       // SNS goes to `fake`, Auto Scaling to `other`.
-      const r = await cli([], { AWS_ENDPOINT_URL: 'http://127.0.0.1:9', AWS_ENDPOINT_URL_SNS: fake.url, AWS_ENDPOINT_URL_AUTO_SCALING: other.url });
+      const r = await cli([], { AWS_ENDPOINT_URL: 'http://127.0.0.1:9', AWS_ENDPOINT_URL_SNS: t.fake.url, AWS_ENDPOINT_URL_AUTO_SCALING: other.url });
       expect(r.code).toBe(0);
-      expect(new Set(fake.calls.map((c) => c.service))).toEqual(new Set(['sns']));
+      expect(new Set(t.fake.calls.map((c) => c.service))).toEqual(new Set(['sns']));
       expect(new Set(other.calls.map((c) => c.service))).toEqual(new Set(['autoscaling']));
     } finally {
       await other.close();
@@ -133,7 +124,7 @@ describe('AWS errors and faults', () => {
   it('signs for the region given with --region', async () => {
     const r = await cli(['--region', 'eu-west-1', '--dry-run']);
     expect(r.code).toBe(0);
-    expect(new Set(fake.calls.map((c) => c.signingRegion))).toEqual(new Set(['eu-west-1']));
+    expect(new Set(t.fake.calls.map((c) => c.signingRegion))).toEqual(new Set(['eu-west-1']));
     const bad = await cli(['--region', 'mars']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--region "mars" is not an AWS region name');

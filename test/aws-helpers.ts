@@ -3,7 +3,8 @@ import { runCli as spawnCli } from './helpers/run-cli.js';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { vi } from 'vitest';
+import { afterEach, beforeEach, vi } from 'vitest';
+import { startFakeAws, type FakeAws, type FakeAwsOptions } from './fakes/aws.js';
 
 export const ROOT = resolve(import.meta.dirname, '..');
 
@@ -117,4 +118,27 @@ export async function runInProcess(args: string[], env: NodeJS.ProcessEnv): Prom
     out.mockRestore();
     err.mockRestore();
   }
+}
+
+export interface FakeAwsContext {
+  fake: FakeAws;
+  /** A test may replace it with another config (cleaning up the one it replaces). */
+  ws: Workspace;
+}
+
+/**
+ * For each test of the calling describe block: a fresh fake AWS (default groups web-asg and worker-asg) and a
+ * fresh config workspace, both gone after the test.
+ */
+export function useFakeAws(fakeOptions: FakeAwsOptions = {}, workspaceOptions: ConfigOptions = {}): FakeAwsContext {
+  const t = {} as FakeAwsContext;
+  beforeEach(async () => {
+    t.fake = await startFakeAws({ groups: ['web-asg', 'worker-asg'], ...fakeOptions });
+    t.ws = await workspace(workspaceOptions);
+  });
+  afterEach(async () => {
+    await t.fake.close();
+    await t.ws.cleanup();
+  });
+  return t;
 }

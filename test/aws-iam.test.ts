@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { masterPolicy, toolPolicy, type PolicyDocument } from '../src/aws/iam.js';
 import { parseConfigText } from '../src/config/load.js';
-import { startFakeAws, type FakeAws, type FakeCall } from './fakes/aws.js';
-import { awsEnv, configText, ROOT, runCli, runInProcess, workspace, type Workspace } from './aws-helpers.js';
+import type { FakeAws, FakeCall } from './fakes/aws.js';
+import { awsEnv, configText, ROOT, runCli, runInProcess, useFakeAws } from './aws-helpers.js';
 
 const glob = (pattern: string) => new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
 
@@ -29,36 +29,27 @@ function resourceOf(call: FakeCall, fake: FakeAws): string {
 }
 
 describe('iam-policy', () => {
-  let fake: FakeAws;
-  let ws: Workspace;
-  const cli = (...args: string[]) => runInProcess([...args, '--config', ws.configFile], awsEnv(fake.url, ws.dir));
-  const spawnCli = (...args: string[]) => runCli([...args, '--config', ws.configFile], awsEnv(fake.url, ws.dir));
+  const t = useFakeAws({}, { topicArn: null });
+  const cli = (...args: string[]) => runInProcess([...args, '--config', t.ws.configFile], awsEnv(t.fake.url, t.ws.dir));
+  const spawnCli = (...args: string[]) => runCli([...args, '--config', t.ws.configFile], awsEnv(t.fake.url, t.ws.dir));
 
-  beforeEach(async () => {
-    fake = await startFakeAws({ groups: ['web-asg', 'worker-asg'] });
-    ws = await workspace({ topicArn: null });
-  });
-  afterEach(async () => {
-    await fake.close();
-    await ws.cleanup();
-  });
 
   it('covers every call that provision, status and teardown make, on the resources they touch', async () => {
     const policy = toolPolicy(parseConfigText(configText(), 'test.yaml').config);
     expect((await cli('provision')).code).toBe(0);
-    fake.state.topics.get('arn:aws:sns:us-east-1:123456789012:salt-autoscale')!.attributes.SignatureVersion = '1';
+    t.fake.state.topics.get('arn:aws:sns:us-east-1:123456789012:salt-autoscale')!.attributes.SignatureVersion = '1';
     expect((await cli('provision', '--resend-confirmation')).code).toBe(0);
-    fake.confirmSubscriptions();
+    t.fake.confirmSubscriptions();
     expect((await cli('status')).code).toBe(0);
     expect((await cli('teardown', '--yes')).code).toBe(0);
 
-    const called = fake.actionsCalled();
+    const called = t.fake.actionsCalled();
     expect(called).toEqual(expect.arrayContaining([
       'autoscaling:DeleteNotificationConfiguration', 'autoscaling:PutNotificationConfiguration', 'sns:CreateTopic', 'sns:DeleteTopic',
       'sns:SetTopicAttributes', 'sns:Subscribe', 'sns:Unsubscribe',
     ]));
-    const uncovered = fake.calls.filter((c) => !allows(policy, `${c.service}:${c.action}`, resourceOf(c, fake)));
-    expect(uncovered.map((c) => `${c.service}:${c.action} on ${resourceOf(c, fake)}`)).toEqual([]);
+    const uncovered = t.fake.calls.filter((c) => !allows(policy, `${c.service}:${c.action}`, resourceOf(c, t.fake)));
+    expect(uncovered.map((c) => `${c.service}:${c.action} on ${resourceOf(c, t.fake)}`)).toEqual([]);
   });
 
   it('lists every IAM action the client wrapper can send, and CreateTopic\'s tagging', async () => {
@@ -101,6 +92,6 @@ describe('iam-policy', () => {
     expect(JSON.parse(tool.stdout).Statement[1].Resource).toBe('arn:aws:sns:us-east-1:*:salt-autoscale');
     const bad = await cli('iam-policy', '--only', 'nobody');
     expect(bad.code).toBe(2);
-    expect(fake.calls).toEqual([]);
+    expect(t.fake.calls).toEqual([]);
   });
 });

@@ -1,6 +1,5 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startFakeAws, type FakeAws } from './fakes/aws.js';
-import { awsEnv, runCli, runInProcess, workspace, type Workspace } from './aws-helpers.js';
+import { describe, expect, it } from 'vitest';
+import { awsEnv, runCli, runInProcess, workspace, useFakeAws } from './aws-helpers.js';
 
 const ENDPOINT = 'https://salt.example.com:8000/hook/ec2/autoscale';
 const ALL_TYPES = [
@@ -10,37 +9,28 @@ const ALL_TYPES = [
   'autoscaling:EC2_INSTANCE_TERMINATE_ERROR',
 ];
 
-describe('provision against the fake AWS', () => {
-  let fake: FakeAws;
-  let ws: Workspace;
-  const cli = (...args: string[]) => runInProcess(['provision', '--config', ws.configFile, ...args], awsEnv(fake.url, ws.dir));
-  const spawnCli = (...args: string[]) => runCli(['provision', '--config', ws.configFile, ...args], awsEnv(fake.url, ws.dir));
+describe('provision against the t.fake AWS', () => {
+  const t = useFakeAws({ groups: ['web-asg', 'worker-asg', 'unrelated-asg'], subscriptionPageSize: 2 }, {});
+  const cli = (...args: string[]) => runInProcess(['provision', '--config', t.ws.configFile, ...args], awsEnv(t.fake.url, t.ws.dir));
+  const spawnCli = (...args: string[]) => runCli(['provision', '--config', t.ws.configFile, ...args], awsEnv(t.fake.url, t.ws.dir));
 
-  beforeEach(async () => {
-    fake = await startFakeAws({ groups: ['web-asg', 'worker-asg', 'unrelated-asg'], subscriptionPageSize: 2 });
-    ws = await workspace();
-  });
-  afterEach(async () => {
-    await fake.close();
-    await ws.cleanup();
-  });
 
   it('first run creates the topic, the subscription and both groups\' notifications for a topic the reactor trusts', async () => {
-    const before = await ws.readConfig();
+    const before = await t.ws.readConfig();
     const r = await spawnCli();
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const arn = 'arn:aws:sns:us-east-1:123456789012:salt-autoscale';
-    const topic = fake.state.topics.get(arn)!;
+    const topic = t.fake.state.topics.get(arn)!;
     expect(topic.tags.get('managed-by')).toBe('salt-autoscale');
     expect(topic.attributes.SignatureVersion).toBe('2');
-    const subs = [...fake.state.subscriptions.values()];
+    const subs = [...t.fake.state.subscriptions.values()];
     expect(subs).toHaveLength(1);
     expect(subs[0]).toMatchObject({ topicArn: arn, protocol: 'https', endpoint: ENDPOINT, confirmed: false, confirmationRequests: 1 });
-    for (const g of ['web-asg', 'worker-asg']) expect([...fake.state.groups.get(g)!.notifications.get(arn)!].sort()).toEqual(ALL_TYPES);
-    expect(fake.state.groups.get('unrelated-asg')!.notifications.size).toBe(0);
+    for (const g of ['web-asg', 'worker-asg']) expect([...t.fake.state.groups.get(g)!.notifications.get(arn)!].sort()).toEqual(ALL_TYPES);
+    expect(t.fake.state.groups.get('unrelated-asg')!.notifications.size).toBe(0);
     // Subscribe asked for the real ARN.
-    expect(fake.calls.find((c) => c.action === 'Subscribe')!.params.ReturnSubscriptionArn).toBe('true');
+    expect(t.fake.calls.find((c) => c.action === 'Subscribe')!.params.ReturnSubscriptionArn).toBe('true');
 
     expect(r.stdout).toMatch(/\+ topic salt-autoscale: create, tagged managed-by=salt-autoscale, SignatureVersion 2/);
     expect(r.stdout).toContain(`+ subscription ${ENDPOINT}`);
@@ -50,59 +40,59 @@ describe('provision against the fake AWS', () => {
     expect(r.stdout).toContain('--resend-confirmation');
     // The config named the topic already: nothing to write back, nothing to re-render.
     expect(r.stdout).not.toMatch(/Re-render the Salt side/);
-    expect(await ws.readConfig()).toBe(before);
+    expect(await t.ws.readConfig()).toBe(before);
   });
 
   it('without sns.topic_arn: creates the topic and notifications, writes the ARN back, and subscribes only on the run after re-rendering', async () => {
-    await ws.cleanup();
-    ws = await workspace({ topicArn: null });
+    await t.ws.cleanup();
+    t.ws = await workspace({ topicArn: null });
     const first = await spawnCli();
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
     const arn = 'arn:aws:sns:us-east-1:123456789012:salt-autoscale';
-    expect(fake.state.topics.has(arn)).toBe(true);
-    for (const g of ['web-asg', 'worker-asg']) expect([...fake.state.groups.get(g)!.notifications.get(arn)!].sort()).toEqual(ALL_TYPES);
+    expect(t.fake.state.topics.has(arn)).toBe(true);
+    for (const g of ['web-asg', 'worker-asg']) expect([...t.fake.state.groups.get(g)!.notifications.get(arn)!].sort()).toEqual(ALL_TYPES);
     // SNS would send its confirmation request at once, to a reactor that does not trust the topic yet: wait.
-    expect(fake.calls.filter((c) => c.action === 'Subscribe')).toEqual([]);
+    expect(t.fake.calls.filter((c) => c.action === 'Subscribe')).toEqual([]);
     expect(first.stdout).toContain(`! subscription ${ENDPOINT}: not yet: the rendered reactor does not trust this topic`);
     expect(first.stdout).toContain('Applied 3 change(s).');
     expect(first.stdout).toMatch(/Wrote sns\.topic_arn: arn:aws:sns:us-east-1:123456789012:salt-autoscale .*Re-render the Salt side/);
     expect(first.stdout).toContain('then run `salt-autoscale provision` again');
 
-    const config = await ws.readConfig();
+    const config = await t.ws.readConfig();
     expect(config).toContain(`  topic_name: salt-autoscale\n  topic_arn: ${arn}\n  extra_topic_arns: []           # further topics\n`);
     expect(config).toContain('  region: us-east-1   # the region of the fake\n');
     expect(config.startsWith('# salt-autoscale.yaml (test)\n')).toBe(true);
 
     const second = await cli();
     expect(second.code).toBe(0);
-    expect(fake.mutatingCalls().filter((c) => c.action === 'Subscribe')).toHaveLength(1);
+    expect(t.fake.mutatingCalls().filter((c) => c.action === 'Subscribe')).toHaveLength(1);
     expect(second.stdout).toContain('1 to create, 0 to update, 0 to delete, 3 unchanged');
   });
 
   it('a second run makes no mutating call and says everything is unchanged', async () => {
     expect((await cli()).code).toBe(0);
-    const configAfterFirst = await ws.readConfig();
-    fake.calls.length = 0;
+    const configAfterFirst = await t.ws.readConfig();
+    t.fake.calls.length = 0;
     const r = await cli();
     expect(r.code).toBe(0);
-    expect(fake.mutatingCalls()).toEqual([]);
+    expect(t.fake.mutatingCalls()).toEqual([]);
     expect(r.stdout).toContain('0 to create, 0 to update, 0 to delete, 4 unchanged');
     expect(r.stdout).toContain('Everything is in step: nothing to change.');
     expect(r.stdout).not.toMatch(/^[+~-] /m);
-    expect(await ws.readConfig()).toBe(configAfterFirst);
+    expect(await t.ws.readConfig()).toBe(configAfterFirst);
   });
 
   it('--dry-run prints the plan and makes no mutating call', async () => {
-    const before = await ws.readConfig();
+    const before = await t.ws.readConfig();
     const r = await cli('--dry-run');
     expect(r.code).toBe(0);
-    expect(fake.calls.length).toBeGreaterThan(0);
-    expect(fake.mutatingCalls()).toEqual([]);
+    expect(t.fake.calls.length).toBeGreaterThan(0);
+    expect(t.fake.mutatingCalls()).toEqual([]);
     expect(r.stdout).toContain('4 to create');
     expect(r.stdout).toContain('Dry run: nothing was changed.');
-    expect(fake.state.topics.size).toBe(0);
-    expect(await ws.readConfig()).toBe(before);
+    expect(t.fake.state.topics.size).toBe(0);
+    expect(await t.ws.readConfig()).toBe(before);
   });
 
   it('--json prints one JSON document for scripts', async () => {
@@ -119,50 +109,50 @@ describe('provision against the fake AWS', () => {
     expect((await cli()).code).toBe(0);
     const arn = 'arn:aws:sns:us-east-1:123456789012:salt-autoscale';
     // Five other subscriptions first: with a page size of 2, ours is on the third page.
-    const ours = [...fake.state.subscriptions.values()][0];
-    fake.state.subscriptions.delete(ours.arn);
+    const ours = [...t.fake.state.subscriptions.values()][0];
+    t.fake.state.subscriptions.delete(ours.arn);
     for (let i = 0; i < 5; i++) {
       const other = `${arn}:other-${i}`;
-      fake.state.subscriptions.set(other, { arn: other, topicArn: arn, protocol: 'email', endpoint: `ops${i}@example.com`, confirmed: true, confirmationRequests: 0 });
+      t.fake.state.subscriptions.set(other, { arn: other, topicArn: arn, protocol: 'email', endpoint: `ops${i}@example.com`, confirmed: true, confirmationRequests: 0 });
     }
-    fake.state.subscriptions.set(ours.arn, ours);
-    fake.calls.length = 0;
+    t.fake.state.subscriptions.set(ours.arn, ours);
+    t.fake.calls.length = 0;
 
     const again = await cli();
     expect(again.code).toBe(0);
-    expect(fake.mutatingCalls()).toEqual([]);
-    expect(fake.calls.filter((c) => c.action === 'ListSubscriptionsByTopic').length).toBe(3);
+    expect(t.fake.mutatingCalls()).toEqual([]);
+    expect(t.fake.calls.filter((c) => c.action === 'ListSubscriptionsByTopic').length).toBe(3);
     expect(again.stdout).toContain(`= subscription ${ENDPOINT}: pending confirmation`);
 
     const resend = await cli('--resend-confirmation');
     expect(resend.code).toBe(0);
-    expect(fake.mutatingCalls().map((c) => c.action)).toEqual(['Subscribe']);
+    expect(t.fake.mutatingCalls().map((c) => c.action)).toEqual(['Subscribe']);
     expect(ours.confirmationRequests).toBe(2);
-    expect(fake.state.subscriptions.size).toBe(6);
+    expect(t.fake.state.subscriptions.size).toBe(6);
   });
 
   it('refuses a group that does not exist, naming it and the region, before changing anything', async () => {
-    await ws.cleanup();
-    ws = await workspace({ groups: ['web-asg', 'no-such-asg'] });
+    await t.ws.cleanup();
+    t.ws = await workspace({ groups: ['web-asg', 'no-such-asg'] });
     const r = await cli();
     expect(r.code).toBe(4);
     expect(r.stderr).toContain('no Auto Scaling group named no-such-asg in us-east-1');
-    expect(r.stderr).toContain(ws.configFile);
-    expect(fake.mutatingCalls()).toEqual([]);
+    expect(r.stderr).toContain(t.ws.configFile);
+    expect(t.fake.mutatingCalls()).toEqual([]);
   });
 
   it('subscribes an http:// endpoint only when allow_http is set', async () => {
-    await ws.cleanup();
-    ws = await workspace({ publicUrl: 'http://salt.example.com:8000' });
+    await t.ws.cleanup();
+    t.ws = await workspace({ publicUrl: 'http://salt.example.com:8000' });
     const refused = await cli();
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/salt_api\.public_url.*http:\/\/.*allow_http/s);
-    expect(fake.calls).toEqual([]);
+    expect(t.fake.calls).toEqual([]);
 
-    await ws.cleanup();
-    ws = await workspace({ publicUrl: 'http://salt.example.com:8000', allowHttp: true });
+    await t.ws.cleanup();
+    t.ws = await workspace({ publicUrl: 'http://salt.example.com:8000', allowHttp: true });
     const allowed = await cli();
     expect(allowed.code).toBe(0);
-    expect([...fake.state.subscriptions.values()][0]).toMatchObject({ protocol: 'http', endpoint: 'http://salt.example.com:8000/hook/ec2/autoscale' });
+    expect([...t.fake.state.subscriptions.values()][0]).toMatchObject({ protocol: 'http', endpoint: 'http://salt.example.com:8000/hook/ec2/autoscale' });
   });
 });

@@ -1,23 +1,13 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startFakeAws, type FakeAws } from './fakes/aws.js';
-import { awsEnv, runCli, runInProcess, workspace, type Workspace } from './aws-helpers.js';
+import { describe, expect, it } from 'vitest';
+import { awsEnv, runCli, runInProcess, workspace, useFakeAws } from './aws-helpers.js';
 
 const TOPIC = 'arn:aws:sns:us-east-1:123456789012:salt-autoscale';
 
 describe('status, drift and repair', () => {
-  let fake: FakeAws;
-  let ws: Workspace;
-  const cli = (...args: string[]) => runInProcess([...args, '--config', ws.configFile], awsEnv(fake.url, ws.dir));
-  const spawnCli = (...args: string[]) => runCli([...args, '--config', ws.configFile], awsEnv(fake.url, ws.dir));
+  const t = useFakeAws({}, {});
+  const cli = (...args: string[]) => runInProcess([...args, '--config', t.ws.configFile], awsEnv(t.fake.url, t.ws.dir));
+  const spawnCli = (...args: string[]) => runCli([...args, '--config', t.ws.configFile], awsEnv(t.fake.url, t.ws.dir));
 
-  beforeEach(async () => {
-    fake = await startFakeAws({ groups: ['web-asg', 'worker-asg'] });
-    ws = await workspace();
-  });
-  afterEach(async () => {
-    await fake.close();
-    await ws.cleanup();
-  });
 
   it('reports a missing setup and exits non-zero', async () => {
     const r = await cli('status');
@@ -25,7 +15,7 @@ describe('status, drift and repair', () => {
     expect(r.stdout).toContain('topic         salt-autoscale: missing');
     expect(r.stdout).toContain('subscription  https://salt.example.com:8000/hook/ec2/autoscale: missing');
     expect(r.stdout).toContain('+ topic salt-autoscale: create');
-    expect(fake.mutatingCalls()).toEqual([]);
+    expect(t.fake.mutatingCalls()).toEqual([]);
   });
 
   it('exits 1 while the subscription is pending and 0 once it is confirmed and all is in step', async () => {
@@ -35,20 +25,20 @@ describe('status, drift and repair', () => {
     expect(pending.stdout).toContain('subscription  https://salt.example.com:8000/hook/ec2/autoscale: pending');
     expect(pending.stdout).toContain('--resend-confirmation');
 
-    expect(fake.confirmSubscriptions()).toBe(1);
+    expect(t.fake.confirmSubscriptions()).toBe(1);
     const ok = await spawnCli('status');
     expect(ok.code).toBe(0);
     expect(ok.stdout).toContain(`topic         ${TOPIC}  SignatureVersion 2, managed by salt-autoscale`);
     expect(ok.stdout).toContain('group         web-asg     launch, terminate, launch_error, terminate_error');
     expect(ok.stdout).toContain('In step: everything matches the config and the subscription is confirmed.');
-    expect(fake.mutatingCalls().filter((c) => c.action !== 'CreateTopic' && c.action !== 'Subscribe' && c.action !== 'PutNotificationConfiguration')).toEqual([]);
+    expect(t.fake.mutatingCalls().filter((c) => c.action !== 'CreateTopic' && c.action !== 'Subscribe' && c.action !== 'PutNotificationConfiguration')).toEqual([]);
   });
 
   it('a subscription unsubscribed through its UnsubscribeURL ("Deleted") is missing: status fails, provision subscribes again, teardown still works', async () => {
     const endpoint = 'https://salt.example.com:8000/hook/ec2/autoscale';
     expect((await cli('provision')).code).toBe(0);
-    fake.confirmSubscriptions();
-    expect(fake.unsubscribeViaUrl(endpoint)).toBe(1);
+    t.fake.confirmSubscriptions();
+    expect(t.fake.unsubscribeViaUrl(endpoint)).toBe(1);
 
     const status = await cli('status');
     expect(status.code).toBe(1);
@@ -57,22 +47,22 @@ describe('status, drift and repair', () => {
     const again = await cli('provision');
     expect(again.code).toBe(0);
     expect(again.stdout).toMatch(/\+ subscription\s+https:\/\/salt\.example\.com:8000\/hook\/ec2\/autoscale/);
-    expect(fake.mutatingCalls().filter((c) => c.action === 'Subscribe')).toHaveLength(2);
-    fake.confirmSubscriptions();
+    expect(t.fake.mutatingCalls().filter((c) => c.action === 'Subscribe')).toHaveLength(2);
+    t.fake.confirmSubscriptions();
     expect((await cli('status')).code).toBe(0);
 
-    expect(fake.unsubscribeViaUrl(endpoint)).toBe(1);
+    expect(t.fake.unsubscribeViaUrl(endpoint)).toBe(1);
     const down = await cli('teardown', '--yes');
     expect(down.code, down.stderr).toBe(0);
-    expect(fake.calls.filter((c) => c.action === 'Unsubscribe')).toEqual([]);
-    expect(fake.state.topics.size).toBe(0);
+    expect(t.fake.calls.filter((c) => c.action === 'Unsubscribe')).toEqual([]);
+    expect(t.fake.state.topics.size).toBe(0);
   });
 
   it('detects a notification type removed by hand and a SignatureVersion reset; provision repairs exactly those', async () => {
     expect((await cli('provision')).code).toBe(0);
-    fake.confirmSubscriptions();
-    fake.state.groups.get('worker-asg')!.notifications.get(TOPIC)!.delete('autoscaling:EC2_INSTANCE_TERMINATE_ERROR');
-    fake.state.topics.get(TOPIC)!.attributes.SignatureVersion = '1';
+    t.fake.confirmSubscriptions();
+    t.fake.state.groups.get('worker-asg')!.notifications.get(TOPIC)!.delete('autoscaling:EC2_INSTANCE_TERMINATE_ERROR');
+    t.fake.state.topics.get(TOPIC)!.attributes.SignatureVersion = '1';
 
     const drift = await cli('status', '--json');
     expect(drift.code).toBe(1);
@@ -88,11 +78,11 @@ describe('status, drift and repair', () => {
       expect.objectContaining({ change: 'update', resource: 'notifications', name: 'worker-asg', detail: 'add terminate_error', call: 'PutNotificationConfiguration' }),
     ]);
 
-    fake.calls.length = 0;
+    t.fake.calls.length = 0;
     const repair = await cli('provision');
     expect(repair.code).toBe(0);
     expect(repair.stdout).toContain('~ notifications worker-asg: add terminate_error');
-    expect(fake.mutatingCalls().map((c) => `${c.action} ${c.params.AutoScalingGroupName ?? c.params.AttributeName}`).sort()).toEqual([
+    expect(t.fake.mutatingCalls().map((c) => `${c.action} ${c.params.AutoScalingGroupName ?? c.params.AttributeName}`).sort()).toEqual([
       'PutNotificationConfiguration worker-asg', 'SetTopicAttributes SignatureVersion',
     ]);
     expect((await cli('status')).code).toBe(0);
@@ -100,11 +90,11 @@ describe('status, drift and repair', () => {
 
   it('flags a config whose topic_arn is not the topic that exists', async () => {
     expect((await cli('provision')).code).toBe(0);
-    fake.confirmSubscriptions();
-    await ws.cleanup();
-    ws = await workspace({ topicArn: 'arn:aws:sns:us-east-1:123456789012:old-topic' });
+    t.fake.confirmSubscriptions();
+    await t.ws.cleanup();
+    t.ws = await workspace({ topicArn: 'arn:aws:sns:us-east-1:123456789012:old-topic' });
     const r = await cli('status');
     expect(r.code).toBe(1);
-    expect(r.stdout).toContain(`sns.topic_arn in ${ws.configFile} is arn:aws:sns:us-east-1:123456789012:old-topic but the topic is ${TOPIC}`);
+    expect(r.stdout).toContain(`sns.topic_arn in ${t.ws.configFile} is arn:aws:sns:us-east-1:123456789012:old-topic but the topic is ${TOPIC}`);
   });
 });

@@ -1,31 +1,23 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startFakeAws, type FakeAws } from './fakes/aws.js';
-import { awsEnv, runCli, runInProcess, workspace, type Workspace } from './aws-helpers.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { awsEnv, runCli, runInProcess, useFakeAws } from './aws-helpers.js';
 
 const TOPIC = 'arn:aws:sns:us-east-1:123456789012:salt-autoscale';
 const OTHER_TOPIC = 'arn:aws:sns:us-east-1:123456789012:someone-elses';
 
 describe('teardown', () => {
-  let fake: FakeAws;
-  let ws: Workspace;
-  const cli = (...args: string[]) => runInProcess([...args, '--config', ws.configFile], awsEnv(fake.url, ws.dir));
-  const spawnCli = (...args: string[]) => runCli([...args, '--config', ws.configFile], awsEnv(fake.url, ws.dir));
+  const t = useFakeAws({}, {});
+  const cli = (...args: string[]) => runInProcess([...args, '--config', t.ws.configFile], awsEnv(t.fake.url, t.ws.dir));
+  const spawnCli = (...args: string[]) => runCli([...args, '--config', t.ws.configFile], awsEnv(t.fake.url, t.ws.dir));
 
-  beforeEach(async () => {
-    fake = await startFakeAws({ groups: ['web-asg', 'worker-asg'] });
-    ws = await workspace();
+  beforeEach(() => {
     // A notification to another topic that teardown must leave alone.
-    fake.state.groups.get('web-asg')!.notifications.set(OTHER_TOPIC, new Set(['autoscaling:EC2_INSTANCE_LAUNCH']));
-  });
-  afterEach(async () => {
-    await fake.close();
-    await ws.cleanup();
+    t.fake.state.groups.get('web-asg')!.notifications.set(OTHER_TOPIC, new Set(['autoscaling:EC2_INSTANCE_LAUNCH']));
   });
 
   it('--yes removes the notifications, the subscription and the managed topic, and nothing else', async () => {
     expect((await cli('provision')).code).toBe(0);
-    fake.confirmSubscriptions();
-    fake.calls.length = 0;
+    t.fake.confirmSubscriptions();
+    t.fake.calls.length = 0;
     const r = await spawnCli('teardown', '--yes');
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
@@ -33,56 +25,56 @@ describe('teardown', () => {
     expect(r.stdout).toContain('- subscription https://salt.example.com:8000/hook/ec2/autoscale: unsubscribe');
     expect(r.stdout).toContain('- topic salt-autoscale: delete (tagged managed-by=salt-autoscale)');
     expect(r.stdout).toContain('Removed 4 resource(s).');
-    expect(fake.state.topics.size).toBe(0);
-    expect(fake.state.subscriptions.size).toBe(0);
-    expect([...fake.state.groups.get('web-asg')!.notifications.keys()]).toEqual([OTHER_TOPIC]);
-    expect(fake.state.groups.get('worker-asg')!.notifications.size).toBe(0);
+    expect(t.fake.state.topics.size).toBe(0);
+    expect(t.fake.state.subscriptions.size).toBe(0);
+    expect([...t.fake.state.groups.get('web-asg')!.notifications.keys()]).toEqual([OTHER_TOPIC]);
+    expect(t.fake.state.groups.get('worker-asg')!.notifications.size).toBe(0);
     // The topic goes last, after everything that points at it.
-    expect(fake.mutatingCalls().at(-1)!.action).toBe('DeleteTopic');
+    expect(t.fake.mutatingCalls().at(-1)!.action).toBe('DeleteTopic');
 
-    fake.calls.length = 0;
+    t.fake.calls.length = 0;
     const again = await cli('teardown', '--yes');
     expect(again.code).toBe(0);
     expect(again.stdout).toContain('Nothing to remove.');
-    expect(fake.mutatingCalls()).toEqual([]);
+    expect(t.fake.mutatingCalls()).toEqual([]);
   });
 
   it('refuses without a terminal and without --yes, and --dry-run changes nothing', async () => {
     expect((await cli('provision')).code).toBe(0);
     // status shows the group's notifications to the other topic, which nobody here manages.
     expect((await cli('status')).stdout).toContain(`also notifies ${OTHER_TOPIC} (not managed here)`);
-    fake.calls.length = 0;
+    t.fake.calls.length = 0;
     const refused = await cli('teardown');
     expect(refused.code).toBe(3);
     expect(refused.stderr).toContain('pass --yes to confirm. Nothing was changed.');
     const dry = await cli('teardown', '--dry-run');
     expect(dry.code).toBe(0);
     expect(dry.stdout).toContain('Dry run: nothing was changed.');
-    expect(fake.mutatingCalls()).toEqual([]);
-    expect(fake.state.topics.size).toBe(1);
+    expect(t.fake.mutatingCalls()).toEqual([]);
+    expect(t.fake.state.topics.size).toBe(1);
   });
 
   it('refuses to delete a topic it does not manage; --keep-topic removes the rest', async () => {
     // The topic exists before provision ran, without the managed-by tag: provision uses it as is.
-    fake.state.topics.set(TOPIC, { arn: TOPIC, name: 'salt-autoscale', attributes: {}, tags: new Map([['team', 'ops']]) });
+    t.fake.state.topics.set(TOPIC, { arn: TOPIC, name: 'salt-autoscale', attributes: {}, tags: new Map([['team', 'ops']]) });
     const prov = await cli('provision');
     expect(prov.code).toBe(0);
     expect(prov.stdout).toContain('not tagged managed-by=salt-autoscale: used as is, teardown will keep it');
-    expect(fake.state.topics.get(TOPIC)!.tags.has('managed-by')).toBe(false);
-    fake.confirmSubscriptions();
-    fake.calls.length = 0;
+    expect(t.fake.state.topics.get(TOPIC)!.tags.has('managed-by')).toBe(false);
+    t.fake.confirmSubscriptions();
+    t.fake.calls.length = 0;
 
     const refused = await cli('teardown', '--yes');
     expect(refused.code).toBe(3);
     expect(refused.stderr).toContain(`refusing to tear down: topic ${TOPIC} is not tagged managed-by=salt-autoscale`);
     expect(refused.stderr).toContain('--keep-topic');
-    expect(fake.mutatingCalls()).toEqual([]);
+    expect(t.fake.mutatingCalls()).toEqual([]);
 
     const kept = await cli('teardown', '--yes', '--keep-topic');
     expect(kept.code).toBe(0);
-    expect(fake.state.topics.has(TOPIC)).toBe(true);
-    expect(fake.state.subscriptions.size).toBe(0);
-    expect(fake.state.groups.get('worker-asg')!.notifications.size).toBe(0);
+    expect(t.fake.state.topics.has(TOPIC)).toBe(true);
+    expect(t.fake.state.subscriptions.size).toBe(0);
+    expect(t.fake.state.groups.get('worker-asg')!.notifications.size).toBe(0);
   });
 
   it('says plainly that a pending subscription cannot be removed by the API when the topic is kept', async () => {
@@ -91,12 +83,12 @@ describe('teardown', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('! subscription https://salt.example.com:8000/hook/ec2/autoscale: pending confirmation: SNS does not let the API remove a pending subscription');
     expect(r.stdout).toContain('SNS deletes it after 48 hours');
-    expect(fake.mutatingCalls().filter((c) => c.action === 'Unsubscribe')).toEqual([]);
+    expect(t.fake.mutatingCalls().filter((c) => c.action === 'Unsubscribe')).toEqual([]);
     // Without --keep-topic it goes with the topic.
     const all = await cli('teardown', '--yes');
     expect(all.code).toBe(0);
     expect(all.stdout).toContain('pending confirmation: goes with the topic');
-    expect(fake.state.subscriptions.size).toBe(0);
-    expect(fake.state.topics.size).toBe(0);
+    expect(t.fake.state.subscriptions.size).toBe(0);
+    expect(t.fake.state.topics.size).toBe(0);
   });
 });
