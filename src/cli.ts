@@ -45,7 +45,7 @@ export function buildProgram(): Command {
     .option('--reactor-out <dir>', 'where to write ec2-autoscale.sls (default: salt.reactor_dir when --out is salt.config_dir, else <out>/reactor)')
     .option('-n, --dry-run', 'show what would change, write nothing')
     .option('--diff', 'show a unified diff of every change (secrets masked)')
-    .option('-f, --force', 'overwrite files that exist and differ')
+    .option('-f, --force', 'replace files edited by hand since render wrote them')
     .action(lazy(() => import('./commands/render.js')));
 
   program

@@ -57,7 +57,9 @@ describe('provision against the t.fake AWS', () => {
     expect(first.stdout).toContain(`! subscription ${ENDPOINT}: not yet: the rendered reactor does not trust this topic`);
     expect(first.stdout).toContain('Applied 3 change(s).');
     expect(first.stdout).toMatch(/Wrote sns\.topic_arn: arn:aws:sns:us-east-1:123456789012:salt-autoscale .*Re-render the Salt side/);
-    expect(first.stdout).toContain('then run `salt-autoscale provision` again');
+    // The config is not ./salt-autoscale.yaml: every command the hints name carries --config, so it can be run as printed.
+    expect(first.stdout).toContain(`then run \`salt-autoscale provision --config ${t.ws.configFile}\` again`);
+    expect(first.stdout).toContain(`(salt-autoscale render --config ${t.ws.configFile} --out /etc/salt)`);
 
     const config = await t.ws.readConfig();
     expect(config).toContain(`  topic_name: salt-autoscale\n  topic_arn: ${arn}\n  extra_topic_arns: []           # further topics\n`);

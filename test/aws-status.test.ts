@@ -88,6 +88,15 @@ describe('status, drift and repair', () => {
     expect((await cli('status')).code).toBe(0);
   });
 
+  it('a configured group that does not exist is named, with what to check, not "run provision"', async () => {
+    await t.ws.cleanup();
+    t.ws = await workspace({ groups: ['web-asg', 'no-such-asg'] });
+    const r = await cli('status');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('no Auto Scaling group named no-such-asg in us-east-1: check the names under groups:');
+    expect(r.stdout).not.toMatch(/no-such-asg.*run `salt-autoscale provision/);
+  });
+
   it('flags a config whose topic_arn is not the topic that exists', async () => {
     expect((await cli('provision')).code).toBe(0);
     t.fake.confirmSubscriptions();

@@ -56,6 +56,8 @@ describe('salt-autoscale.yaml', () => {
       .toMatch(/groups\.worker-asg\.salt_version is missing/);
     expect(problemsOf(example.replace('    bootstrap: preauth\n', '    bootstrap: preauth\n    ssh_username: ubuntu\n')))
       .toMatch(/groups\.worker-asg\.ssh_username applies to bootstrap: salt-cloud only/);
+    expect(problemsOf(example.replace('        role: worker\n', '        role: worker\n      master: evil.example.com\n')))
+      .toMatch(/groups\.worker-asg\.minion\.master is set from salt\.master_address for every group/);
     expect(problemsOf(example.replace('      startup_states: highstate\n', '      startup_states: highstate\n    settings: {instance_id: "*"}\n')))
       .toMatch(/groups\.web-asg\.settings\.instance_id is set by salt-autoscale or by Salt itself for each launch/);
     expect(problemsOf(example.replace('  extra_topic_arns: []', '  extra_topic_arns: [arn:aws:s3:::bucket]')))

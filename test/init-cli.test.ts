@@ -114,6 +114,11 @@ describe('init --yes (no questions)', () => {
     expect(r.stderr).toContain('bad.json: groups is the text "a"; expected a list of group names');
     expect(r.stderr).toContain('bad.json: publicurl is not a known answer');
     expect(readdirSync(dir()).sort()).toEqual(['answers.json', 'bad.json', 'salt-autoscale.yaml']);
+
+    writeFileSync(join(dir(), 'broken.json'), '{"region": "us-east-1",\n "groups": [');
+    const broken = await run(dir(), ['init', '--yes', '--answers', 'broken.json', '-c', 'other.yaml']);
+    expect(broken.code).toBe(2);
+    expect(broken.stderr).toMatch(/^salt-autoscale: broken\.json:2:\d+: invalid YAML\/JSON: /);
   });
 
   it('refuses to overwrite an existing config unless --force', async () => {

@@ -108,8 +108,7 @@ describe('render refuses to lose anything', () => {
     expect(diff.code).toBe(0);
     expect(diff.stdout).toMatch(/edited by hand\s+\S*master\.d\/ec2-autoscale\.conf/);
     expect(diff.stdout).toContain('1 edited by hand (to replace them, add --force)');
-    expect(diff.stdout).toMatch(/^-\s+port: 9999$/m);
-    expect(diff.stdout).toMatch(/^\+\s+port: 8000$/m);
+    expect(diff.stdout).toMatch(/^-\s+port: 9999\n\+\s+port: 8000$/m); // removal first, as diff -u prints it
     expect(diff.stdout).toMatch(/^@@ -\d+,\d+ \+\d+,\d+ @@$/m);
     expect(readFileSync(target, 'utf8')).toBe(edited);
 
@@ -251,5 +250,9 @@ describe('bad config files', () => {
     const res = await runCli(['render', '-c', EXAMPLE, '-o', join(dir, 'out')]);
     expect(res.code).toBe(3);
     expect(res.stderr).toContain('master.d');
+    mkdirSync(join(dir, 'out2', 'master.d', 'ec2-autoscale.conf'), { recursive: true });
+    const folder = await runCli(['render', '-c', EXAMPLE, '-o', join(dir, 'out2')]);
+    expect(folder.code).toBe(3);
+    expect(folder.stderr).toBe(`salt-autoscale: cannot write ${join(dir, 'out2', 'master.d', 'ec2-autoscale.conf')}: it exists and is not a regular file\n`);
   });
 });

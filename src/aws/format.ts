@@ -1,5 +1,6 @@
 // How plans and progress look: an aligned table and a live counter on a terminal, one plain line per item
 // otherwise (logs, CI), and a JSON shape for scripts.
+import { DEFAULT_CONFIG_FILE } from '../config/load.js';
 import { SYMBOL, countChanges, type Plan, type PlanItem } from './plan.js';
 
 export function formatPlan(plan: Plan, tty: boolean): string {
@@ -67,4 +68,14 @@ export function planJson(plan: Plan) {
     ...(i.action ? { call: i.action.type } : {}),
     ...(i.attention ? { attention: i.attention } : {}),
   }));
+}
+
+/**
+ * Hints name salt-autoscale commands to run next; with a config file other than the default they must name it
+ * too, or the command, run as printed, would read ./salt-autoscale.yaml.
+ */
+export function withConfigFlag(hint: string, configFile: string): string {
+  if (configFile === DEFAULT_CONFIG_FILE) return hint;
+  const flag = /^[\w./-]+$/.test(configFile) ? configFile : `'${configFile.replace(/'/g, `'\\''`)}'`;
+  return hint.replace(/salt-autoscale (render|provision|status|teardown|verify)\b/g, `salt-autoscale $1 --config ${flag}`);
 }

@@ -101,8 +101,13 @@ async function presetAnswers(options: InitOptions): Promise<PresetAnswers> {
     try {
       data = parseYaml(await readFile(path, 'utf8'));
     } catch (err) {
-      const e = err as NodeJS.ErrnoException;
-      const why = e.code === 'ENOENT' ? 'no such file' : e.code ? `cannot read it (${e.code})` : `invalid YAML/JSON: ${e.message.split('\n')[0]}`;
+      const e = err as NodeJS.ErrnoException & { linePos?: { line: number; col: number }[] };
+      if (e.name === 'YAMLParseError') {
+        // The yaml library's errors carry a code too (MISSING_CHAR, …): say where and what instead.
+        const pos = e.linePos?.[0];
+        throw new UserError(`${path}${pos ? `:${pos.line}:${pos.col}` : ''}: invalid YAML/JSON: ${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`);
+      }
+      const why = e.code === 'ENOENT' ? 'no such file' : `cannot read it (${e.code ?? e.message})`;
       throw new UserError(`${path}: ${why}`);
     }
     const parsed = parsePreset(data, (key) => (key ? `${path}: ${key}` : `${path}:`));

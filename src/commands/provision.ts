@@ -4,7 +4,7 @@ import { EXIT, UserError } from '../errors.js';
 import { writeTopicArn } from '../config/edit.js';
 import { applyWithProgress, type ApplyResult } from '../aws/apply.js';
 import { confirm, isInteractive } from '../aws/confirm.js';
-import { attentionNotes, formatPlan, planJson, summarize } from '../aws/format.js';
+import { attentionNotes, formatPlan, planJson, summarize, withConfigFlag } from '../aws/format.js';
 import { actionsOf, planProvision, PENDING_HINT, SUBSCRIBE_LATER_HINT, type Plan } from '../aws/plan.js';
 import { readState } from '../aws/read.js';
 import { openSession, withAwsErrors, type AwsCommandOptions, type AwsSession } from '../aws/session.js';
@@ -105,11 +105,11 @@ async function provisionCommand(session: AwsSession, opts: ProvisionOptions): Pr
       plan: planJson(plan),
       applied: applied?.done.length ?? 0,
       config_updated: configUpdated,
-      hints,
+      hints: hints.map((h) => withConfigFlag(h, session.loaded.file)),
     };
     process.stdout.write(JSON.stringify(out, null, 2) + '\n');
   } else {
-    for (const h of hints) say(`\n${h}\n`);
+    for (const h of hints) say(`\n${withConfigFlag(h, session.loaded.file)}\n`);
   }
   return EXIT.ok;
 }

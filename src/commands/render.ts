@@ -6,7 +6,7 @@ import { trustedTopicArns } from '../config/types.js';
 import { EXIT, UserError } from '../errors.js';
 import { unifiedDiff } from '../render/diff.js';
 import { renderFiles } from '../render/files.js';
-import { maskSecrets } from '../render/mask.js';
+import { maskSecrets, secretLinesDiffer } from '../render/mask.js';
 import { maskSeal } from '../render/seal.js';
 import { masterFileWarnings } from '../render/master-check.js';
 import { applyWrites, planWrites, type PlannedFile } from '../render/writer.js';
@@ -41,9 +41,10 @@ export async function run(options: RenderOptions): Promise<number> {
         masked(f.current), masked(f.content),
         f.status === 'create' ? '/dev/null' : `a/${show(f.path)}`, `b/${show(f.path)}`,
       );
+      const secretChanged = f.status !== 'create' && secretLinesDiffer(f.current, f.content);
       if (text) process.stdout.write(text);
-      else if (f.modeOnly) process.stdout.write(`mode of ${show(f.path)} changes to ${f.mode.toString(8)}\n`);
-      else process.stdout.write(`${show(f.path)}: only a secret value changes (masked)\n`);
+      if (secretChanged) process.stdout.write(`${show(f.path)}: ${text ? 'a secret value changes too' : 'only a secret value changes'} (masked)\n`);
+      else if (!text && f.modeOnly) process.stdout.write(`mode of ${show(f.path)} changes to ${f.mode.toString(8)}\n`);
     }
   }
 
@@ -85,7 +86,7 @@ function summaryLine(planned: PlannedFile[], dryRun: boolean): string {
   const changes = dryRun
     ? `dry run, nothing written: ${count('create')} to create, ${count('update')} to update` +
       (edited ? `, ${edited} edited by hand (to replace them, add --force)` : '')
-    : `${count('create')} created, ${count('update') + edited} updated`;
+    : `${count('create')} created, ${count('update')} updated` + (edited ? `, ${edited} replaced` : '');
   return `${planned.length} files: ${changes}, ${count('unchanged')} unchanged`;
 }
 

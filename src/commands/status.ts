@@ -2,7 +2,7 @@
 // step and the subscription is confirmed, so it can serve as a monitoring check.
 import { EXIT } from '../errors.js';
 import { shortType, SIGNATURE_VERSION } from '../aws/desired.js';
-import { formatPlan, planJson } from '../aws/format.js';
+import { formatPlan, planJson, withConfigFlag } from '../aws/format.js';
 import { planProvision, PENDING_HINT } from '../aws/plan.js';
 import { readState } from '../aws/read.js';
 import { openSession, withAwsErrors, type AwsCommandOptions } from '../aws/session.js';
@@ -21,7 +21,12 @@ export async function run(opts: AwsCommandOptions): Promise<number> {
     const ok = drift.length === 0 && subscription === 'confirmed' && configInStep;
 
     const problems: string[] = [];
-    if (drift.length) problems.push(`${drift.length} difference(s) from the config: run \`salt-autoscale provision\` (see the plan above).`);
+    const missingGroups = drift.filter((i) => i.change === 'blocked' && i.resource === 'notifications').map((i) => i.name);
+    const fixable = drift.filter((i) => !(i.change === 'blocked' && i.resource === 'notifications'));
+    if (missingGroups.length) {
+      problems.push(`no Auto Scaling group named ${missingGroups.join(', ')} in ${desired.region}: check the names under groups: in ${session.loaded.file}, the region and that the credentials belong to the right account (provision refuses until then).`);
+    }
+    if (fixable.length) problems.push(`${fixable.length} difference(s) from the config: run \`salt-autoscale provision\` (see the plan above).`);
     if (subscription === 'pending') problems.push(`The subscription is pending confirmation. ${PENDING_HINT}`);
     if (subscription === 'missing' && current.topic) problems.push('The topic has no subscription for the webhook: run `salt-autoscale provision`.');
     if (!configInStep) {
@@ -41,7 +46,7 @@ export async function run(opts: AwsCommandOptions): Promise<number> {
         other_webhook_subscriptions: current.otherWebhookSubscriptions.map((s) => ({ endpoint: s.endpoint, state: s.pending ? 'pending' : 'confirmed' })),
         groups: current.groups.map((g) => ({ name: g.name, exists: g.exists, notification_types: g.types, other_topics: g.otherTopics })),
         drift: planJson({ ...plan, items: drift }),
-        problems,
+        problems: problems.map((p) => withConfigFlag(p, session.loaded.file)),
       };
       process.stdout.write(JSON.stringify(out, null, 2) + '\n');
       return ok ? EXIT.ok : EXIT.negative;
@@ -64,7 +69,7 @@ export async function run(opts: AwsCommandOptions): Promise<number> {
     }
     process.stdout.write(`Status of ${desired.topicName} in ${desired.region} (${session.clients.endpointLabel}):\n${lines.map((l) => `  ${l}\n`).join('')}`);
     if (drift.length) process.stdout.write(`\nprovision would change:\n${formatPlan({ ...plan, items: drift }, Boolean(process.stdout.isTTY))}`);
-    process.stdout.write(ok ? '\nIn step: everything matches the config and the subscription is confirmed.\n' : `\n${problems.join('\n')}\n`);
+    process.stdout.write(ok ? '\nIn step: everything matches the config and the subscription is confirmed.\n' : `\n${problems.map((p) => withConfigFlag(p, session.loaded.file)).join('\n')}\n`);
     return ok ? EXIT.ok : EXIT.negative;
   });
 }

@@ -347,6 +347,12 @@ function crossChecks(c: Config, problems: Problem[]): void {
   }
   for (const [name, g] of Object.entries(c.groups)) {
     if (!g || typeof g !== 'object') continue;
+    if ('master' in g.minion) {
+      problems.push({
+        path: ['groups', name, 'minion', 'master'], atKey: true,
+        message: 'is set from salt.master_address for every group; set it there (one master for all minions)',
+      });
+    }
     for (const k of Object.keys(g.settings)) {
       if (['provider', 'instances', 'instance_id', 'opts'].includes(k) || k.startsWith('__')) {
         problems.push({

@@ -53,8 +53,9 @@ function diffLines(a: string[], b: string[]): Op[] {
   let j = 0;
   while (i < n || j < m) {
     if (i < n && j < m && a[i] === b[j]) { ops.push({ kind: ' ', text: a[i], oldLine: i, newLine: j }); i++; j++; }
-    else if (j < m && (i >= n || lcs[i][j + 1] >= lcs[i + 1][j])) { ops.push({ kind: '+', text: b[j], oldLine: i, newLine: j }); j++; }
-    else { ops.push({ kind: '-', text: a[i], oldLine: i, newLine: j }); i++; }
+    // Removals before additions at the same place, as diff -u and git diff print them.
+    else if (i < n && (j >= m || lcs[i + 1][j] >= lcs[i][j + 1])) { ops.push({ kind: '-', text: a[i], oldLine: i, newLine: j }); i++; }
+    else { ops.push({ kind: '+', text: b[j], oldLine: i, newLine: j }); j++; }
   }
   return ops;
 }

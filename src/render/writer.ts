@@ -22,7 +22,7 @@ export async function planWrites(files: RenderedFile[]): Promise<PlannedFile[]> 
     let mode: number;
     try {
       const st = await lstat(file.path);
-      if (!st.isFile()) throw Object.assign(new Error(`${file.path} exists and is not a regular file`), { code: 'ENOTFILE' });
+      if (!st.isFile()) throw Object.assign(new Error('it exists and is not a regular file'), { code: 'ENOTFILE', path: file.path });
       current = await readFile(file.path, 'utf8');
       mode = st.mode & 0o777;
     } catch (err) {
