@@ -389,6 +389,3 @@ export function validateConfig(data: unknown): { config?: Config; problems: Prob
   crossChecks(out, problems);
   return problems.length > 0 ? { problems } : { config: out, problems };
 }
-
-/** The config paths that hold secrets: masked in every diff and message. */
-export const SECRET_PATHS: Path[] = [['cloud_provider', 'key'], ['alerts', 'email', 'password']];

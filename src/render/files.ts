@@ -1,9 +1,9 @@
 // Pure: the config (and where to write) → the list of files with their contents and modes.
 import { basename, join, resolve } from 'node:path';
-import type { Config } from '../config/types.js';
+import { webhookEndpoint, type Config } from '../config/types.js';
 import { VERSION } from '../version.js';
 import {
-  cloudProvider, EVENT_TAG, REACTOR_FILE, reactorMapping, reactorSettings, restCherrypy, smtpSettings, summaryFacts,
+  cloudProvider, EVENT_TAG, REACTOR_FILE, reactorMapping, reactorSettings, restCherrypy, smtpSettings,
 } from './salt-data.js';
 import { seal } from './seal.js';
 import { toSaltYaml } from './serialize.js';
@@ -53,7 +53,7 @@ function unsealedFiles(config: Config, target: RenderTarget): RenderedFile[] {
       mode: 'smtp.password' in smtp ? 0o600 : 0o644,
       content: renderTemplate('master.d/ec2-autoscale.conf.hbs', {
         ...common,
-        endpoint: summaryFacts(config).endpoint,
+        endpoint: webhookEndpoint(config),
         eventTag: EVENT_TAG,
         restCherrypy: restCherrypy(config),
         reactor: reactorMapping(config),

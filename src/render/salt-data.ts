@@ -1,6 +1,6 @@
 // Pure: the config → the data structures of the Salt files. Templates only place these; values never pass
 // through string pasting (see ./serialize.ts).
-import { trustedTopicArns, webhookEndpoint, type Config } from '../config/types.js';
+import { trustedTopicArns, type Config } from '../config/types.js';
 
 export const REACTOR_FILE = 'ec2-autoscale.sls';
 export const EVENT_TAG = 'salt/netapi/hook/ec2/autoscale';
@@ -95,9 +95,3 @@ export function cloudProvider(config: Config) {
   return { [cp.name]: block };
 }
 
-export function summaryFacts(config: Config) {
-  return {
-    endpoint: webhookEndpoint(config),
-    topicArns: trustedTopicArns(config),
-  };
-}

@@ -1,6 +1,6 @@
 // The filesystem side of render: compare each file with what is on disk, then write them all or none.
 import { randomBytes } from 'node:crypto';
-import { chmod, lstat, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { RenderedFile } from './files.js';
 import { isPristine } from './seal.js';
@@ -56,8 +56,4 @@ export async function applyWrites(files: PlannedFile[]): Promise<void> {
     throw err;
   }
   for (const { temp, path } of staged) await rename(temp, path);
-}
-
-export async function isDirectory(path: string): Promise<boolean> {
-  try { return (await stat(path)).isDirectory(); } catch { return false; }
 }
