@@ -50,7 +50,11 @@ async function provisionOnce(configFile, fake) {
 
 function runCli(configFile, fake) {
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin/salt-autoscale.js'), 'provision', '--yes', '--config', configFile, '--endpoint-url', fake.url], { stdio: 'ignore' });
+    const child = spawn(
+      process.execPath,
+      [join(ROOT, 'bin/salt-autoscale.js'), 'provision', '--yes', '--config', configFile, '--endpoint-url', fake.url],
+      { stdio: 'ignore' },
+    );
     child.on('error', fail);
     child.on('close', (code) => (code === 0 ? done() : fail(new Error(`provision exited ${code}`))));
   });
@@ -88,11 +92,15 @@ try {
   const fmt = (r) => `${r.ms.toFixed(0).padStart(5)} ms  ${String(r.calls).padStart(3)} calls (${r.mutating} mutating)`;
   console.log(`provision against the fake AWS, ${LATENCY_MS} ms latency per call`);
   for (const r of [one, many]) {
-    console.log(`  ${String(r.n).padStart(2)} group(s)  first run ${fmt(r.first)}   second run ${fmt(r.second)}   CLI second run ${fmt(r.cli)}   peak concurrent PutNotificationConfiguration ${r.peak}`);
+    console.log(
+      `  ${String(r.n).padStart(2)} group(s)  first run ${fmt(r.first)}   second run ${fmt(r.second)}   CLI second run ${fmt(r.cli)}   peak concurrent PutNotificationConfiguration ${r.peak}`,
+    );
   }
   const ratio = many.first.ms / one.first.ms;
   const ok = ratio <= TARGET_RATIO;
-  console.log(`  25 groups / 1 group (first run): ${ratio.toFixed(2)}x (target <= ${TARGET_RATIO}x): ${ok ? 'ok' : 'MISSED'}`);
+  console.log(
+    `  25 groups / 1 group (first run): ${ratio.toFixed(2)}x (target <= ${TARGET_RATIO}x): ${ok ? 'ok' : 'MISSED'}`,
+  );
   process.exitCode = ok ? 0 : 1;
 } finally {
   await rm(work, { recursive: true, force: true });

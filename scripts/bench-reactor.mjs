@@ -40,23 +40,35 @@ try {
   const template = readFileSync(join(root, 'templates/ec2-autoscale.sls.hbs'), 'utf8');
   writeFileSync(reactor, Handlebars.compile(template, { noEscape: true })({ version: 'bench' }));
   const id = (i) => `i-${(0x1000000000000 + i).toString(16).padStart(17, '0')}`;
-  for (const [label, blockCryptography] of [['cryptography', false], ['openssl command', true]]) {
+  for (const [label, blockCryptography] of [
+    ['cryptography', false],
+    ['openssl command', true],
+  ]) {
     const master = join(work, blockCryptography ? 'openssl' : 'cryptography');
     mkdirSync(join(master, 'pki'), { recursive: true });
     // The settings the master.d drop-in gives the reactor (docs/rendered-files.md), for the example config.
     const opts = {
-      cachedir: join(master, 'cache'), pki_dir: join(master, 'pki'),
+      cachedir: join(master, 'cache'),
+      pki_dir: join(master, 'pki'),
       'ec2.autoscale': {
         topic_arns: [helpers['sns-vectors'].TOPIC_ARN],
-        groups: { 'web-asg': { bootstrap: 'salt-cloud', provider: 'ec2-autoscale', settings: { ssh_username: 'ec2-user' } } },
-        max_age: 3600, clock_skew: 300, cache_dir: null, pki_dir: null, subscription_confirmation: 'auto',
-        cert_fetch_timeout: 10, alerts: { email: false, password_file: null, min_interval: 300 },
+        groups: {
+          'web-asg': { bootstrap: 'salt-cloud', provider: 'ec2-autoscale', settings: { ssh_username: 'ec2-user' } },
+        },
+        max_age: 3600,
+        clock_skew: 300,
+        cache_dir: null,
+        pki_dir: null,
+        subscription_confirmation: 'auto',
+        cert_fetch_timeout: 10,
+        alerts: { email: false, password_file: null, min_interval: 300 },
       },
     };
     server.reset();
     const warm = [{ body: set.notification({ instanceId: id(0) }) }];
     const deliveries = Array.from({ length: count }, (_, i) => ({ body: set.notification({ instanceId: id(i + 1) }) }));
-    const run = (d) => helpers['reactor-harness'].runHarness({ reactor, opts, deliveries: d, blockCryptography }, server.env, python);
+    const run = (d) =>
+      helpers['reactor-harness'].runHarness({ reactor, opts, deliveries: d, blockCryptography }, server.env, python);
     const first = await run(warm);
     const timed = await run(deliveries);
     const accepted = timed.results.filter((r) => r.reaction && Object.keys(r.reaction).length === 1).length;
@@ -65,12 +77,19 @@ try {
     const runs = sorted('runSeconds');
     const loads = sorted('loadSeconds');
     figures.push({
-      backend: timed.backend, label, messages: count, accepted,
+      backend: timed.backend,
+      label,
+      messages: count,
+      accepted,
       certFetches: server.fetches(helpers['sns-vectors'].CERT_PATH),
       firstMessageMs: ms(first.results[0].seconds),
       meanMs: ms(times.reduce((a, b) => a + b, 0) / times.length),
-      p50Ms: ms(quantile(times, 0.5)), p95Ms: ms(quantile(times, 0.95)), maxMs: ms(times[times.length - 1]),
-      runMeanMs: ms(runs.reduce((a, b) => a + b, 0) / runs.length), runP50Ms: ms(quantile(runs, 0.5)), runP95Ms: ms(quantile(runs, 0.95)),
+      p50Ms: ms(quantile(times, 0.5)),
+      p95Ms: ms(quantile(times, 0.95)),
+      maxMs: ms(times[times.length - 1]),
+      runMeanMs: ms(runs.reduce((a, b) => a + b, 0) / runs.length),
+      runP50Ms: ms(quantile(runs, 0.5)),
+      runP95Ms: ms(quantile(runs, 0.95)),
       loadP50Ms: ms(quantile(loads, 0.5)),
       totalSeconds: Math.round(timed.elapsedSeconds * 100) / 100,
     });
@@ -86,11 +105,17 @@ if (json) {
 } else {
   for (const f of figures) {
     console.log(`reactor (${python}, ${f.label}): ${f.messages} signed launch notifications, warm certificate cache`);
-    console.log(`  decision time per message: mean ${f.meanMs} ms, p50 ${f.p50Ms} ms, p95 ${f.p95Ms} ms, max ${f.maxMs} ms`);
-    console.log(`    of which run() (verify + react): mean ${f.runMeanMs} ms, p50 ${f.runP50Ms} ms, p95 ${f.runP95Ms} ms;`);
+    console.log(
+      `  decision time per message: mean ${f.meanMs} ms, p50 ${f.p50Ms} ms, p95 ${f.p95Ms} ms, max ${f.maxMs} ms`,
+    );
+    console.log(
+      `    of which run() (verify + react): mean ${f.runMeanMs} ms, p50 ${f.runP50Ms} ms, p95 ${f.runP95Ms} ms;`,
+    );
     console.log(`    loading the file as a fresh module, as Salt does per event: p50 ${f.loadP50Ms} ms`);
     console.log(`  first message (cold certificate cache, fetched through the proxy): ${f.firstMessageMs} ms`);
-    console.log(`  accepted ${f.accepted}/${f.messages}; certificate fetches: ${f.certFetches} (target 1); total ${f.totalSeconds} s`);
+    console.log(
+      `  accepted ${f.accepted}/${f.messages}; certificate fetches: ${f.certFetches} (target 1); total ${f.totalSeconds} s`,
+    );
   }
 }
 const ok = figures.every((f) => f.certFetches === 1 && f.accepted === f.messages);

@@ -40,12 +40,20 @@ try {
   const cacheDir = join(work, 'cache');
   mkdirSync(join(cacheDir, 'handled'), { recursive: true });
   const hex = (i, width) => i.toString(16).padStart(width, '0');
-  const bodies = Array.from({ length: count + 1 }, (_, i) => set.notification({
-    instanceId: `i-${hex(i, 17)}`, messageId: `bench-${hex(i, 8)}-0000-4000-8000-000000000000`, version: i % 2 ? '1' : '2',
-  }));
+  const bodies = Array.from({ length: count + 1 }, (_, i) =>
+    set.notification({
+      instanceId: `i-${hex(i, 17)}`,
+      messageId: `bench-${hex(i, 8)}-0000-4000-8000-000000000000`,
+      version: i % 2 ? '1' : '2',
+    }),
+  );
 
   const store = new CertificateStore({ timeoutMs: 10_000, env: server.env });
-  const deps = { now: () => new Date(), certificate: (url, now) => store.certificate(url, now), handled: (id) => handledRecord(cacheDir, id) };
+  const deps = {
+    now: () => new Date(),
+    certificate: (url, now) => store.certificate(url, now),
+    handled: (id) => handledRecord(cacheDir, id),
+  };
   const warm = await verifyMessage(bodies[0], settings, deps); // fills the certificate cache
   if (warm.verdict !== 'accepted') throw new Error(`warm-up message rejected: ${warm.reason}`);
 
@@ -69,9 +77,14 @@ try {
     const msg = join(work, `m${i}.json`);
     writeFileSync(msg, bodies[i]);
     const t0 = process.hrtime.bigint();
-    const r = spawnSync(process.execPath, [join(root, 'bin/salt-autoscale.js'), 'verify', '-c', example, '--cache-dir', cacheDir, '--json', msg], {
-      env: { ...process.env, ...server.env }, encoding: 'utf8',
-    });
+    const r = spawnSync(
+      process.execPath,
+      [join(root, 'bin/salt-autoscale.js'), 'verify', '-c', example, '--cache-dir', cacheDir, '--json', msg],
+      {
+        env: { ...process.env, ...server.env },
+        encoding: 'utf8',
+      },
+    );
     cliTimes.push(Number(process.hrtime.bigint() - t0) / 1e6);
     if (r.status !== 0) throw new Error(`CLI run ${i} exited ${r.status}: ${r.stdout}${r.stderr}`);
   }
@@ -80,7 +93,12 @@ try {
   const result = {
     messages: count,
     accepted,
-    perMessageMs: { mean: ms(totalMs / count), p50: ms(quantile(times, 0.5)), p95: ms(quantile(times, 0.95)), max: ms(times[times.length - 1]) },
+    perMessageMs: {
+      mean: ms(totalMs / count),
+      p50: ms(quantile(times, 0.5)),
+      p95: ms(quantile(times, 0.95)),
+      max: ms(times[times.length - 1]),
+    },
     certificateFetches: { store: store.fetches, server: server.fetches(vectors.CERT_PATH) },
     cliProcessMs: { median: Math.round(quantile(cliTimes, 0.5)), runs: cliTimes.length },
   };
@@ -89,9 +107,15 @@ try {
   } else {
     console.log(`verify: ${count} signed launch notifications (SignatureVersion 1 and 2), warm certificate cache`);
     console.log(`  accepted ${accepted}/${count}`);
-    console.log(`  decision time per message: mean ${result.perMessageMs.mean} ms, p50 ${result.perMessageMs.p50} ms, p95 ${result.perMessageMs.p95} ms, max ${result.perMessageMs.max} ms`);
-    console.log(`  certificate fetches: ${server.fetches(vectors.CERT_PATH)} (for ${count + 1} messages, warm-up included)`);
-    console.log(`  the CLI, one process per message (reactor cache warm): median ${result.cliProcessMs.median} ms over ${cliTimes.length} runs`);
+    console.log(
+      `  decision time per message: mean ${result.perMessageMs.mean} ms, p50 ${result.perMessageMs.p50} ms, p95 ${result.perMessageMs.p95} ms, max ${result.perMessageMs.max} ms`,
+    );
+    console.log(
+      `  certificate fetches: ${server.fetches(vectors.CERT_PATH)} (for ${count + 1} messages, warm-up included)`,
+    );
+    console.log(
+      `  the CLI, one process per message (reactor cache warm): median ${result.cliProcessMs.median} ms over ${cliTimes.length} runs`,
+    );
   }
   if (accepted !== count || server.fetches(vectors.CERT_PATH) !== 1) process.exitCode = 1;
 } finally {

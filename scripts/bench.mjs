@@ -40,12 +40,21 @@ try {
 const b = median(bare);
 console.log(`start-up (median of ${RUNS} runs)`);
 console.log(`  node -e 0                     ${b.toFixed(1)} ms`);
-console.log(`  salt-autoscale --help         ${median(help).toFixed(1)} ms  (${(median(help) / b).toFixed(2)}x bare node)`);
-console.log(`  salt-autoscale render example ${median(render).toFixed(1)} ms  (${(median(render) / b).toFixed(2)}x bare node; target <= 2.5x)`);
+console.log(
+  `  salt-autoscale --help         ${median(help).toFixed(1)} ms  (${(median(help) / b).toFixed(2)}x bare node)`,
+);
+console.log(
+  `  salt-autoscale render example ${median(render).toFixed(1)} ms  (${(median(render) / b).toFixed(2)}x bare node; target <= 2.5x)`,
+);
 
-for (const script of readdirSync(join(root, 'scripts')).filter((f) => /^bench-.+\.m?js$/.test(f)).sort()) {
+for (const script of readdirSync(join(root, 'scripts'))
+  .filter((f) => /^bench-.+\.m?js$/.test(f))
+  .sort()) {
   console.log(`\n${script}`);
   // tsx lets the bench scripts import the TypeScript sources (the fakes, the core functions) directly.
-  const res = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'scripts', script)], { stdio: 'inherit', cwd: root });
+  const res = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'scripts', script)], {
+    stdio: 'inherit',
+    cwd: root,
+  });
   if (res.status !== 0) process.exitCode = 1;
 }

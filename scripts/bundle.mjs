@@ -23,6 +23,8 @@ await build({
   // Flat: every output file sits in dist/, so import.meta.url-relative paths (../package.json) hold for all.
   external: ['@aws-sdk/*', '@smithy/*', 'inquirer', '@inquirer/*'],
   // Bundled CommonJS (commander, yaml, handlebars) calls require() for Node built-ins.
-  banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+  },
   logLevel: 'warning',
 });

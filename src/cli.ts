@@ -6,7 +6,7 @@ import { addAnswerOptions } from './init/flags.js';
 import { VERSION } from './version.js';
 
 /** Loads a command module on demand and runs its `run` export with the positionals and parsed options. */
-type Loader = () => Promise<{ run: (...args: any[]) => Promise<number | void> }>;
+type Loader = () => Promise<{ run: (...args: any[]) => Promise<number | undefined> }>;
 
 function lazy(load: Loader) {
   return async (...args: unknown[]) => {
@@ -39,10 +39,19 @@ export function buildProgram(): Command {
 
   program
     .command('render')
-    .description('render the master.d drop-in, the salt-cloud provider, the reactor and preauth user data from the config')
+    .description(
+      'render the master.d drop-in, the salt-cloud provider, the reactor and preauth user data from the config',
+    )
     .addOption(configOption())
-    .option('-o, --out <dir>', 'where to write (the Salt config dir, e.g. /etc/salt, installs for real)', 'salt-autoscale-out')
-    .option('--reactor-out <dir>', 'where to write ec2-autoscale.sls (default: salt.reactor_dir when --out is salt.config_dir, else <out>/reactor)')
+    .option(
+      '-o, --out <dir>',
+      'where to write (the Salt config dir, e.g. /etc/salt, installs for real)',
+      'salt-autoscale-out',
+    )
+    .option(
+      '--reactor-out <dir>',
+      'where to write ec2-autoscale.sls (default: salt.reactor_dir when --out is salt.config_dir, else <out>/reactor)',
+    )
     .option('-n, --dry-run', 'show what would change, write nothing')
     .option('--diff', 'show a unified diff of every change (secrets masked)')
     .option('-f, --force', 'replace files edited by hand since render wrote them')
@@ -54,7 +63,10 @@ export function buildProgram(): Command {
     .argument('<message>', 'a file holding the SNS message JSON, or - for standard input')
     .addOption(configOption())
     .option('--json', 'print the verdict as JSON')
-    .option('--cache-dir <dir>', "the reactor's cache to read, never write (default: reactor.cache_dir, else /var/cache/salt/master/ec2-autoscale)")
+    .option(
+      '--cache-dir <dir>',
+      "the reactor's cache to read, never write (default: reactor.cache_dir, else /var/cache/salt/master/ec2-autoscale)",
+    )
     .option('--no-cache', "ignore the reactor's cache: fetch the certificate, do not look for handled MessageIds")
     .action(lazy(() => import('./commands/verify.js')));
 
@@ -67,7 +79,7 @@ export function buildProgram(): Command {
       .option('--json', 'print the result as JSON');
 
   awsOptions(program.command('provision'))
-    .description('create or update the SNS topic, its HTTPS subscription and the groups\' notifications')
+    .description("create or update the SNS topic, its HTTPS subscription and the groups' notifications")
     .option('-n, --dry-run', 'print the plan, change nothing')
     .option('-y, --yes', 'do not ask before applying')
     .option('--resend-confirmation', 'ask SNS to send the subscription confirmation again')
@@ -90,7 +102,6 @@ export function buildProgram(): Command {
     .addOption(configOption())
     .option('--only <which>', 'print only one policy as plain JSON: tool or master')
     .action(lazy(() => import('./commands/iam-policy.js')));
-
 
   return program;
 }
@@ -120,7 +131,9 @@ function exitCodeFor(err: unknown): number {
     return EXIT.interrupted;
   }
   const e = err as Error;
-  process.stderr.write(`salt-autoscale: unexpected error: ${e?.stack ?? String(err)}\nThis is a bug; please report it.\n`);
+  process.stderr.write(
+    `salt-autoscale: unexpected error: ${e?.stack ?? String(err)}\nThis is a bug; please report it.\n`,
+  );
   return EXIT.internal;
 }
 

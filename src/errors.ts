@@ -18,7 +18,10 @@ export const EXIT = {
 
 /** An error whose message is meant for the user as is, with the exit code to leave with. */
 export class UserError extends Error {
-  constructor(message: string, readonly exitCode: number = EXIT.usage) {
+  constructor(
+    message: string,
+    readonly exitCode: number = EXIT.usage,
+  ) {
     super(message);
     this.name = 'UserError';
   }

@@ -76,24 +76,39 @@ export async function createTerminalPrompter(output: NodeJS.WritableStream = pro
     async text(q) {
       const validate = q.validate;
       const value = await ask<string>({
-        type: 'input', message: q.message, default: q.default,
-        validate: (v: string) => (validate ? validate(v.trim()) ?? true : true),
+        type: 'input',
+        message: q.message,
+        default: q.default,
+        validate: (v: string) => (validate ? (validate(v.trim()) ?? true) : true),
       });
       return value.trim();
     },
-    secret: (q) => ask<string>({ type: 'password', message: q.message, mask: '*', toggleMask: false, validate: asInquirerValidate(q.validate) }),
+    secret: (q) =>
+      ask<string>({
+        type: 'password',
+        message: q.message,
+        mask: '*',
+        toggleMask: false,
+        validate: asInquirerValidate(q.validate),
+      }),
     confirm: (q) => ask<boolean>({ type: 'confirm', message: q.message, default: q.default }),
     // After the answer, show the short value ("preauth"), not the long label.
-    choose: (q) => ask({
-      type: 'select', message: q.message, default: q.default,
-      choices: q.choices.map((c) => ({ ...c, short: c.short ?? (c.value || c.name) })),
-    }),
+    choose: (q) =>
+      ask({
+        type: 'select',
+        message: q.message,
+        default: q.default,
+        choices: q.choices.map((c) => ({ ...c, short: c.short ?? (c.value || c.name) })),
+      }),
     chooseMany: <T extends string>(q: ChooseManyQuestion<T>) => {
       const validate = q.validate;
       return ask<T[]>({
-        type: 'checkbox', message: q.message, choices: q.choices,
+        type: 'checkbox',
+        message: q.message,
+        choices: q.choices,
         // inquirer hands the checkbox validator the selected choice objects, not their values.
-        validate: (selected: readonly { value: T }[]) => (validate ? validate(selected.map((c) => c.value)) ?? true : true),
+        validate: (selected: readonly { value: T }[]) =>
+          validate ? (validate(selected.map((c) => c.value)) ?? true) : true,
       });
     },
     note(text) {
@@ -144,7 +159,12 @@ export function scriptedPrompter(
   const notes: string[] = [];
   const questions = new Map<string, Named & Record<string, unknown>>();
 
-  async function answer<T>(q: Named & Record<string, unknown>, fallback: () => T, validate?: (v: T) => string | undefined, secret = false): Promise<T> {
+  async function answer<T>(
+    q: Named & Record<string, unknown>,
+    fallback: () => T,
+    validate?: (v: T) => string | undefined,
+    secret = false,
+  ): Promise<T> {
     for (;;) {
       asked.push(q.name);
       questions.set(q.name, q);
@@ -154,7 +174,7 @@ export function scriptedPrompter(
       else if (queue === undefined && options.unscripted === 'default') raw = DEFAULT;
       else throw new Error(`scripted prompter: no (more) answers for question "${q.name}" (${q.message})`);
       if (raw === INTERRUPT) throw new PromptInterrupted();
-      const value = raw === DEFAULT ? fallback() : (typeof raw === 'string' ? raw.trim() : raw) as T;
+      const value = raw === DEFAULT ? fallback() : ((typeof raw === 'string' ? raw.trim() : raw) as T);
       const problem = validate?.(value);
       if (problem === undefined) return value;
       rejected.push({ name: q.name, value: secret ? '***' : value, problem });
@@ -164,18 +184,28 @@ export function scriptedPrompter(
     throw new Error(`scripted prompter: question "${q.name}" has no default to accept`);
   };
   return {
-    asked, rejected, notes, questions,
+    asked,
+    rejected,
+    notes,
+    questions,
     text: (q) => answer<string>({ ...q }, q.default !== undefined ? () => q.default! : noDefault(q), q.validate),
     secret: (q) => answer<string>({ ...q }, noDefault(q), q.validate, true),
     confirm: (q) => answer<boolean>({ ...q }, () => q.default),
     choose: (q) =>
       answer({ ...q }, q.default !== undefined ? () => q.default! : () => q.choices[0].value, (v) =>
-        q.choices.some((c) => c.value === v) ? undefined : `is not one of the choices ${q.choices.map((c) => c.value).join(', ')}`),
+        q.choices.some((c) => c.value === v)
+          ? undefined
+          : `is not one of the choices ${q.choices.map((c) => c.value).join(', ')}`,
+      ),
     chooseMany: <T extends string>(q: ChooseManyQuestion<T>) =>
-      answer<T[]>({ ...q }, () => q.choices.filter((c) => c.checked).map((c) => c.value), (v) => {
-        const unknown = v.find((x) => !q.choices.some((c) => c.value === x));
-        return unknown !== undefined ? `offers no choice ${unknown}` : q.validate?.(v);
-      }),
+      answer<T[]>(
+        { ...q },
+        () => q.choices.filter((c) => c.checked).map((c) => c.value),
+        (v) => {
+          const unknown = v.find((x) => !q.choices.some((c) => c.value === x));
+          return unknown !== undefined ? `offers no choice ${unknown}` : q.validate?.(v);
+        },
+      ),
     note: (text) => {
       notes.push(text);
     },

@@ -6,18 +6,24 @@ const TOPIC = 'arn:aws:sns:us-east-1:123456789012:salt-autoscale';
 
 describe('AWS errors and faults', () => {
   const t = useFakeAws({}, {});
-  const cli = (args: string[], extraEnv: Record<string, string | undefined> = {}) => runInProcess(['provision', '--config', t.ws.configFile, ...args], awsEnv(t.fake.url, t.ws.dir, extraEnv));
-  const spawnCli = (args: string[], extraEnv: Record<string, string | undefined> = {}) => runCli(['provision', '--config', t.ws.configFile, ...args], awsEnv(t.fake.url, t.ws.dir, extraEnv));
+  const cli = (args: string[], extraEnv: Record<string, string | undefined> = {}) =>
+    runInProcess(['provision', '--config', t.ws.configFile, ...args], awsEnv(t.fake.url, t.ws.dir, extraEnv));
+  const spawnCli = (args: string[], extraEnv: Record<string, string | undefined> = {}) =>
+    runCli(['provision', '--config', t.ws.configFile, ...args], awsEnv(t.fake.url, t.ws.dir, extraEnv));
 
-
-  it('retries throttling and 5xx answers with the SDK\'s retry, then succeeds', async () => {
+  it("retries throttling and 5xx answers with the SDK's retry, then succeeds", async () => {
     t.fake.inject({ kind: 'throttle', action: 'PutNotificationConfiguration', times: 2 });
     t.fake.inject({ kind: 'server', action: 'CreateTopic', times: 1 });
     t.fake.inject({ kind: 'throttle', action: 'ListTopics', times: 1 });
     const r = await cli([]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(t.fake.calls.filter((c) => c.status === 400).map((c) => c.action).sort()).toEqual(['ListTopics', 'PutNotificationConfiguration', 'PutNotificationConfiguration']);
+    expect(
+      t.fake.calls
+        .filter((c) => c.status === 400)
+        .map((c) => c.action)
+        .sort(),
+    ).toEqual(['ListTopics', 'PutNotificationConfiguration', 'PutNotificationConfiguration']);
     expect(t.fake.calls.filter((c) => c.status === 500).map((c) => c.action)).toEqual(['CreateTopic']);
     expect(t.fake.state.groups.get('web-asg')!.notifications.get(TOPIC)!.size).toBe(4);
     expect(t.fake.state.groups.get('worker-asg')!.notifications.get(TOPIC)!.size).toBe(4);
@@ -42,21 +48,27 @@ describe('AWS errors and faults', () => {
     t.fake.inject({ kind: 'denied', action: 'PutNotificationConfiguration', times: Infinity });
     const asg = await cli([]);
     expect(asg.code).toBe(4);
-    expect(asg.stderr).toMatch(/AWS denied autoscaling:PutNotificationConfiguration on (web|worker)-asg in us-east-1 \(AccessDenied/);
+    expect(asg.stderr).toMatch(
+      /AWS denied autoscaling:PutNotificationConfiguration on (web|worker)-asg in us-east-1 \(AccessDenied/,
+    );
   });
 
   it('tells a quota (SNS answers it with 403) from a missing permission', async () => {
     t.fake.inject({ kind: 'quota', action: 'CreateTopic', times: 1 });
     const sns = await cli([]);
     expect(sns.code).toBe(4);
-    expect(sns.stderr).toContain('AWS refused sns:CreateTopic on salt-autoscale in us-east-1: a quota is reached (TopicLimitExceeded');
+    expect(sns.stderr).toContain(
+      'AWS refused sns:CreateTopic on salt-autoscale in us-east-1: a quota is reached (TopicLimitExceeded',
+    );
     expect(sns.stderr).toContain('not a permission problem');
     expect(sns.stderr).not.toContain('AWS denied');
 
     t.fake.inject({ kind: 'quota', action: 'PutNotificationConfiguration', times: Infinity });
     const asg = await cli([]);
     expect(asg.code).toBe(4);
-    expect(asg.stderr, asg.stderr).toMatch(/AWS refused autoscaling:PutNotificationConfiguration on (web|worker)-asg in us-east-1: a quota is reached \(LimitExceeded/);
+    expect(asg.stderr, asg.stderr).toMatch(
+      /AWS refused autoscaling:PutNotificationConfiguration on (web|worker)-asg in us-east-1: a quota is reached \(LimitExceeded/,
+    );
   });
 
   it('a run that fails half-way is completed by the next run', async () => {
@@ -112,7 +124,11 @@ describe('AWS errors and faults', () => {
     const other = await startFakeAws({ groups: ['web-asg', 'worker-asg'] });
     try {
       // SNS goes to `fake`, Auto Scaling to `other`.
-      const r = await cli([], { AWS_ENDPOINT_URL: 'http://127.0.0.1:9', AWS_ENDPOINT_URL_SNS: t.fake.url, AWS_ENDPOINT_URL_AUTO_SCALING: other.url });
+      const r = await cli([], {
+        AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
+        AWS_ENDPOINT_URL_SNS: t.fake.url,
+        AWS_ENDPOINT_URL_AUTO_SCALING: other.url,
+      });
       expect(r.code).toBe(0);
       expect(new Set(t.fake.calls.map((c) => c.service))).toEqual(new Set(['sns']));
       expect(new Set(other.calls.map((c) => c.service))).toEqual(new Set(['autoscaling']));

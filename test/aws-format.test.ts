@@ -12,7 +12,12 @@ const plan: Plan = {
     { change: 'create', resource: 'topic', name: 'salt-autoscale', detail: 'create' },
     { change: 'update', resource: 'notifications', name: 'web-asg', detail: 'add terminate_error' },
     { change: 'unchanged', resource: 'subscription', name: 'https://h/hook/ec2/autoscale', detail: 'confirmed' },
-    { change: 'blocked', resource: 'notifications', name: 'gone-asg', detail: 'no Auto Scaling group named gone-asg in us-east-1' },
+    {
+      change: 'blocked',
+      resource: 'notifications',
+      name: 'gone-asg',
+      detail: 'no Auto Scaling group named gone-asg in us-east-1',
+    },
   ],
 };
 
@@ -28,9 +33,9 @@ describe('plan output', () => {
   it('is an aligned table on a terminal and one plain line per item otherwise', () => {
     expect(formatPlan(plan, true)).toBe(
       '  + topic          salt-autoscale                create\n' +
-      '  ~ notifications  web-asg                       add terminate_error\n' +
-      '  = subscription   https://h/hook/ec2/autoscale  confirmed\n' +
-      '  ! notifications  gone-asg                      no Auto Scaling group named gone-asg in us-east-1\n',
+        '  ~ notifications  web-asg                       add terminate_error\n' +
+        '  = subscription   https://h/hook/ec2/autoscale  confirmed\n' +
+        '  ! notifications  gone-asg                      no Auto Scaling group named gone-asg in us-east-1\n',
     );
     expect(formatPlan(plan, false).split('\n')[1]).toBe('~ notifications web-asg: add terminate_error');
     expect(summarize(plan)).toBe('1 to create, 1 to update, 0 to delete, 1 unchanged, 1 blocked');
@@ -40,7 +45,12 @@ describe('plan output', () => {
     for (const mode of ['tty', 'lines', 'quiet'] as const) {
       const out = new Sink();
       const err = new Sink();
-      const p = progressReporter(2, mode, out as unknown as NodeJS.WritableStream, err as unknown as NodeJS.WritableStream);
+      const p = progressReporter(
+        2,
+        mode,
+        out as unknown as NodeJS.WritableStream,
+        err as unknown as NodeJS.WritableStream,
+      );
       p.start(plan.items[0]);
       p.done(plan.items[0]);
       p.start(plan.items[1]);
@@ -63,7 +73,8 @@ describe('plan output', () => {
 describe('start-up', () => {
   it('loads the AWS SDK only for the AWS commands', async () => {
     const env = { AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'y', AWS_EC2_METADATA_DISABLED: 'true' };
-    const sdkLoaded = async (args: string[]) => (await runTracingImports(args, { env })).imports.some((u) => u.includes('/@aws-sdk/'));
+    const sdkLoaded = async (args: string[]) =>
+      (await runTracingImports(args, { env })).imports.some((u) => u.includes('/@aws-sdk/'));
     const example = join(ROOT, 'examples/salt-autoscale.yaml');
     expect(await sdkLoaded(['--help'])).toBe(false);
     expect(await sdkLoaded(['iam-policy', '--config', example])).toBe(false);

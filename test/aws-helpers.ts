@@ -1,10 +1,11 @@
 // Shared by the AWS tests: a config file in a temp folder, and the built CLI run against the fake AWS.
-import { runCli as spawnCli } from './helpers/run-cli.js';
+
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeEach, vi } from 'vitest';
-import { startFakeAws, type FakeAws, type FakeAwsOptions } from './fakes/aws.js';
+import { type FakeAws, type FakeAwsOptions, startFakeAws } from './fakes/aws.js';
+import { runCli as spawnCli } from './helpers/run-cli.js';
 
 export const ROOT = resolve(import.meta.dirname, '..');
 
@@ -27,7 +28,9 @@ export function configText(o: ConfigOptions = {}): string {
     '  region: us-east-1   # the region of the fake',
     'sns:',
     `  topic_name: ${o.topicName ?? 'salt-autoscale'}`,
-    ...(o.topicArn === null ? [] : [`  topic_arn: ${o.topicArn ?? `arn:aws:sns:us-east-1:123456789012:${o.topicName ?? 'salt-autoscale'}`}`]),
+    ...(o.topicArn === null
+      ? []
+      : [`  topic_arn: ${o.topicArn ?? `arn:aws:sns:us-east-1:123456789012:${o.topicName ?? 'salt-autoscale'}`}`]),
     '  extra_topic_arns: []           # further topics',
     'salt_api:',
     `  public_url: ${o.publicUrl ?? 'https://salt.example.com:8000'}`,
@@ -55,11 +58,20 @@ export async function workspace(config: string | ConfigOptions = {}): Promise<Wo
   const dir = await mkdtemp(join(tmpdir(), 'salt-autoscale-aws-'));
   const configFile = join(dir, 'salt-autoscale.yaml');
   await writeFile(configFile, typeof config === 'string' ? config : configText(config));
-  return { dir, configFile, readConfig: () => readFile(configFile, 'utf8'), cleanup: () => rm(dir, { recursive: true, force: true }) };
+  return {
+    dir,
+    configFile,
+    readConfig: () => readFile(configFile, 'utf8'),
+    cleanup: () => rm(dir, { recursive: true, force: true }),
+  };
 }
 
 /** Env for the SDK: dummy static keys, no shared files, no IMDS, fast retries. */
-export function awsEnv(endpoint: string | undefined, home: string, extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+export function awsEnv(
+  endpoint: string | undefined,
+  home: string,
+  extra: Record<string, string | undefined> = {},
+): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('AWS_')) env[k] = v;
   Object.assign(env, {
@@ -100,14 +112,20 @@ export async function runInProcess(args: string[], env: NodeJS.ProcessEnv): Prom
   const savedEnv = process.env;
   let stdout = '';
   let stderr = '';
-  const capture = (sink: (s: string) => void) => (chunk: unknown, ...rest: unknown[]) => {
-    sink(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString());
-    const cb = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
-    cb?.();
-    return true;
-  };
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation(capture((s) => (stdout += s)) as typeof process.stdout.write);
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation(capture((s) => (stderr += s)) as typeof process.stderr.write);
+  const capture =
+    (sink: (s: string) => void) =>
+    (chunk: unknown, ...rest: unknown[]) => {
+      sink(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString());
+      const cb = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
+      cb?.();
+      return true;
+    };
+  const out = vi
+    .spyOn(process.stdout, 'write')
+    .mockImplementation(capture((s) => (stdout += s)) as typeof process.stdout.write);
+  const err = vi
+    .spyOn(process.stderr, 'write')
+    .mockImplementation(capture((s) => (stderr += s)) as typeof process.stderr.write);
   process.env = { ...env };
   try {
     const code = await cliMain(['node', 'salt-autoscale', ...args]);

@@ -1,12 +1,18 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { masterPolicy, toolPolicy, type PolicyDocument } from '../src/aws/iam.js';
+import { masterPolicy, type PolicyDocument, toolPolicy } from '../src/aws/iam.js';
 import { parseConfigText } from '../src/config/load.js';
-import type { FakeAws, FakeCall } from './fakes/aws.js';
 import { awsEnv, configText, ROOT, runCli, runInProcess, useFakeAws } from './aws-helpers.js';
+import type { FakeAws, FakeCall } from './fakes/aws.js';
 
-const glob = (pattern: string) => new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+const glob = (pattern: string) =>
+  new RegExp(
+    `^${pattern
+      .split('*')
+      .map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  );
 
 /** Whether an Allow statement of `policy` covers `action` on `resource` (no Deny, no conditions here). */
 function allows(policy: PolicyDocument, action: string, resource: string): boolean {
@@ -33,7 +39,6 @@ describe('iam-policy', () => {
   const cli = (...args: string[]) => runInProcess([...args, '--config', t.ws.configFile], awsEnv(t.fake.url, t.ws.dir));
   const spawnCli = (...args: string[]) => runCli([...args, '--config', t.ws.configFile], awsEnv(t.fake.url, t.ws.dir));
 
-
   it('covers every call that provision, status and teardown make, on the resources they touch', async () => {
     const policy = toolPolicy(parseConfigText(configText(), 'test.yaml').config);
     expect((await cli('provision')).code).toBe(0);
@@ -44,15 +49,22 @@ describe('iam-policy', () => {
     expect((await cli('teardown', '--yes')).code).toBe(0);
 
     const called = t.fake.actionsCalled();
-    expect(called).toEqual(expect.arrayContaining([
-      'autoscaling:DeleteNotificationConfiguration', 'autoscaling:PutNotificationConfiguration', 'sns:CreateTopic', 'sns:DeleteTopic',
-      'sns:SetTopicAttributes', 'sns:Subscribe', 'sns:Unsubscribe',
-    ]));
+    expect(called).toEqual(
+      expect.arrayContaining([
+        'autoscaling:DeleteNotificationConfiguration',
+        'autoscaling:PutNotificationConfiguration',
+        'sns:CreateTopic',
+        'sns:DeleteTopic',
+        'sns:SetTopicAttributes',
+        'sns:Subscribe',
+        'sns:Unsubscribe',
+      ]),
+    );
     const uncovered = t.fake.calls.filter((c) => !allows(policy, `${c.service}:${c.action}`, resourceOf(c, t.fake)));
     expect(uncovered.map((c) => `${c.service}:${c.action} on ${resourceOf(c, t.fake)}`)).toEqual([]);
   });
 
-  it('lists every IAM action the client wrapper can send, and CreateTopic\'s tagging', async () => {
+  it("lists every IAM action the client wrapper can send, and CreateTopic's tagging", async () => {
     const source = await readFile(join(ROOT, 'src/aws/clients.ts'), 'utf8');
     const sent = [...source.matchAll(/call\('([a-z]+:[A-Za-z]+)'/g)].map((m) => m[1]);
     expect(sent.length).toBeGreaterThanOrEqual(13);
@@ -64,19 +76,45 @@ describe('iam-policy', () => {
   });
 
   it('scopes the topic statement to the topic and the group writes to the configured groups', () => {
-    const config = parseConfigText(configText({ topicArn: 'arn:aws:sns:us-east-1:111122223333:salt-autoscale' }), 'test.yaml').config;
+    const config = parseConfigText(
+      configText({ topicArn: 'arn:aws:sns:us-east-1:111122223333:salt-autoscale' }),
+      'test.yaml',
+    ).config;
     const policy = toolPolicy(config);
     expect(allows(policy, 'sns:DeleteTopic', 'arn:aws:sns:us-east-1:111122223333:salt-autoscale')).toBe(true);
     expect(allows(policy, 'sns:DeleteTopic', 'arn:aws:sns:us-east-1:111122223333:other-topic')).toBe(false);
-    expect(allows(policy, 'autoscaling:PutNotificationConfiguration', 'arn:aws:autoscaling:us-east-1:111122223333:autoScalingGroup:0f1e:autoScalingGroupName/web-asg')).toBe(true);
-    expect(allows(policy, 'autoscaling:PutNotificationConfiguration', 'arn:aws:autoscaling:us-east-1:111122223333:autoScalingGroup:0f1e:autoScalingGroupName/db-asg')).toBe(false);
+    expect(
+      allows(
+        policy,
+        'autoscaling:PutNotificationConfiguration',
+        'arn:aws:autoscaling:us-east-1:111122223333:autoScalingGroup:0f1e:autoScalingGroupName/web-asg',
+      ),
+    ).toBe(true);
+    expect(
+      allows(
+        policy,
+        'autoscaling:PutNotificationConfiguration',
+        'arn:aws:autoscaling:us-east-1:111122223333:autoScalingGroup:0f1e:autoScalingGroupName/db-asg',
+      ),
+    ).toBe(false);
   });
 
-  it('gives the master only what salt-cloud\'s create with an instance_id calls, for salt-cloud groups', () => {
-    const text = configText().replace('  web-asg:\n    bootstrap: preauth\n    salt_version: "3007.1"', '  web-asg:\n    bootstrap: salt-cloud\n    ssh_username: ec2-user')
-      .replace('  name: ec2-autoscale\n', '  name: ec2-autoscale\n  keyname: salt\n  private_key: /etc/salt/salt.pem\n');
+  it("gives the master only what salt-cloud's create with an instance_id calls, for salt-cloud groups", () => {
+    const text = configText()
+      .replace(
+        '  web-asg:\n    bootstrap: preauth\n    salt_version: "3007.1"',
+        '  web-asg:\n    bootstrap: salt-cloud\n    ssh_username: ec2-user',
+      )
+      .replace(
+        '  name: ec2-autoscale\n',
+        '  name: ec2-autoscale\n  keyname: salt\n  private_key: /etc/salt/salt.pem\n',
+      );
     const master = masterPolicy(parseConfigText(text, 'test.yaml').config)!;
-    expect(master.Statement.flatMap((s) => s.Action).sort()).toEqual(['ec2:CreateTags', 'ec2:DescribeInstances', 'ec2:DescribeTags']);
+    expect(master.Statement.flatMap((s) => s.Action).sort()).toEqual([
+      'ec2:CreateTags',
+      'ec2:DescribeInstances',
+      'ec2:DescribeTags',
+    ]);
     const tagging = master.Statement.find((s) => s.Action.includes('ec2:CreateTags'))!;
     expect(tagging.Condition).toEqual({ StringEquals: { 'aws:ResourceTag/aws:autoscaling:groupName': ['web-asg'] } });
     expect(masterPolicy(parseConfigText(configText(), 'test.yaml').config)).toBeUndefined();

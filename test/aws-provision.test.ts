@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { awsEnv, runCli, runInProcess, workspace, useFakeAws } from './aws-helpers.js';
+import { awsEnv, runCli, runInProcess, useFakeAws, workspace } from './aws-helpers.js';
 
 const ENDPOINT = 'https://salt.example.com:8000/hook/ec2/autoscale';
 const ALL_TYPES = [
@@ -11,11 +11,12 @@ const ALL_TYPES = [
 
 describe('provision against the t.fake AWS', () => {
   const t = useFakeAws({ groups: ['web-asg', 'worker-asg', 'unrelated-asg'], subscriptionPageSize: 2 }, {});
-  const cli = (...args: string[]) => runInProcess(['provision', '--config', t.ws.configFile, ...args], awsEnv(t.fake.url, t.ws.dir));
-  const spawnCli = (...args: string[]) => runCli(['provision', '--config', t.ws.configFile, ...args], awsEnv(t.fake.url, t.ws.dir));
+  const cli = (...args: string[]) =>
+    runInProcess(['provision', '--config', t.ws.configFile, ...args], awsEnv(t.fake.url, t.ws.dir));
+  const spawnCli = (...args: string[]) =>
+    runCli(['provision', '--config', t.ws.configFile, ...args], awsEnv(t.fake.url, t.ws.dir));
 
-
-  it('first run creates the topic, the subscription and both groups\' notifications for a topic the reactor trusts', async () => {
+  it("first run creates the topic, the subscription and both groups' notifications for a topic the reactor trusts", async () => {
     const before = await t.ws.readConfig();
     const r = await spawnCli();
     expect(r.stderr).toBe('');
@@ -26,8 +27,15 @@ describe('provision against the t.fake AWS', () => {
     expect(topic.attributes.SignatureVersion).toBe('2');
     const subs = [...t.fake.state.subscriptions.values()];
     expect(subs).toHaveLength(1);
-    expect(subs[0]).toMatchObject({ topicArn: arn, protocol: 'https', endpoint: ENDPOINT, confirmed: false, confirmationRequests: 1 });
-    for (const g of ['web-asg', 'worker-asg']) expect([...t.fake.state.groups.get(g)!.notifications.get(arn)!].sort()).toEqual(ALL_TYPES);
+    expect(subs[0]).toMatchObject({
+      topicArn: arn,
+      protocol: 'https',
+      endpoint: ENDPOINT,
+      confirmed: false,
+      confirmationRequests: 1,
+    });
+    for (const g of ['web-asg', 'worker-asg'])
+      expect([...t.fake.state.groups.get(g)!.notifications.get(arn)!].sort()).toEqual(ALL_TYPES);
     expect(t.fake.state.groups.get('unrelated-asg')!.notifications.size).toBe(0);
     // Subscribe asked for the real ARN.
     expect(t.fake.calls.find((c) => c.action === 'Subscribe')!.params.ReturnSubscriptionArn).toBe('true');
@@ -51,18 +59,25 @@ describe('provision against the t.fake AWS', () => {
     expect(first.code).toBe(0);
     const arn = 'arn:aws:sns:us-east-1:123456789012:salt-autoscale';
     expect(t.fake.state.topics.has(arn)).toBe(true);
-    for (const g of ['web-asg', 'worker-asg']) expect([...t.fake.state.groups.get(g)!.notifications.get(arn)!].sort()).toEqual(ALL_TYPES);
+    for (const g of ['web-asg', 'worker-asg'])
+      expect([...t.fake.state.groups.get(g)!.notifications.get(arn)!].sort()).toEqual(ALL_TYPES);
     // SNS would send its confirmation request at once, to a reactor that does not trust the topic yet: wait.
     expect(t.fake.calls.filter((c) => c.action === 'Subscribe')).toEqual([]);
-    expect(first.stdout).toContain(`! subscription ${ENDPOINT}: not yet: the rendered reactor does not trust this topic`);
+    expect(first.stdout).toContain(
+      `! subscription ${ENDPOINT}: not yet: the rendered reactor does not trust this topic`,
+    );
     expect(first.stdout).toContain('Applied 3 change(s).');
-    expect(first.stdout).toMatch(/Wrote sns\.topic_arn: arn:aws:sns:us-east-1:123456789012:salt-autoscale .*Re-render the Salt side/);
+    expect(first.stdout).toMatch(
+      /Wrote sns\.topic_arn: arn:aws:sns:us-east-1:123456789012:salt-autoscale .*Re-render the Salt side/,
+    );
     // The config is not ./salt-autoscale.yaml: every command the hints name carries --config, so it can be run as printed.
     expect(first.stdout).toContain(`then run \`salt-autoscale provision --config ${t.ws.configFile}\` again`);
     expect(first.stdout).toContain(`(salt-autoscale render --config ${t.ws.configFile} --out /etc/salt)`);
 
     const config = await t.ws.readConfig();
-    expect(config).toContain(`  topic_name: salt-autoscale\n  topic_arn: ${arn}\n  extra_topic_arns: []           # further topics\n`);
+    expect(config).toContain(
+      `  topic_name: salt-autoscale\n  topic_arn: ${arn}\n  extra_topic_arns: []           # further topics\n`,
+    );
     expect(config).toContain('  region: us-east-1   # the region of the fake\n');
     expect(config.startsWith('# salt-autoscale.yaml (test)\n')).toBe(true);
 
@@ -101,9 +116,19 @@ describe('provision against the t.fake AWS', () => {
     const r = await spawnCli('--json');
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
-    expect(out).toMatchObject({ command: 'provision', region: 'us-east-1', topic_arn: 'arn:aws:sns:us-east-1:123456789012:salt-autoscale', subscription: 'pending', applied: 4, config_updated: false });
+    expect(out).toMatchObject({
+      command: 'provision',
+      region: 'us-east-1',
+      topic_arn: 'arn:aws:sns:us-east-1:123456789012:salt-autoscale',
+      subscription: 'pending',
+      applied: 4,
+      config_updated: false,
+    });
     expect(out.plan.map((i: { change: string; call?: string }) => `${i.change}:${i.call}`)).toEqual([
-      'create:CreateTopic', 'create:Subscribe', 'create:PutNotificationConfiguration', 'create:PutNotificationConfiguration',
+      'create:CreateTopic',
+      'create:Subscribe',
+      'create:PutNotificationConfiguration',
+      'create:PutNotificationConfiguration',
     ]);
   });
 
@@ -115,7 +140,14 @@ describe('provision against the t.fake AWS', () => {
     t.fake.state.subscriptions.delete(ours.arn);
     for (let i = 0; i < 5; i++) {
       const other = `${arn}:other-${i}`;
-      t.fake.state.subscriptions.set(other, { arn: other, topicArn: arn, protocol: 'email', endpoint: `ops${i}@example.com`, confirmed: true, confirmationRequests: 0 });
+      t.fake.state.subscriptions.set(other, {
+        arn: other,
+        topicArn: arn,
+        protocol: 'email',
+        endpoint: `ops${i}@example.com`,
+        confirmed: true,
+        confirmationRequests: 0,
+      });
     }
     t.fake.state.subscriptions.set(ours.arn, ours);
     t.fake.calls.length = 0;
@@ -155,6 +187,9 @@ describe('provision against the t.fake AWS', () => {
     t.ws = await workspace({ publicUrl: 'http://salt.example.com:8000', allowHttp: true });
     const allowed = await cli();
     expect(allowed.code).toBe(0);
-    expect([...t.fake.state.subscriptions.values()][0]).toMatchObject({ protocol: 'http', endpoint: 'http://salt.example.com:8000/hook/ec2/autoscale' });
+    expect([...t.fake.state.subscriptions.values()][0]).toMatchObject({
+      protocol: 'http',
+      endpoint: 'http://salt.example.com:8000/hook/ec2/autoscale',
+    });
   });
 });

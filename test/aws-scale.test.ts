@@ -6,18 +6,28 @@ import { desiredState } from '../src/aws/desired.js';
 import { planProvision } from '../src/aws/plan.js';
 import { readState } from '../src/aws/read.js';
 import { parseConfigText } from '../src/config/load.js';
-import { startFakeAws, type FakeAws } from './fakes/aws.js';
 import { configText } from './aws-helpers.js';
+import { type FakeAws, startFakeAws } from './fakes/aws.js';
 
 const GROUPS = Array.from({ length: 25 }, (_, i) => `asg-${String(i + 1).padStart(2, '0')}`);
-const ENV = { AWS_ACCESS_KEY_ID: 'AKIAFAKE', AWS_SECRET_ACCESS_KEY: 'x', AWS_EC2_METADATA_DISABLED: 'true', SALT_AUTOSCALE_RETRY_BASE_MS: '5' };
+const ENV = {
+  AWS_ACCESS_KEY_ID: 'AKIAFAKE',
+  AWS_SECRET_ACCESS_KEY: 'x',
+  AWS_EC2_METADATA_DISABLED: 'true',
+  SALT_AUTOSCALE_RETRY_BASE_MS: '5',
+};
 
 describe('many groups', () => {
   let fake: FakeAws;
   beforeEach(async () => {
     // The SDK's credential chain reads the process environment.
     for (const [k, v] of Object.entries(ENV)) vi.stubEnv(k, v);
-    fake = await startFakeAws({ groups: [...GROUPS, 'other-1', 'other-2'], latencyMs: 20, groupPageSize: 10, notificationPageSize: 30 });
+    fake = await startFakeAws({
+      groups: [...GROUPS, 'other-1', 'other-2'],
+      latencyMs: 20,
+      groupPageSize: 10,
+      notificationPageSize: 30,
+    });
   });
   afterEach(async () => {
     vi.unstubAllEnvs();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { awsEnv, runCli, runInProcess, workspace, useFakeAws } from './aws-helpers.js';
+import { awsEnv, runCli, runInProcess, useFakeAws, workspace } from './aws-helpers.js';
 
 const TOPIC = 'arn:aws:sns:us-east-1:123456789012:salt-autoscale';
 
@@ -7,7 +7,6 @@ describe('status, drift and repair', () => {
   const t = useFakeAws({}, {});
   const cli = (...args: string[]) => runInProcess([...args, '--config', t.ws.configFile], awsEnv(t.fake.url, t.ws.dir));
   const spawnCli = (...args: string[]) => runCli([...args, '--config', t.ws.configFile], awsEnv(t.fake.url, t.ws.dir));
-
 
   it('reports a missing setup and exits non-zero', async () => {
     const r = await cli('status');
@@ -31,7 +30,13 @@ describe('status, drift and repair', () => {
     expect(ok.stdout).toContain(`topic         ${TOPIC}  SignatureVersion 2, managed by salt-autoscale`);
     expect(ok.stdout).toContain('group         web-asg     launch, terminate, launch_error, terminate_error');
     expect(ok.stdout).toContain('In step: everything matches the config and the subscription is confirmed.');
-    expect(t.fake.mutatingCalls().filter((c) => c.action !== 'CreateTopic' && c.action !== 'Subscribe' && c.action !== 'PutNotificationConfiguration')).toEqual([]);
+    expect(
+      t.fake
+        .mutatingCalls()
+        .filter(
+          (c) => c.action !== 'CreateTopic' && c.action !== 'Subscribe' && c.action !== 'PutNotificationConfiguration',
+        ),
+    ).toEqual([]);
   });
 
   it('a subscription unsubscribed through its UnsubscribeURL ("Deleted") is missing: status fails, provision subscribes again, teardown still works', async () => {
@@ -71,20 +76,36 @@ describe('status, drift and repair', () => {
     expect(report.topic).toMatchObject({ arn: TOPIC, signature_version: '1', managed: true });
     expect(report.subscription.state).toBe('confirmed');
     expect(report.groups.find((g: { name: string }) => g.name === 'worker-asg').notification_types).toEqual([
-      'autoscaling:EC2_INSTANCE_LAUNCH', 'autoscaling:EC2_INSTANCE_TERMINATE', 'autoscaling:EC2_INSTANCE_LAUNCH_ERROR',
+      'autoscaling:EC2_INSTANCE_LAUNCH',
+      'autoscaling:EC2_INSTANCE_TERMINATE',
+      'autoscaling:EC2_INSTANCE_LAUNCH_ERROR',
     ]);
     expect(report.drift).toEqual([
-      expect.objectContaining({ change: 'update', resource: 'topic', detail: 'SignatureVersion 1 -> 2', call: 'SetTopicAttributes' }),
-      expect.objectContaining({ change: 'update', resource: 'notifications', name: 'worker-asg', detail: 'add terminate_error', call: 'PutNotificationConfiguration' }),
+      expect.objectContaining({
+        change: 'update',
+        resource: 'topic',
+        detail: 'SignatureVersion 1 -> 2',
+        call: 'SetTopicAttributes',
+      }),
+      expect.objectContaining({
+        change: 'update',
+        resource: 'notifications',
+        name: 'worker-asg',
+        detail: 'add terminate_error',
+        call: 'PutNotificationConfiguration',
+      }),
     ]);
 
     t.fake.calls.length = 0;
     const repair = await cli('provision');
     expect(repair.code).toBe(0);
     expect(repair.stdout).toContain('~ notifications worker-asg: add terminate_error');
-    expect(t.fake.mutatingCalls().map((c) => `${c.action} ${c.params.AutoScalingGroupName ?? c.params.AttributeName}`).sort()).toEqual([
-      'PutNotificationConfiguration worker-asg', 'SetTopicAttributes SignatureVersion',
-    ]);
+    expect(
+      t.fake
+        .mutatingCalls()
+        .map((c) => `${c.action} ${c.params.AutoScalingGroupName ?? c.params.AttributeName}`)
+        .sort(),
+    ).toEqual(['PutNotificationConfiguration worker-asg', 'SetTopicAttributes SignatureVersion']);
     expect((await cli('status')).code).toBe(0);
   });
 
@@ -104,6 +125,8 @@ describe('status, drift and repair', () => {
     t.ws = await workspace({ topicArn: 'arn:aws:sns:us-east-1:123456789012:old-topic' });
     const r = await cli('status');
     expect(r.code).toBe(1);
-    expect(r.stdout).toContain(`sns.topic_arn in ${t.ws.configFile} is arn:aws:sns:us-east-1:123456789012:old-topic but the topic is ${TOPIC}`);
+    expect(r.stdout).toContain(
+      `sns.topic_arn in ${t.ws.configFile} is arn:aws:sns:us-east-1:123456789012:old-topic but the topic is ${TOPIC}`,
+    );
   });
 });

@@ -56,7 +56,12 @@ describe('teardown', () => {
 
   it('refuses to delete a topic it does not manage; --keep-topic removes the rest', async () => {
     // The topic exists before provision ran, without the managed-by tag: provision uses it as is.
-    t.fake.state.topics.set(TOPIC, { arn: TOPIC, name: 'salt-autoscale', attributes: {}, tags: new Map([['team', 'ops']]) });
+    t.fake.state.topics.set(TOPIC, {
+      arn: TOPIC,
+      name: 'salt-autoscale',
+      attributes: {},
+      tags: new Map([['team', 'ops']]),
+    });
     const prov = await cli('provision');
     expect(prov.code).toBe(0);
     expect(prov.stdout).toContain('not tagged managed-by=salt-autoscale: used as is, teardown will keep it');
@@ -81,7 +86,9 @@ describe('teardown', () => {
     expect((await cli('provision')).code).toBe(0);
     const r = await cli('teardown', '--yes', '--keep-topic');
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('! subscription https://salt.example.com:8000/hook/ec2/autoscale: pending confirmation: SNS does not let the API remove a pending subscription');
+    expect(r.stdout).toContain(
+      '! subscription https://salt.example.com:8000/hook/ec2/autoscale: pending confirmation: SNS does not let the API remove a pending subscription',
+    );
     expect(r.stdout).toContain('SNS deletes it after 48 hours');
     expect(t.fake.mutatingCalls().filter((c) => c.action === 'Unsubscribe')).toEqual([]);
     // Without --keep-topic it goes with the topic.

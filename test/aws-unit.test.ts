@@ -1,5 +1,5 @@
 // Pure parts: planning, the config edit, bounded concurrency, error messages.
-import { mkdtemp, readFile, readdir, rm, stat, writeFile, chmod } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -29,13 +29,17 @@ describe('planProvision', () => {
     expect(plan.items.some((i) => i.action)).toBe(false);
   });
 
-  it('replaces a group\'s types with exactly the four, naming what it adds and removes', () => {
+  it("replaces a group's types with exactly the four, naming what it adds and removes", () => {
     const state = inStep();
     state.groups[0].types = ['autoscaling:EC2_INSTANCE_LAUNCH', 'autoscaling:TEST_NOTIFICATION'];
     const item = planProvision(state, desired).items.find((i) => i.name === 'web-asg')!;
     expect(item.change).toBe('update');
     expect(item.detail).toBe('add terminate, launch_error, terminate_error; remove test_notification');
-    expect(item.action).toEqual({ type: 'PutNotificationConfiguration', group: 'web-asg', types: [...NOTIFICATION_TYPES] });
+    expect(item.action).toEqual({
+      type: 'PutNotificationConfiguration',
+      group: 'web-asg',
+      types: [...NOTIFICATION_TYPES],
+    });
   });
 
   it('keeps a pending subscription unless asked to re-send, and blocks a missing group', () => {
@@ -43,33 +47,58 @@ describe('planProvision', () => {
     state.subscription = { arn: 'PendingConfirmation', pending: true, protocol: 'https', endpoint: desired.endpoint };
     state.groups[1].exists = false;
     const plain = planProvision(state, desired);
-    expect(plain.items.find((i) => i.resource === 'subscription')).toMatchObject({ change: 'unchanged', detail: 'pending confirmation' });
-    expect(plain.items.find((i) => i.name === 'worker-asg')).toMatchObject({ change: 'blocked', detail: 'no Auto Scaling group named worker-asg in us-east-1' });
+    expect(plain.items.find((i) => i.resource === 'subscription')).toMatchObject({
+      change: 'unchanged',
+      detail: 'pending confirmation',
+    });
+    expect(plain.items.find((i) => i.name === 'worker-asg')).toMatchObject({
+      change: 'blocked',
+      detail: 'no Auto Scaling group named worker-asg in us-east-1',
+    });
     const resend = planProvision(state, desired, { resendConfirmation: true });
-    expect(resend.items.find((i) => i.resource === 'subscription')!.action).toEqual({ type: 'Subscribe', protocol: 'https', endpoint: desired.endpoint });
+    expect(resend.items.find((i) => i.resource === 'subscription')!.action).toEqual({
+      type: 'Subscribe',
+      protocol: 'https',
+      endpoint: desired.endpoint,
+    });
   });
 });
 
 describe('planTeardown', () => {
   it('deletes the topic last and only when managed', () => {
     const plan = planTeardown(inStep(), desired);
-    expect(plan.items.map((i) => i.action?.type)).toEqual(['DeleteNotificationConfiguration', 'DeleteNotificationConfiguration', 'Unsubscribe', 'DeleteTopic']);
+    expect(plan.items.map((i) => i.action?.type)).toEqual([
+      'DeleteNotificationConfiguration',
+      'DeleteNotificationConfiguration',
+      'Unsubscribe',
+      'DeleteTopic',
+    ]);
     const unmanaged = inStep();
     unmanaged.topic!.managed = false;
     expect(planTeardown(unmanaged, desired).items.at(-1)).toMatchObject({ change: 'blocked', resource: 'topic' });
-    expect(planTeardown(unmanaged, desired, { keepTopic: true }).items.at(-1)).toMatchObject({ change: 'unchanged', detail: 'kept (--keep-topic)' });
+    expect(planTeardown(unmanaged, desired, { keepTopic: true }).items.at(-1)).toMatchObject({
+      change: 'unchanged',
+      detail: 'kept (--keep-topic)',
+    });
   });
 });
 
 describe('writing topic_arn back', () => {
   it('replaces the value and nothing else, comments included', () => {
-    const text = 'sns:\n  topic_name: t   # name\n  # the ARN\n  topic_arn: arn:aws:sns:us-east-1:1:old   # set by provision\nx: 1\n';
-    expect(withTopicArnText(text, ARN)).toBe(`sns:\n  topic_name: t   # name\n  # the ARN\n  topic_arn: ${ARN}   # set by provision\nx: 1\n`);
+    const text =
+      'sns:\n  topic_name: t   # name\n  # the ARN\n  topic_arn: arn:aws:sns:us-east-1:1:old   # set by provision\nx: 1\n';
+    expect(withTopicArnText(text, ARN)).toBe(
+      `sns:\n  topic_name: t   # name\n  # the ARN\n  topic_arn: ${ARN}   # set by provision\nx: 1\n`,
+    );
   });
 
   it('fills an empty value and inserts a missing key under topic_name with its indentation', () => {
-    expect(withTopicArnText('sns:\n    topic_name: t\n    topic_arn:   # later\n', ARN)).toBe(`sns:\n    topic_name: t\n    topic_arn:   ${ARN} # later\n`);
-    expect(withTopicArnText('sns:\n    topic_name: "t"  # n\nother: 2\n', ARN)).toBe(`sns:\n    topic_name: "t"  # n\n    topic_arn: ${ARN}\nother: 2\n`);
+    expect(withTopicArnText('sns:\n    topic_name: t\n    topic_arn:   # later\n', ARN)).toBe(
+      `sns:\n    topic_name: t\n    topic_arn:   ${ARN} # later\n`,
+    );
+    expect(withTopicArnText('sns:\n    topic_name: "t"  # n\nother: 2\n', ARN)).toBe(
+      `sns:\n    topic_name: "t"  # n\n    topic_arn: ${ARN}\nother: 2\n`,
+    );
     expect(withTopicArnText('sns:\n  topic_name: t', ARN)).toBe(`sns:\n  topic_name: t\n  topic_arn: ${ARN}`);
   });
 
@@ -81,7 +110,7 @@ describe('writing topic_arn back', () => {
       await chmod(file, 0o600);
       expect(await writeTopicArn(file, ARN)).toBe(true);
       expect(parseConfigText(configText(), 'x').config).toBeTruthy();
-      expect((await readFile(file, 'utf8'))).toContain(`topic_arn: ${ARN}`);
+      expect(await readFile(file, 'utf8')).toContain(`topic_arn: ${ARN}`);
       expect((await stat(file)).mode & 0o777).toBe(0o600);
       expect(await writeTopicArn(file, ARN)).toBe(false);
       expect(await readdir(dir)).toEqual(['c.yaml']);
@@ -104,24 +133,40 @@ describe('mapConcurrent', () => {
     expect(out).toEqual([2, 4, 6, 8, 10, 12, 14]);
     expect(peak).toBe(3);
     const started: number[] = [];
-    await expect(mapConcurrent([1, 2, 3, 4, 5], 1, async (n) => {
-      started.push(n);
-      if (n === 2) throw new Error('boom');
-    })).rejects.toThrow('boom');
+    await expect(
+      mapConcurrent([1, 2, 3, 4, 5], 1, async (n) => {
+        started.push(n);
+        if (n === 2) throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
     expect(started).toEqual([1, 2]);
   });
 });
 
 describe('toUserError', () => {
   const ctx = { region: 'eu-west-1', endpointLabel: 'AWS in eu-west-1' };
-  it('names the IAM action from the wrapper when AWS\'s message does not', () => {
-    const err = toUserError(new AwsCallError('autoscaling:DescribeAutoScalingGroups', undefined, { name: 'AccessDenied', message: 'Access denied', $metadata: { httpStatusCode: 403 } }), ctx) as UserError;
+  it("names the IAM action from the wrapper when AWS's message does not", () => {
+    const err = toUserError(
+      new AwsCallError('autoscaling:DescribeAutoScalingGroups', undefined, {
+        name: 'AccessDenied',
+        message: 'Access denied',
+        $metadata: { httpStatusCode: 403 },
+      }),
+      ctx,
+    ) as UserError;
     expect(err).toBeInstanceOf(UserError);
     expect(err.exitCode).toBe(4);
     expect(err.message).toContain('AWS denied autoscaling:DescribeAutoScalingGroups in eu-west-1');
   });
   it('tells expired credentials from missing permissions', () => {
-    const err = toUserError(new AwsCallError('sns:ListTopics', undefined, { name: 'ExpiredToken', message: 'The security token included in the request is expired', $metadata: { httpStatusCode: 403 } }), ctx) as UserError;
+    const err = toUserError(
+      new AwsCallError('sns:ListTopics', undefined, {
+        name: 'ExpiredToken',
+        message: 'The security token included in the request is expired',
+        $metadata: { httpStatusCode: 403 },
+      }),
+      ctx,
+    ) as UserError;
     expect(err.message).toContain('AWS rejected the credentials (ExpiredToken');
   });
   it('leaves errors that are not from AWS alone', () => {

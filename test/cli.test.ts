@@ -31,7 +31,11 @@ describe('salt-autoscale CLI', () => {
   });
 
   it('output piped into a reader that stops early (| head) ends quietly with exit 0', async () => {
-    const res = spawnSync('sh', ['-c', `"${process.execPath}" "${BIN}" iam-policy --config "${EXAMPLE}" | head -n 1; exit "\${PIPESTATUS:-0}"`], { encoding: 'utf8' });
+    const res = spawnSync(
+      'sh',
+      ['-c', `"${process.execPath}" "${BIN}" iam-policy --config "${EXAMPLE}" | head -n 1; exit "\${PIPESTATUS:-0}"`],
+      { encoding: 'utf8' },
+    );
     expect(res.stdout).toBe('# For whoever runs salt-autoscale provision / status / teardown (a user or CI role):\n');
     expect(res.stderr).toBe('');
   });
@@ -49,7 +53,12 @@ describe('salt-autoscale CLI', () => {
 describe('the npm package', () => {
   it('packs, installs into an empty folder, and `npx salt-autoscale render` works there', async () => {
     const dir = tempDir();
-    const packed = JSON.parse(execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', dir], { cwd: ROOT, encoding: 'utf8' }));
+    const packed = JSON.parse(
+      execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', dir], {
+        cwd: ROOT,
+        encoding: 'utf8',
+      }),
+    );
     const files: string[] = packed[0].files.map((f: { path: string }) => f.path);
     expect(files).toContain('templates/master.d/ec2-autoscale.conf.hbs');
     expect(files).toContain('dist/main.js');
@@ -58,10 +67,18 @@ describe('the npm package', () => {
 
     const app = join(dir, 'app');
     mkdirSync(app);
-    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', join(dir, packed[0].filename)], { cwd: app, stdio: 'ignore' });
-    const out = execFileSync('npx', ['--no-install', 'salt-autoscale', 'render', '--config', EXAMPLE, '--out', 'rendered'], {
-      cwd: app, encoding: 'utf8',
+    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', join(dir, packed[0].filename)], {
+      cwd: app,
+      stdio: 'ignore',
     });
+    const out = execFileSync(
+      'npx',
+      ['--no-install', 'salt-autoscale', 'render', '--config', EXAMPLE, '--out', 'rendered'],
+      {
+        cwd: app,
+        encoding: 'utf8',
+      },
+    );
     expect(out).toContain('4 files: 4 created');
     expect(readdirSync(join(app, 'rendered')).sort()).toEqual(['cloud.providers.d', 'master.d', 'reactor', 'userdata']);
     expect(existsSync(join(app, 'rendered/reactor/ec2-autoscale.sls'))).toBe(true);

@@ -3,5 +3,7 @@
 import { execFileSync } from 'node:child_process';
 
 export default function setup(): void {
-  execFileSync(process.execPath, [new URL('../scripts/build-templates.mjs', import.meta.url).pathname], { stdio: 'inherit' });
+  execFileSync(process.execPath, [new URL('../scripts/build-templates.mjs', import.meta.url).pathname], {
+    stdio: 'inherit',
+  });
 }

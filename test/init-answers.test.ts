@@ -15,11 +15,21 @@ const fileLabel = (key: string) => (key ? `answers.yaml: ${key}` : 'answers.yaml
 describe('answers files and flags', () => {
   it('reads groups as name:mode strings or as a mapping with per-group settings', () => {
     expect(parsePreset({ groups: ['web-asg:salt-cloud', 'worker-asg'] }, fileLabel)).toEqual({
-      preset: { groups: [{ name: 'web-asg', bootstrap: 'salt-cloud' }, { name: 'worker-asg' }] }, problems: [],
+      preset: { groups: [{ name: 'web-asg', bootstrap: 'salt-cloud' }, { name: 'worker-asg' }] },
+      problems: [],
     });
-    expect(parsePreset({
-      groups: { 'web-asg': { bootstrap: 'salt-cloud', ssh_username: 'ubuntu' }, 'worker-asg': { salt_version: 3008 }, db: 'preauth' },
-    }, fileLabel).preset.groups).toEqual([
+    expect(
+      parsePreset(
+        {
+          groups: {
+            'web-asg': { bootstrap: 'salt-cloud', ssh_username: 'ubuntu' },
+            'worker-asg': { salt_version: 3008 },
+            db: 'preauth',
+          },
+        },
+        fileLabel,
+      ).preset.groups,
+    ).toEqual([
       { name: 'web-asg', bootstrap: 'salt-cloud', ssh_username: 'ubuntu' },
       { name: 'worker-asg', salt_version: '3008' },
       { name: 'db', bootstrap: 'preauth' },
@@ -27,16 +37,19 @@ describe('answers files and flags', () => {
   });
 
   it('reports every wrong answer at once, naming the key, without echoing secrets', () => {
-    const { problems } = parsePreset({
-      region: 'mars-1',
-      groups: ['web-asg:ssh', 'web-asg', 'web-asg'],
-      public_url: 'http://salt.example.com',
-      api_port: 'eighty',
-      credentials: 'root',
-      secret_access_key: 'super secret value',
-      email: { to: ['ops@example.com', 'not-an-address'], tls: 'yes', pasword: 'x' },
-      colour: 'blue',
-    }, fileLabel);
+    const { problems } = parsePreset(
+      {
+        region: 'mars-1',
+        groups: ['web-asg:ssh', 'web-asg', 'web-asg'],
+        public_url: 'http://salt.example.com',
+        api_port: 'eighty',
+        credentials: 'root',
+        secret_access_key: 'super secret value',
+        email: { to: ['ops@example.com', 'not-an-address'], tls: 'yes', pasword: 'x' },
+        colour: 'blue',
+      },
+      fileLabel,
+    );
     expect(problems).toEqual([
       'answers.yaml: region: "mars-1" is not an AWS region name such as us-east-1.',
       'answers.yaml: groups[0] is the text "ssh"; expected preauth or salt-cloud',
@@ -48,57 +61,95 @@ describe('answers files and flags', () => {
       'answers.yaml: email.to[1]: "not-an-address" is not an email address.',
       'answers.yaml: email.tls is the text "yes"; expected true or false',
       'answers.yaml: email.pasword is not a known answer; expected one of smtp_host, from, username, password, password_file, smtp_port, tls, to',
-      expect.stringMatching(/^answers\.yaml: colour is not a known answer; expected one of access_key_id, api_host, .*topic_name$/),
+      expect.stringMatching(
+        /^answers\.yaml: colour is not a known answer; expected one of access_key_id, api_host, .*topic_name$/,
+      ),
     ]);
     expect(problems.join('\n')).not.toContain('super secret');
   });
 
   it('maps commander options onto answer keys; only a given --no-smtp-tls counts', () => {
     const raw = flagsToRaw({
-      config: 'x.yaml', yes: true, region: 'eu-west-1', group: ['a', 'b:salt-cloud'], publicUrl: 'https://s.example.com',
-      apiPort: '8443', securityGroup: ['sg1'], emailTo: ['ops@example.com'], smtpHost: 'smtp', smtpTls: true,
+      config: 'x.yaml',
+      yes: true,
+      region: 'eu-west-1',
+      group: ['a', 'b:salt-cloud'],
+      publicUrl: 'https://s.example.com',
+      apiPort: '8443',
+      securityGroup: ['sg1'],
+      emailTo: ['ops@example.com'],
+      smtpHost: 'smtp',
+      smtpTls: true,
     });
     expect(raw).toEqual({
-      region: 'eu-west-1', groups: ['a', 'b:salt-cloud'], public_url: 'https://s.example.com', api_port: '8443',
-      security_groups: ['sg1'], email: { smtp_host: 'smtp', to: ['ops@example.com'] },
+      region: 'eu-west-1',
+      groups: ['a', 'b:salt-cloud'],
+      public_url: 'https://s.example.com',
+      api_port: '8443',
+      security_groups: ['sg1'],
+      email: { smtp_host: 'smtp', to: ['ops@example.com'] },
     });
     expect(flagsToRaw({ smtpTls: false })).toEqual({ email: { tls: false } });
   });
 
   it('flags win over the answers file', () => {
-    const file = parsePreset({ region: 'eu-west-1', topic_name: 'a', email: { smtp_host: 'smtp1', from: 'a@example.com' } }, fileLabel).preset;
+    const file = parsePreset(
+      { region: 'eu-west-1', topic_name: 'a', email: { smtp_host: 'smtp1', from: 'a@example.com' } },
+      fileLabel,
+    ).preset;
     const flags = parsePreset(flagsToRaw({ region: 'us-west-2', smtpHost: 'smtp2' }), (k) => k).preset;
     expect(mergePresets(file, flags)).toEqual({
-      region: 'us-west-2', topic_name: 'a', email: { smtp_host: 'smtp2', from: 'a@example.com' },
+      region: 'us-west-2',
+      topic_name: 'a',
+      email: { smtp_host: 'smtp2', from: 'a@example.com' },
     });
   });
 });
 
 describe('init --yes: completing the answers', () => {
   it('fills every default and derives port and master address from the public URL', () => {
-    const done = completeAnswers({ groups: [{ name: 'web-asg' }], public_url: 'https://salt.example.com:8443' }, { region: 'eu-north-1' });
+    const done = completeAnswers(
+      { groups: [{ name: 'web-asg' }], public_url: 'https://salt.example.com:8443' },
+      { region: 'eu-north-1' },
+    );
     expect(done.answers).toEqual({
-      region: 'eu-north-1', groups: [{ name: 'web-asg', bootstrap: 'preauth', salt_version: '3007.1' }],
-      public_url: 'https://salt.example.com:8443', api_host: '0.0.0.0', api_port: 8443,
-      ssl_crt: '/etc/pki/tls/certs/salt-api.crt', ssl_key: '/etc/pki/tls/private/salt-api.key',
-      provider_name: 'ec2-autoscale', credentials: 'instance-role', master_address: 'salt.example.com', topic_name: 'salt-autoscale',
+      region: 'eu-north-1',
+      groups: [{ name: 'web-asg', bootstrap: 'preauth', salt_version: '3007.1' }],
+      public_url: 'https://salt.example.com:8443',
+      api_host: '0.0.0.0',
+      api_port: 8443,
+      ssl_crt: '/etc/pki/tls/certs/salt-api.crt',
+      ssl_key: '/etc/pki/tls/private/salt-api.key',
+      provider_name: 'ec2-autoscale',
+      credentials: 'instance-role',
+      master_address: 'salt.example.com',
+      topic_name: 'salt-autoscale',
     });
   });
 
-  it('lists what is missing, with the flag to give it, and never guesses an AMI\'s SSH user or a key pair', () => {
+  it("lists what is missing, with the flag to give it, and never guesses an AMI's SSH user or a key pair", () => {
     expect(completeAnswers({}, {}).missing).toEqual([
       'region (--region): the AWS region of the groups (or set AWS_REGION)',
       'groups (--group): at least one Auto Scaling group',
       'public_url (--public-url): the https URL SNS posts to, e.g. https://salt.example.com:8000',
     ]);
-    expect(completeAnswers({
-      region: 'us-east-1', public_url: 'https://s.example.com', bootstrap: 'salt-cloud', groups: [{ name: 'web' }], credentials: 'keys',
-    }, {}).missing).toEqual([
-      'ssh_username (--ssh-username): the SSH user of salt-cloud group web\'s AMI, e.g. ec2-user',
+    expect(
+      completeAnswers(
+        {
+          region: 'us-east-1',
+          public_url: 'https://s.example.com',
+          bootstrap: 'salt-cloud',
+          groups: [{ name: 'web' }],
+          credentials: 'keys',
+        },
+        {},
+      ).missing,
+    ).toEqual([
+      "ssh_username (--ssh-username): the SSH user of salt-cloud group web's AMI, e.g. ec2-user",
       'access_key_id (only in an --answers file): the AWS access key id for credentials: keys',
       'secret_access_key (only in an --answers file): the AWS secret access key for credentials: keys',
       'keyname (--keyname): the EC2 key pair salt-cloud logs in with',
-      'private_key (--private-key): the path of that key pair\'s private key on the master',
+      "private_key (--private-key): the path of that key pair's private key on the master",
     ]);
   });
 
@@ -110,8 +161,17 @@ describe('init --yes: completing the answers', () => {
       'email.to (--email-to): who receives alert emails',
       'email.username (--smtp-username): the SMTP user name that goes with the password',
     ]);
-    const done = completeAnswers({ ...base, email: { smtp_host: 'smtp', from: 'a@example.com', to: ['b@example.com'] } }, {});
-    expect(done.answers?.email).toEqual({ smtp_host: 'smtp', smtp_port: 587, tls: true, from: 'a@example.com', to: ['b@example.com'] });
+    const done = completeAnswers(
+      { ...base, email: { smtp_host: 'smtp', from: 'a@example.com', to: ['b@example.com'] } },
+      {},
+    );
+    expect(done.answers?.email).toEqual({
+      smtp_host: 'smtp',
+      smtp_port: 587,
+      tls: true,
+      from: 'a@example.com',
+      to: ['b@example.com'],
+    });
   });
 });
 
@@ -123,18 +183,37 @@ describe('the written YAML', () => {
       { name: "it's {{ worker }}", bootstrap: 'preauth', salt_version: '3008' },
     ],
     public_url: 'https://salt.example.com:8000',
-    api_host: '0.0.0.0', api_port: 8000,
-    ssl_crt: '/etc/pki/tls/certs/salt api.crt', ssl_key: "/etc/pki/tls/private/o'brien: key.pem",
-    provider_name: 'ec2-autoscale', credentials: 'keys', access_key_id: 'AKIAIOSFODNN7EXAMPLE',
-    secret_access_key: "a'b\"c#d: {{e}} '''", keyname: 'kp: "x"', private_key: '/etc/salt/kp #1.pem',
-    security_groups: ['salt minions'], master_address: 'salt.example.com', topic_name: 'salt-autoscale',
-    email: { smtp_host: 'smtp.example.com', smtp_port: 587, tls: true, from: 'a@example.com', to: ['b@example.com'], username: 'u', password: 'p #: "q"' },
+    api_host: '0.0.0.0',
+    api_port: 8000,
+    ssl_crt: '/etc/pki/tls/certs/salt api.crt',
+    ssl_key: "/etc/pki/tls/private/o'brien: key.pem",
+    provider_name: 'ec2-autoscale',
+    credentials: 'keys',
+    access_key_id: 'AKIAIOSFODNN7EXAMPLE',
+    secret_access_key: "a'b\"c#d: {{e}} '''",
+    keyname: 'kp: "x"',
+    private_key: '/etc/salt/kp #1.pem',
+    security_groups: ['salt minions'],
+    master_address: 'salt.example.com',
+    topic_name: 'salt-autoscale',
+    email: {
+      smtp_host: 'smtp.example.com',
+      smtp_port: 587,
+      tls: true,
+      from: 'a@example.com',
+      to: ['b@example.com'],
+      username: 'u',
+      password: 'p #: "q"',
+    },
   };
 
   it('keeps every value exactly, whatever quotes, colons, hashes or braces it holds', () => {
     const { config } = parseConfigText(configYaml(answers), 'x.yaml');
     expect(config.cloud_provider).toMatchObject({
-      key: answers.secret_access_key, keyname: answers.keyname, private_key: answers.private_key, securitygroup: 'salt minions',
+      key: answers.secret_access_key,
+      keyname: answers.keyname,
+      private_key: answers.private_key,
+      securitygroup: 'salt minions',
     });
     expect(config.salt_api.ssl_crt).toBe(answers.ssl_crt);
     expect(config.salt_api.ssl_key).toBe(answers.ssl_key);
@@ -152,7 +231,8 @@ describe('the written YAML', () => {
 
 describe('AWS defaults from the environment and ~/.aws', () => {
   const files = {
-    config: '[default]\nregion = eu-west-1\n\n[profile prod]\nregion=ap-south-1 ; comment\n# a comment\n[sso-session corp]\nsso_region = us-east-1\n',
+    config:
+      '[default]\nregion = eu-west-1\n\n[profile prod]\nregion=ap-south-1 ; comment\n# a comment\n[sso-session corp]\nsso_region = us-east-1\n',
     credentials: '[default]\naws_access_key_id = x\n[legacy]\naws_access_key_id = y\n',
   };
 
@@ -175,7 +255,7 @@ describe('AWS defaults from the environment and ~/.aws', () => {
   });
 });
 
-describe('the master\'s Salt version', () => {
+describe("the master's Salt version", () => {
   it('is read from `salt-master --version`', () => {
     expect(parseSaltVersion('salt-master 3007.1 (Chlorine)\n')).toBe('3007.1');
     expect(parseSaltVersion('salt-master 3008 (Argon)')).toBe('3008');

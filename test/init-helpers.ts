@@ -28,14 +28,27 @@ export function cleanEnv(dir: string, extra: Record<string, string> = {}): NodeJ
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('AWS_')) env[k] = v;
   return {
-    ...env, HOME: dir, AWS_CONFIG_FILE: join(dir, 'no-aws-config'), AWS_SHARED_CREDENTIALS_FILE: join(dir, 'no-aws-credentials'),
-    AWS_EC2_METADATA_DISABLED: 'true', NO_COLOR: '1', ...extra,
+    ...env,
+    HOME: dir,
+    AWS_CONFIG_FILE: join(dir, 'no-aws-config'),
+    AWS_SHARED_CREDENTIALS_FILE: join(dir, 'no-aws-credentials'),
+    AWS_EC2_METADATA_DISABLED: 'true',
+    NO_COLOR: '1',
+    ...extra,
   };
 }
 
-export interface Result { code: number | null; stdout: string; stderr: string }
+export interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
 
-export function run(dir: string, args: string[], options: { env?: NodeJS.ProcessEnv; nodeArgs?: string[] } = {}): Promise<Result> {
+export function run(
+  dir: string,
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; nodeArgs?: string[] } = {},
+): Promise<Result> {
   return runCli(args, { cwd: dir, env: options.env ?? cleanEnv(dir), wholeEnv: true, nodeArgs: options.nodeArgs });
 }
 
@@ -98,7 +111,8 @@ export class Terminal {
         this.seen += m.index + m[0].length;
         return;
       }
-      if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${pattern}; the screen so far:\n${this.text}`);
+      if (Date.now() - start > timeoutMs)
+        throw new Error(`timed out waiting for ${pattern}; the screen so far:\n${this.text}`);
       await new Promise((r) => setTimeout(r, 20));
     }
   }

@@ -4,9 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { parseConfigText } from '../src/config/load.js';
 import type { InitAnswers } from '../src/init/answers.js';
 import type { GroupLookup, ListGroupNames } from '../src/init/discover.js';
-import { interview, type InterviewContext } from '../src/init/interview.js';
+import { type InterviewContext, interview } from '../src/init/interview.js';
 import { configYaml } from '../src/init/yaml.js';
-import { attempts, DEFAULT, INTERRUPT, scriptedPrompter, type ScriptedAnswer, type Attempts } from '../src/prompts.js';
+import { type Attempts, attempts, DEFAULT, INTERRUPT, type ScriptedAnswer, scriptedPrompter } from '../src/prompts.js';
 
 const context = (over: Partial<InterviewContext> = {}): InterviewContext => ({
   preset: {},
@@ -33,14 +33,28 @@ describe('init interview', () => {
   it('needs only the groups and the public URL; everything else has a visible default', async () => {
     const { prompter, config, text } = await runInterview(minimal);
     expect(prompter.asked).toEqual([
-      'region', 'groups.names', 'group.web-asg.bootstrap', 'group.web-asg.salt_version',
-      'public_url', 'api_host', 'api_port', 'ssl_crt', 'ssl_key', 'master_address', 'email', 'topic_name',
+      'region',
+      'groups.names',
+      'group.web-asg.bootstrap',
+      'group.web-asg.salt_version',
+      'public_url',
+      'api_host',
+      'api_port',
+      'ssl_crt',
+      'ssl_key',
+      'master_address',
+      'email',
+      'topic_name',
     ]);
     expect(config.aws).toEqual({ region: 'us-east-1' });
     expect(config.groups['web-asg']).toMatchObject({ bootstrap: 'preauth', salt_version: '3007.1' });
     expect(config.salt_api).toMatchObject({
-      public_url: 'https://salt.example.com:8000', host: '0.0.0.0', port: 8000,
-      ssl_crt: '/etc/pki/tls/certs/salt-api.crt', ssl_key: '/etc/pki/tls/private/salt-api.key', webhook_url: '/hook',
+      public_url: 'https://salt.example.com:8000',
+      host: '0.0.0.0',
+      port: 8000,
+      ssl_crt: '/etc/pki/tls/certs/salt-api.crt',
+      ssl_key: '/etc/pki/tls/private/salt-api.key',
+      webhook_url: '/hook',
     });
     expect(config.salt.master_address).toBe('salt.example.com');
     expect(config.cloud_provider).toMatchObject({ name: 'ec2-autoscale', credentials: 'instance-role' });
@@ -53,7 +67,7 @@ describe('init interview', () => {
     expect(text).toContain('#   smtp_host: smtp.example.com');
   });
 
-  it('takes defaults from the environment (region, the local master\'s Salt version) and from the public URL', async () => {
+  it("takes defaults from the environment (region, the local master's Salt version) and from the public URL", async () => {
     const { prompter, config } = await runInterview(
       { ...minimal, public_url: 'https://hooks.example.org' },
       context({ regionFor: () => 'eu-west-3', masterSaltVersion: '3006.9' }),
@@ -69,7 +83,12 @@ describe('init interview', () => {
     const { prompter, config } = await runInterview({
       region: attempts('us-east', 'Europe', 'eu-central-1'),
       'groups.names': attempts('', 'bad:name', 'web-asg, db asg'),
-      public_url: attempts('http://salt.example.com', 'https://salt.example.com/hook', 'salt.example.com', 'https://salt.example.com:8443'),
+      public_url: attempts(
+        'http://salt.example.com',
+        'https://salt.example.com/hook',
+        'salt.example.com',
+        'https://salt.example.com:8443',
+      ),
       api_port: attempts('http', '70000', DEFAULT),
       ssl_crt: attempts('salt-api.crt', '/etc/ssl/salt-api.crt'),
       master_address: attempts('https://salt.internal', '10.0.0.5'),
@@ -97,7 +116,7 @@ describe('init interview', () => {
     expect(config.sns.topic_name).toBe('salt-autoscale-prod');
   });
 
-  it('mixes preauth and salt-cloud groups; salt-cloud brings the provider questions, ssh user defaults to the first group\'s', async () => {
+  it("mixes preauth and salt-cloud groups; salt-cloud brings the provider questions, ssh user defaults to the first group's", async () => {
     const { prompter, config } = await runInterview({
       ...minimal,
       'groups.names': 'web-asg, api-asg, worker-asg',
@@ -112,20 +131,37 @@ describe('init interview', () => {
     expect(prompter.questions.get('group.api-asg.ssh_username')?.default).toBe('ubuntu');
     expect(prompter.questions.get('group.worker-asg.bootstrap')?.default).toBe('preauth');
     expect(config.groups).toEqual({
-      'web-asg': { bootstrap: 'salt-cloud', ssh_username: 'ubuntu', provider: 'ec2-autoscale', minion: {}, settings: {} },
-      'api-asg': { bootstrap: 'salt-cloud', ssh_username: 'ubuntu', provider: 'ec2-autoscale', minion: {}, settings: {} },
+      'web-asg': {
+        bootstrap: 'salt-cloud',
+        ssh_username: 'ubuntu',
+        provider: 'ec2-autoscale',
+        minion: {},
+        settings: {},
+      },
+      'api-asg': {
+        bootstrap: 'salt-cloud',
+        ssh_username: 'ubuntu',
+        provider: 'ec2-autoscale',
+        minion: {},
+        settings: {},
+      },
       'worker-asg': { bootstrap: 'preauth', salt_version: '3008', minion: {}, settings: {} },
     });
     expect(config.cloud_provider).toMatchObject({
-      name: 'ec2-autoscale', credentials: 'instance-role', keyname: 'salt-master',
-      private_key: '/etc/salt/pki/cloud/salt-master.pem', securitygroup: ['salt-minions', 'web'], location: 'us-east-1',
+      name: 'ec2-autoscale',
+      credentials: 'instance-role',
+      keyname: 'salt-master',
+      private_key: '/etc/salt/pki/cloud/salt-master.pem',
+      securitygroup: ['salt-minions', 'web'],
+      location: 'us-east-1',
     });
     expect(prompter.asked).not.toContain('access_key_id');
   });
 
   it('preauth-only setups are not asked about salt-cloud at all', async () => {
     const { prompter } = await runInterview({ ...minimal, 'groups.names': 'a, b' });
-    for (const q of ['provider_name', 'credentials', 'keyname', 'private_key', 'security_groups']) expect(prompter.asked).not.toContain(q);
+    for (const q of ['provider_name', 'credentials', 'keyname', 'private_key', 'security_groups'])
+      expect(prompter.asked).not.toContain(q);
     // Even when the preset asked for keys without giving them: there is nothing to use them for.
     const { config } = await runInterview(minimal, context({ preset: { credentials: 'keys' } }));
     expect(config.cloud_provider.credentials).toBe('instance-role');
@@ -142,11 +178,15 @@ describe('init interview', () => {
       private_key: '/etc/salt/kp.pem',
     });
     expect(config.cloud_provider).toMatchObject({
-      credentials: 'keys', id: 'AKIAIOSFODNN7EXAMPLE', key: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+      credentials: 'keys',
+      id: 'AKIAIOSFODNN7EXAMPLE',
+      key: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
     });
     // A rejected secret is not kept in the log of rejects.
     expect(prompter.rejected.find((r) => r.name === 'secret_access_key')).toEqual({
-      name: 'secret_access_key', value: '***', problem: 'A secret access key is one word, with no blanks.',
+      name: 'secret_access_key',
+      value: '***',
+      problem: 'A secret access key is one word, with no blanks.',
     });
     expect(prompter.rejected.find((r) => r.name === 'secret_access_key')!.problem).not.toContain('has blanks');
     expect(text).toContain('mode 0600');
@@ -166,13 +206,19 @@ describe('init interview', () => {
       'email.username': 'salt-master@example.com',
     });
     expect(withFile.config.alerts.email).toEqual({
-      smtp_host: 'smtp.example.com', smtp_port: 587, tls: true, from: 'salt-master@example.com',
-      to: ['ops@example.com', 'oncall@example.com'], username: 'salt-master@example.com',
-      password_file: '/etc/salt/smtp-password', subject: 'salt-autoscale',
+      smtp_host: 'smtp.example.com',
+      smtp_port: 587,
+      tls: true,
+      from: 'salt-master@example.com',
+      to: ['ops@example.com', 'oncall@example.com'],
+      username: 'salt-master@example.com',
+      password_file: '/etc/salt/smtp-password',
+      subject: 'salt-autoscale',
     });
     expect(withFile.text).not.toContain('mode 0600');
     expect(withFile.prompter.rejected.map((r) => r.problem)).toEqual([
-      '"salt-master" is not an email address.', '"nobody" is not an email address.',
+      '"salt-master" is not an email address.',
+      '"nobody" is not an email address.',
     ]);
 
     const typed = await runInterview({
@@ -192,8 +238,13 @@ describe('init interview', () => {
     expect(typed.text).toContain('mode 0600');
 
     const noLogin = await runInterview({
-      ...minimal, email: true, 'email.smtp_host': 'localhost', 'email.smtp_port': '25', 'email.tls': false,
-      'email.from': 'a@example.com', 'email.to': 'b@example.com',
+      ...minimal,
+      email: true,
+      'email.smtp_host': 'localhost',
+      'email.smtp_port': '25',
+      'email.tls': false,
+      'email.from': 'a@example.com',
+      'email.to': 'b@example.com',
     });
     expect(noLogin.prompter.asked).not.toContain('email.password_source');
     expect(noLogin.config.alerts.email?.username).toBeUndefined();
@@ -206,8 +257,18 @@ describe('init interview', () => {
       return ['api-asg', 'web-asg', 'worker-asg'];
     };
     const { prompter, config } = await runInterview(
-      { region: 'eu-west-1', groups: ['web-asg', '\u0000other'], 'groups.other': 'future-asg', public_url: minimal.public_url },
-      context({ listGroupNames, endpoint: 'http://127.0.0.1:1234', profiles: ['default', 'prod'], preset: { profile: 'prod' } }),
+      {
+        region: 'eu-west-1',
+        groups: ['web-asg', '\u0000other'],
+        'groups.other': 'future-asg',
+        public_url: minimal.public_url,
+      },
+      context({
+        listGroupNames,
+        endpoint: 'http://127.0.0.1:1234',
+        profiles: ['default', 'prod'],
+        preset: { profile: 'prod' },
+      }),
     );
     expect(lookups).toEqual([{ region: 'eu-west-1', profile: 'prod', endpoint: 'http://127.0.0.1:1234' }]);
     const choices = (prompter.questions.get('groups')!.choices as { value: string }[]).map((c) => c.value);
@@ -221,15 +282,22 @@ describe('init interview', () => {
       { groups: attempts([], ['web-asg']), public_url: minimal.public_url },
       context({ listGroupNames: async () => ['web-asg'] }),
     );
-    expect(prompter.rejected).toEqual([{ name: 'groups', value: [], problem: 'Tick at least one group (Space ticks).' }]);
+    expect(prompter.rejected).toEqual([
+      { name: 'groups', value: [], problem: 'Tick at least one group (Space ticks).' },
+    ]);
   });
 
   it('falls back to typed names, saying why, when AWS cannot be asked or has no groups', async () => {
-    const failing = await runInterview(minimal, context({
-      listGroupNames: async () => {
-        throw Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' });
-      },
-    }));
+    const failing = await runInterview(
+      minimal,
+      context({
+        listGroupNames: async () => {
+          throw Object.assign(new Error('Could not load credentials from any providers'), {
+            name: 'CredentialsProviderError',
+          });
+        },
+      }),
+    );
     expect(failing.prompter.notes.join('\n')).toContain(
       'Could not list the groups (CredentialsProviderError: Could not load credentials from any providers); type their names instead.',
     );
@@ -241,7 +309,10 @@ describe('init interview', () => {
   });
 
   it('offers the named AWS profiles, preferring AWS_PROFILE, and skips the question when there are none', async () => {
-    const withProfiles = await runInterview(minimal, context({ profiles: ['default', 'prod', 'staging'], defaultProfile: 'staging' }));
+    const withProfiles = await runInterview(
+      minimal,
+      context({ profiles: ['default', 'prod', 'staging'], defaultProfile: 'staging' }),
+    );
     const q = withProfiles.prompter.questions.get('profile')!;
     expect(q.default).toBe('staging');
     expect((q.choices as { value: string }[]).map((c) => c.value)).toEqual(['', 'prod', 'staging']);
@@ -256,15 +327,22 @@ describe('init interview', () => {
 
   it('answers given as flags or in an answers file become the defaults', async () => {
     const preset = {
-      region: 'ap-southeast-2', public_url: 'https://salt.example.net:9443', topic_name: 'asg-events',
+      region: 'ap-southeast-2',
+      public_url: 'https://salt.example.net:9443',
+      topic_name: 'asg-events',
       groups: [{ name: 'web-asg', bootstrap: 'salt-cloud' as const, ssh_username: 'admin' }],
-      keyname: 'kp', private_key: '/etc/salt/kp.pem',
+      keyname: 'kp',
+      private_key: '/etc/salt/kp.pem',
     };
     const { prompter, answers } = await runInterview({}, context({ preset }));
     expect(prompter.questions.get('groups.names')?.default).toBe('web-asg');
     expect(answers).toMatchObject<Partial<InitAnswers>>({
-      region: 'ap-southeast-2', public_url: 'https://salt.example.net:9443', api_port: 9443, topic_name: 'asg-events',
-      groups: [{ name: 'web-asg', bootstrap: 'salt-cloud', ssh_username: 'admin' }], keyname: 'kp',
+      region: 'ap-southeast-2',
+      public_url: 'https://salt.example.net:9443',
+      api_port: 9443,
+      topic_name: 'asg-events',
+      groups: [{ name: 'web-asg', bootstrap: 'salt-cloud', ssh_username: 'admin' }],
+      keyname: 'kp',
     });
   });
 
@@ -272,20 +350,48 @@ describe('init interview', () => {
     const modes = { preauth: ['preauth'], 'salt-cloud': ['salt-cloud'], mixed: ['salt-cloud', 'preauth'] };
     const emails: Record<string, Record<string, ScriptedAnswer>> = {
       off: { email: false },
-      file: { email: true, 'email.smtp_host': 'smtp', 'email.from': 'a@example.com', 'email.to': 'b@example.com', 'email.username': 'u' },
-      inline: {
-        email: true, 'email.smtp_host': 'smtp', 'email.from': 'a@example.com', 'email.to': 'b@example.com', 'email.username': 'u',
-        'email.password_source': 'inline', 'email.password': 'pw',
+      file: {
+        email: true,
+        'email.smtp_host': 'smtp',
+        'email.from': 'a@example.com',
+        'email.to': 'b@example.com',
+        'email.username': 'u',
       },
-      'no login': { email: true, 'email.smtp_host': 'smtp', 'email.from': 'a@example.com', 'email.to': 'b@example.com' },
+      inline: {
+        email: true,
+        'email.smtp_host': 'smtp',
+        'email.from': 'a@example.com',
+        'email.to': 'b@example.com',
+        'email.username': 'u',
+        'email.password_source': 'inline',
+        'email.password': 'pw',
+      },
+      'no login': {
+        email: true,
+        'email.smtp_host': 'smtp',
+        'email.from': 'a@example.com',
+        'email.to': 'b@example.com',
+      },
     };
     let runs = 0;
     for (const [, groupModes] of Object.entries(modes)) {
       for (const credentials of ['instance-role', 'keys']) {
         for (const email of Object.values(emails)) {
-          const script: Record<string, ScriptedAnswer> = { ...minimal, ...email, 'groups.names': groupModes.map((_, i) => `g${i}`).join(',') };
-          groupModes.forEach((m, i) => (script[`group.g${i}.bootstrap`] = m));
-          Object.assign(script, { credentials, access_key_id: 'AKIAIOSFODNN7EXAMPLE', secret_access_key: 'k', keyname: 'kp', private_key: '/k.pem' });
+          const script: Record<string, ScriptedAnswer> = {
+            ...minimal,
+            ...email,
+            'groups.names': groupModes.map((_, i) => `g${i}`).join(','),
+          };
+          groupModes.forEach((m, i) => {
+            script[`group.g${i}.bootstrap`] = m;
+          });
+          Object.assign(script, {
+            credentials,
+            access_key_id: 'AKIAIOSFODNN7EXAMPLE',
+            secret_access_key: 'k',
+            keyname: 'kp',
+            private_key: '/k.pem',
+          });
           const prompter = scriptedPrompter(script, { unscripted: 'default' });
           const answers = await interview(prompter, context());
           expect(() => parseConfigText(configYaml(answers), 'x.yaml')).not.toThrow();

@@ -9,12 +9,33 @@ import { tempDir } from './helpers/tmp.js';
 describe('init then render', () => {
   it('a config written by init --yes renders as is, for a mix of preauth and salt-cloud groups', async () => {
     const dir = tempDir();
-    const env = { HOME: dir, AWS_CONFIG_FILE: join(dir, 'none'), AWS_SHARED_CREDENTIALS_FILE: join(dir, 'none'), PATH: '/usr/bin:/bin' };
-    const init = await runCli([
-      'init', '--yes', '--region', 'eu-west-1', '--group', 'web-asg:salt-cloud', '--group', 'worker-asg',
-      '--ssh-username', 'ubuntu', '--keyname', 'salt', '--private-key', '/etc/salt/pki/cloud/salt.pem',
-      '--public-url', 'https://salt.example.com:8443',
-    ], { cwd: dir, env });
+    const env = {
+      HOME: dir,
+      AWS_CONFIG_FILE: join(dir, 'none'),
+      AWS_SHARED_CREDENTIALS_FILE: join(dir, 'none'),
+      PATH: '/usr/bin:/bin',
+    };
+    const init = await runCli(
+      [
+        'init',
+        '--yes',
+        '--region',
+        'eu-west-1',
+        '--group',
+        'web-asg:salt-cloud',
+        '--group',
+        'worker-asg',
+        '--ssh-username',
+        'ubuntu',
+        '--keyname',
+        'salt',
+        '--private-key',
+        '/etc/salt/pki/cloud/salt.pem',
+        '--public-url',
+        'https://salt.example.com:8443',
+      ],
+      { cwd: dir, env },
+    );
     expect(init.stderr).toBe('');
     expect(init.code).toBe(0);
 
@@ -26,7 +47,10 @@ describe('init then render', () => {
     const [master] = pyYamlLoad([readFileSync(join(dir, 'staged/master.d/ec2-autoscale.conf'), 'utf8')]) as any[];
     expect(master.rest_cherrypy.port).toBe(8443);
     expect(master['ec2.autoscale'].groups).toEqual({
-      'web-asg': expect.objectContaining({ bootstrap: 'salt-cloud', settings: expect.objectContaining({ ssh_username: 'ubuntu' }) }),
+      'web-asg': expect.objectContaining({
+        bootstrap: 'salt-cloud',
+        settings: expect.objectContaining({ ssh_username: 'ubuntu' }),
+      }),
       'worker-asg': { bootstrap: 'preauth' },
     });
     expect(existsSync(join(dir, 'staged/userdata/worker-asg.sh'))).toBe(true);

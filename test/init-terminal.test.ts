@@ -4,8 +4,8 @@ import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.js';
-import { startFakeAws, type FakeAws } from './fakes/aws.js';
-import { cleanEnv, KEY, scratchFolders, SECRET, Terminal } from './init-helpers.js';
+import { type FakeAws, startFakeAws } from './fakes/aws.js';
+import { cleanEnv, KEY, SECRET, scratchFolders, Terminal } from './init-helpers.js';
 
 const dir = scratchFolders();
 const configPath = () => join(dir(), 'salt-autoscale.yaml');
@@ -21,7 +21,10 @@ describe('init in a terminal', () => {
     await t.answer(/How do new instances of worker-asg get their minion\?/, KEY.enter);
     await t.answer(/Salt version worker-asg's instances install .*\(3007\.1\)/, `${KEY.clearLine}3008${KEY.enter}`);
     await t.answer(/Public https URL that SNS posts to/, `salt.example.com${KEY.enter}`);
-    await t.answer(/"salt\.example\.com" is not an absolute URL\./, `${KEY.clearLine}https://salt.example.com:8000${KEY.enter}`);
+    await t.answer(
+      /"salt\.example\.com" is not an absolute URL\./,
+      `${KEY.clearLine}https://salt.example.com:8000${KEY.enter}`,
+    );
     await t.answer(/Address salt-api binds \(0\.0\.0\.0\)/, KEY.enter);
     await t.answer(/Port salt-api listens on \(8000\)/, KEY.enter);
     await t.answer(/TLS certificate salt-api serves/, KEY.enter);
@@ -48,7 +51,12 @@ describe('init in a terminal', () => {
       'web-asg': { bootstrap: 'salt-cloud', ssh_username: 'ec2-user' },
       'worker-asg': { bootstrap: 'preauth', salt_version: '3008' },
     });
-    expect(config.cloud_provider).toMatchObject({ credentials: 'keys', id: 'AKIAIOSFODNN7EXAMPLE', key: SECRET, keyname: 'salt-master' });
+    expect(config.cloud_provider).toMatchObject({
+      credentials: 'keys',
+      id: 'AKIAIOSFODNN7EXAMPLE',
+      key: SECRET,
+      keyname: 'salt-master',
+    });
   });
 
   it('Ctrl-C at a question exits 130 and leaves nothing behind', async () => {
@@ -83,11 +91,18 @@ describe('group discovery', () => {
     await fake.close();
   });
 
-  it('lists every page of the region\'s groups as a checklist when credentials work', async () => {
+  it("lists every page of the region's groups as a checklist when credentials work", async () => {
     const endpoint = fake.url;
-    const t = new Terminal(dir(), ['init'], cleanEnv(dir(), {
-      AWS_ENDPOINT_URL: endpoint, AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'fake-secret', AWS_REGION: 'us-east-2',
-    }));
+    const t = new Terminal(
+      dir(),
+      ['init'],
+      cleanEnv(dir(), {
+        AWS_ENDPOINT_URL: endpoint,
+        AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+        AWS_SECRET_ACCESS_KEY: 'fake-secret',
+        AWS_REGION: 'us-east-2',
+      }),
+    );
     await t.answer(/AWS region of the Auto Scaling groups \(us-east-2\)/, KEY.enter);
     await t.waitFor(/Auto Scaling groups whose instances join this master/);
     await t.waitFor(/worker-asg/);
@@ -98,12 +113,23 @@ describe('group discovery', () => {
     await t.answer(/How do new instances of worker-asg/, KEY.enter);
     await t.answer(/Salt version worker-asg/, KEY.enter);
     await t.answer(/Public https URL/, `https://salt.example.com${KEY.enter}`);
-    for (const q of [/binds/, /listens on/, /TLS certificate/, /Its private key/, /reach the master/, /Email alerts/, /SNS topic/]) {
+    for (const q of [
+      /binds/,
+      /listens on/,
+      /TLS certificate/,
+      /Its private key/,
+      /reach the master/,
+      /Email alerts/,
+      /SNS topic/,
+    ]) {
       await t.answer(q, KEY.enter);
     }
     expect(await t.exitCode()).toBe(0);
     const lookups = fake.calls.filter((c) => c.action === 'DescribeAutoScalingGroups');
-    expect(lookups.map((c) => [c.signingRegion, c.params.NextToken === undefined])).toEqual([['us-east-2', true], ['us-east-2', false]]);
+    expect(lookups.map((c) => [c.signingRegion, c.params.NextToken === undefined])).toEqual([
+      ['us-east-2', true],
+      ['us-east-2', false],
+    ]);
     expect(fake.calls.every((c) => !c.mutating)).toBe(true);
     expect(Object.keys((await loadConfig(configPath())).config.groups)).toEqual(['web-asg', 'worker-asg']);
   });

@@ -1,17 +1,23 @@
 // Alert emails: sent through a fake SMTP server on 127.0.0.1 (smtplib path) or a stand-in salt.utils.smtp
 // (the path a real master takes), and rate-limited so a flood of bad requests is not a flood of emails.
 import { writeFile } from 'node:fs/promises';
-import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Config } from '../src/config/types.js';
-import { setupReactorFixture, verdictOf, type ReactorFixture } from './helpers/reactor-fixture.js';
+import { type ReactorFixture, setupReactorFixture, verdictOf } from './helpers/reactor-fixture.js';
 import { SUBSCRIBE_PATH_PREFIX } from './helpers/sns-vectors.js';
 
-interface Mail { from: string; to: string[]; data: string; auth?: string }
+interface Mail {
+  from: string;
+  to: string[];
+  data: string;
+  auth?: string;
+}
 
 /** The message text as a mail client shows it (quoted-printable decoded). */
-const text = (m: Mail) => m.data.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, h) => String.fromCharCode(parseInt(h, 16)));
+const text = (m: Mail) =>
+  m.data.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, h) => String.fromCharCode(parseInt(h, 16)));
 
 /** Just enough SMTP (EHLO, AUTH PLAIN, MAIL, RCPT, DATA, QUIT) to receive what smtplib sends. */
 async function startSmtp(): Promise<{ port: number; mails: Mail[]; close: () => Promise<void> }> {
@@ -45,11 +51,22 @@ async function startSmtp(): Promise<{ port: number; mails: Mail[]; close: () => 
         const verb = line.split(' ')[0].toUpperCase();
         if (verb === 'EHLO') s.write('250-fake-smtp\r\n250 AUTH PLAIN\r\n');
         else if (verb === 'HELO') s.write('250 fake-smtp\r\n');
-        else if (verb === 'AUTH') { mail.auth = Buffer.from(line.split(' ')[2] ?? '', 'base64').toString('utf8'); s.write('235 ok\r\n'); }
-        else if (verb === 'MAIL') { mail.from = line.slice(10); s.write('250 ok\r\n'); }
-        else if (verb === 'RCPT') { mail.to.push(line.slice(8)); s.write('250 ok\r\n'); }
-        else if (verb === 'DATA') { inData = true; s.write('354 go ahead\r\n'); }
-        else if (verb === 'QUIT') { s.end('221 bye\r\n'); return; } else s.write('250 ok\r\n');
+        else if (verb === 'AUTH') {
+          mail.auth = Buffer.from(line.split(' ')[2] ?? '', 'base64').toString('utf8');
+          s.write('235 ok\r\n');
+        } else if (verb === 'MAIL') {
+          mail.from = line.slice(10);
+          s.write('250 ok\r\n');
+        } else if (verb === 'RCPT') {
+          mail.to.push(line.slice(8));
+          s.write('250 ok\r\n');
+        } else if (verb === 'DATA') {
+          inData = true;
+          s.write('354 go ahead\r\n');
+        } else if (verb === 'QUIT') {
+          s.end('221 bye\r\n');
+          return;
+        } else s.write('250 ok\r\n');
       }
     });
   });
@@ -57,7 +74,10 @@ async function startSmtp(): Promise<{ port: number; mails: Mail[]; close: () => 
   return {
     port: (server.address() as AddressInfo).port,
     mails,
-    close: async () => { for (const s of sockets) s.destroy(); await new Promise<void>((r) => server.close(() => r())); },
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
   };
 }
 
@@ -72,12 +92,21 @@ beforeAll(async () => {
   passwordFile = join(fx.dir, 'smtp-password');
   await writeFile(passwordFile, `${PASSWORD}\n`, { mode: 0o600 });
 });
-afterAll(async () => { await smtp?.close(); await fx?.close(); });
+afterAll(async () => {
+  await smtp?.close();
+  await fx?.close();
+});
 
 const withEmail = (c: Config) => {
   c.alerts.email = {
-    smtp_host: '127.0.0.1', smtp_port: smtp.port, tls: false, from: 'salt-master@example.com',
-    to: ['ops@example.com', 'oncall@example.com'], username: 'salt-master', password_file: passwordFile, subject: 'salt-autoscale',
+    smtp_host: '127.0.0.1',
+    smtp_port: smtp.port,
+    tls: false,
+    from: 'salt-master@example.com',
+    to: ['ops@example.com', 'oncall@example.com'],
+    username: 'salt-master',
+    password_file: passwordFile,
+    subject: 'salt-autoscale',
   };
   c.alerts.min_interval_seconds = 300;
 };
@@ -87,7 +116,10 @@ describe('alert emails', () => {
   test('a burst of rejections sends one email, to every recipient, without the password', async () => {
     smtp.mails.length = 0;
     const m = await fx.master(withEmail);
-    const { results } = await fx.deliver(m, ['signature-wrong-key', 'unknown-topic-suffix', 'instance-id-star'].map((n) => ({ body: body(n) })));
+    const { results } = await fx.deliver(
+      m,
+      ['signature-wrong-key', 'unknown-topic-suffix', 'instance-id-star'].map((n) => ({ body: body(n) })),
+    );
     expect(results.map((r) => verdictOf(r).verdict)).toEqual(['rejected', 'rejected', 'rejected']);
     expect(smtp.mails).toHaveLength(1);
     const [mail] = smtp.mails;
@@ -102,10 +134,17 @@ describe('alert emails', () => {
   test('an Auto Scaling launch error is emailed; SubscriptionConfirmation in email mode mails the link and visits nothing', async () => {
     smtp.mails.length = 0;
     fx.server.reset();
-    const m = await fx.master((c) => { withEmail(c); c.reactor.subscription_confirmation = 'email'; });
-    const { results } = await fx.deliver(m, [{ body: body('launch-error-v2') }, { body: body('subscription-confirmation-v2') }]);
+    const m = await fx.master((c) => {
+      withEmail(c);
+      c.reactor.subscription_confirmation = 'email';
+    });
+    const { results } = await fx.deliver(m, [
+      { body: body('launch-error-v2') },
+      { body: body('subscription-confirmation-v2') },
+    ]);
     expect(results.map((r) => verdictOf(r))).toEqual([
-      { verdict: 'accepted', outcome: 'launch_error' }, { verdict: 'accepted', outcome: 'subscription_confirmation' },
+      { verdict: 'accepted', outcome: 'launch_error' },
+      { verdict: 'accepted', outcome: 'subscription_confirmation' },
     ]);
     expect(smtp.mails).toHaveLength(2); // the confirmation link is not held back by the alert rate limit
     expect(smtp.mails[0].data).toMatch(/^Subject: salt-autoscale: launch error in web-asg$/m);

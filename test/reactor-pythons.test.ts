@@ -5,7 +5,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { setupReactorFixture, verdictOf, type ReactorFixture } from './helpers/reactor-fixture.js';
+import { type ReactorFixture, setupReactorFixture, verdictOf } from './helpers/reactor-fixture.js';
 
 function interpreters(): string[] {
   if (process.env.REACTOR_TEST_PYTHONS) return process.env.REACTOR_TEST_PYTHONS.split(':').filter(Boolean);
@@ -13,19 +13,30 @@ function interpreters(): string[] {
   const pyenv = join(homedir(), '.pyenv', 'versions');
   try {
     for (const v of readdirSync(pyenv)) if (/^3\.8\./.test(v)) found.push(join(pyenv, v, 'bin', 'python3'));
-  } catch { /* no pyenv */ }
+  } catch {
+    /* no pyenv */
+  }
   return found.filter((p) => existsSync(p));
 }
 
 const pythons = interpreters();
 let fx: ReactorFixture;
-beforeAll(async () => { if (pythons.length) fx = await setupReactorFixture(); });
-afterAll(async () => { await fx?.close(); });
+beforeAll(async () => {
+  if (pythons.length) fx = await setupReactorFixture();
+});
+afterAll(async () => {
+  await fx?.close();
+});
 
 describe.skipIf(pythons.length === 0)('other Python interpreters', () => {
   test.each(pythons)('%s comes to every expected verdict', async (python) => {
     const m = await fx.master();
-    const { results, backend } = await fx.deliver(m, fx.set.vectors.map((v) => ({ body: v.body })), {}, python);
+    const { results, backend } = await fx.deliver(
+      m,
+      fx.set.vectors.map((v) => ({ body: v.body })),
+      {},
+      python,
+    );
     const got = results.map((r) => verdictOf(r));
     expect(got).toEqual(fx.set.vectors.map((v) => v.expect));
     // The reactor took the path this interpreter allows: cryptography when importable, else openssl.

@@ -1,18 +1,30 @@
 // The rendered #!py reactor, run by python3 the way Salt's py renderer runs it, against the shared vectors.
 // The certificate and SubscribeURL are fetched for real (urllib, TLS verified) from 127.0.0.1 through a
 // CONNECT proxy named in https_proxy.
+
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFile, stat, writeFile, mkdir } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { listFiles, setupReactorFixture, verdictOf, type Master, type ReactorFixture } from './helpers/reactor-fixture.js';
 import type { CertServer } from './helpers/cert-server.js';
-import { runHarness, type DeliveryResult } from './helpers/reactor-harness.js';
-import { execFileSync } from 'node:child_process';
+import {
+  listFiles,
+  type Master,
+  type ReactorFixture,
+  setupReactorFixture,
+  verdictOf,
+} from './helpers/reactor-fixture.js';
+import { type DeliveryResult, runHarness } from './helpers/reactor-harness.js';
 import { CERT_PATH, INSTANCE_ID, SUBSCRIBE_PATH_PREFIX, TOPIC_ARN, type Vector } from './helpers/sns-vectors.js';
 
 let fx: ReactorFixture;
-interface FullRun { master: Master; results: DeliveryResult[]; backend: string; server: CertServer }
+interface FullRun {
+  master: Master;
+  results: DeliveryResult[];
+  backend: string;
+  server: CertServer;
+}
 let fullRuns: Record<'cryptography' | 'openssl', FullRun>;
 beforeAll(async () => {
   fx = await setupReactorFixture();
@@ -21,13 +33,21 @@ beforeAll(async () => {
   const full = async (blockCryptography: boolean): Promise<FullRun> => {
     const server = await fx.startServer();
     const master = await fx.master();
-    const { results, backend } = await fx.deliver(master, fx.set.vectors.map((v) => ({ body: v.body })), { blockCryptography }, 'python3', server);
+    const { results, backend } = await fx.deliver(
+      master,
+      fx.set.vectors.map((v) => ({ body: v.body })),
+      { blockCryptography },
+      'python3',
+      server,
+    );
     return { master, results, backend, server };
   };
   const [cryptography, openssl] = await Promise.all([full(false), full(true)]);
   fullRuns = { cryptography, openssl };
 });
-afterAll(async () => { await fx?.close(); });
+afterAll(async () => {
+  await fx?.close();
+});
 
 const byName = (name: string): Vector => {
   const v = fx.set.vectors.find((x) => x.name === name);
@@ -43,17 +63,24 @@ function expectVerdicts(vectors: Vector[], results: DeliveryResult[]) {
   vectors.forEach((v, i) => {
     const r = results[i];
     const got = verdictOf(r);
-    if (JSON.stringify(got) !== JSON.stringify(v.expect)) mismatches.push(`${v.name}: expected ${JSON.stringify(v.expect)}, got ${JSON.stringify(got)}`);
+    if (JSON.stringify(got) !== JSON.stringify(v.expect))
+      mismatches.push(`${v.name}: expected ${JSON.stringify(v.expect)}, got ${JSON.stringify(got)}`);
     if (!r.optsUnchanged) mismatches.push(`${v.name}: __opts__ was modified`);
     if (errors(r).length) mismatches.push(`${v.name}: logged ${JSON.stringify(errors(r))}`);
     if (v.expect.verdict === 'rejected') {
       // A rejection: no reaction, exactly one WARNING line, naming the reason (and the ids when there are ids).
-      if (JSON.stringify(r.reaction) !== '{}') mismatches.push(`${v.name}: rejected but reacted ${JSON.stringify(r.reaction)}`);
+      if (JSON.stringify(r.reaction) !== '{}')
+        mismatches.push(`${v.name}: rejected but reacted ${JSON.stringify(r.reaction)}`);
       const w = warnings(r);
       if (w.length !== 1) mismatches.push(`${v.name}: ${w.length} WARNING lines`);
       else if (!w[0].message.includes(`reason=${v.expect.reason}`)) mismatches.push(`${v.name}: ${w[0].message}`);
-      else if (v.messageId && v.expect.reason !== 'body_too_large' && v.expect.reason !== 'not_json'
-        && JSON.parse(v.body).MessageId === v.messageId && !w[0].message.includes(v.messageId)) {
+      else if (
+        v.messageId &&
+        v.expect.reason !== 'body_too_large' &&
+        v.expect.reason !== 'not_json' &&
+        JSON.parse(v.body).MessageId === v.messageId &&
+        !w[0].message.includes(v.messageId)
+      ) {
         mismatches.push(`${v.name}: the WARNING line lacks the MessageId: ${w[0].message}`);
       }
     }
@@ -89,8 +116,11 @@ describe.each([
 
   test('confirmed each verified subscription by visiting its SubscribeURL, and never an unsubscribe one', () => {
     const visited = server.requests.filter((r) => r.path.startsWith(SUBSCRIBE_PATH_PREFIX)).map((r) => r.path);
-    const urlPath = (name: string) => JSON.parse(byName(name).body).SubscribeURL.replace('https://sns.us-east-1.amazonaws.com', '');
-    expect(visited.sort()).toEqual([urlPath('subscription-confirmation-v1'), urlPath('subscription-confirmation-v2')].sort());
+    const urlPath = (name: string) =>
+      JSON.parse(byName(name).body).SubscribeURL.replace('https://sns.us-east-1.amazonaws.com', '');
+    expect(visited.sort()).toEqual(
+      [urlPath('subscription-confirmation-v1'), urlPath('subscription-confirmation-v2')].sort(),
+    );
     expect(visited).not.toContain(urlPath('unsubscribe-confirmation-v2'));
   });
 
@@ -98,23 +128,35 @@ describe.each([
     const r = results[fx.set.vectors.findIndex((v) => v.name === 'launch-v2-subject')];
     expect(r.reaction).toEqual({
       [`ec2_autoscale_launch_${INSTANCE_ID}`]: {
-        'runner.cloud.create': [{
-          args: [
-            { provider: 'ec2-autoscale' }, { instances: INSTANCE_ID }, { instance_id: INSTANCE_ID },
-            { minion: { master: 'salt.example.com', grains: { role: 'web' }, startup_states: 'highstate' } }, { ssh_username: 'ec2-user' },
-          ],
-        }],
+        'runner.cloud.create': [
+          {
+            args: [
+              { provider: 'ec2-autoscale' },
+              { instances: INSTANCE_ID },
+              { instance_id: INSTANCE_ID },
+              { minion: { master: 'salt.example.com', grains: { role: 'web' }, startup_states: 'highstate' } },
+              { ssh_username: 'ec2-user' },
+            ],
+          },
+        ],
       },
     });
   });
 
   test('terminate reacts with wheel.key.delete of exactly that instance id', () => {
     const r = results[fx.set.vectors.findIndex((v) => v.name === 'terminate-v1-no-subject')];
-    expect(r.reaction).toEqual({ [`ec2_autoscale_terminate_${INSTANCE_ID}`]: { 'wheel.key.delete': [{ args: [{ match: INSTANCE_ID }] }] } });
+    expect(r.reaction).toEqual({
+      [`ec2_autoscale_terminate_${INSTANCE_ID}`]: { 'wheel.key.delete': [{ args: [{ match: INSTANCE_ID }] }] },
+    });
   });
 
   test('test notifications and error events react with nothing', () => {
-    for (const name of ['test-notification-v2', 'launch-error-v2', 'terminate-error-v2', 'unsubscribe-confirmation-v2']) {
+    for (const name of [
+      'test-notification-v2',
+      'launch-error-v2',
+      'terminate-error-v2',
+      'unsubscribe-confirmation-v2',
+    ]) {
       expect(results[fx.set.vectors.findIndex((v) => v.name === name)].reaction, name).toEqual({});
     }
     const info = results[fx.set.vectors.findIndex((v) => v.name === 'test-notification-v2')].logs;
@@ -149,21 +191,33 @@ describe.concurrent('preauth groups', () => {
     const at = new Date();
     // Signed by the real key but naming the preauth group with hostile ids, or from an untrusted topic.
     const signed = ['*', 'i-*', '../x', '../../minions/evil', 'i-0123456789abcdef0/../../x'].map((id) =>
-      fx.set.notification({ group: 'worker-asg', instanceId: id, timestamp: at }));
-    const foreign = JSON.stringify(fx.set.sign({
-      ...JSON.parse(fx.set.notification({ group: 'worker-asg', timestamp: at })), TopicArn: 'arn:aws:sns:us-east-1:999999999999:evil',
-    }));
+      fx.set.notification({ group: 'worker-asg', instanceId: id, timestamp: at }),
+    );
+    const foreign = JSON.stringify(
+      fx.set.sign({
+        ...JSON.parse(fx.set.notification({ group: 'worker-asg', timestamp: at })),
+        TopicArn: 'arn:aws:sns:us-east-1:999999999999:evil',
+      }),
+    );
     const stale = fx.set.notification({ group: 'worker-asg', timestamp: new Date(Date.now() - 2 * 3600_000) });
     const bodies = [...hostile.map((v) => v.body), ...signed, foreign, stale];
-    const { results } = await fx.deliver(m, bodies.map((body) => ({ body })));
+    const { results } = await fx.deliver(
+      m,
+      bodies.map((body) => ({ body })),
+    );
     expect(results.map((r) => verdictOf(r).verdict)).toEqual(bodies.map(() => 'rejected'));
     expect(await listFiles(m.pkiDir)).toEqual([]);
   });
 
   test('terminate removes the stub left for that id and deletes its key', async () => {
     const m = await fx.master();
-    const { results } = await fx.deliver(m, [{ body: byName('launch-preauth-v2').body }, { body: byName('terminate-preauth-v2').body }]);
-    expect(results[1].reaction).toEqual({ [`ec2_autoscale_terminate_${INSTANCE_ID}`]: { 'wheel.key.delete': [{ args: [{ match: INSTANCE_ID }] }] } });
+    const { results } = await fx.deliver(m, [
+      { body: byName('launch-preauth-v2').body },
+      { body: byName('terminate-preauth-v2').body },
+    ]);
+    expect(results[1].reaction).toEqual({
+      [`ec2_autoscale_terminate_${INSTANCE_ID}`]: { 'wheel.key.delete': [{ args: [{ match: INSTANCE_ID }] }] },
+    });
     expect(results[1].logs.some((l) => l.message.includes('removed its unused autosign stub'))).toBe(true);
     expect(await listFiles(m.pkiDir)).toEqual([]);
   });
@@ -183,7 +237,11 @@ describe.concurrent('input, cache and configuration', () => {
     const m = await fx.master();
     const a = JSON.parse(fx.set.notification({ instanceId: 'i-0aaaaaaaaaaaaaaa1' }));
     const b = fx.set.notification({ instanceId: 'i-0bbbbbbbbbbbbbbb2' });
-    const { results } = await fx.deliver(m, [{ data: { post: a, headers: {} } }, { data: { body: b, post: {} } }, { data: { body: 'x'.repeat(300 * 1024), post: a } }]);
+    const { results } = await fx.deliver(m, [
+      { data: { post: a, headers: {} } },
+      { data: { body: b, post: {} } },
+      { data: { body: 'x'.repeat(300 * 1024), post: a } },
+    ]);
     expect(Object.keys(results[0].reaction!)).toEqual(['ec2_autoscale_launch_i-0aaaaaaaaaaaaaaa1']);
     expect(Object.keys(results[1].reaction!)).toEqual(['ec2_autoscale_launch_i-0bbbbbbbbbbbbbbb2']);
     // The raw body is what came over the wire: its size counts even when a parsed post is present.
@@ -191,9 +249,15 @@ describe.concurrent('input, cache and configuration', () => {
   });
 
   test('before provision wrote sns.topic_arn the reactor trusts no topic: every message is unknown_topic', async () => {
-    const m = await fx.master((c) => { delete c.sns.topic_arn; c.sns.extra_topic_arns = []; });
+    const m = await fx.master((c) => {
+      delete c.sns.topic_arn;
+      c.sns.extra_topic_arns = [];
+    });
     expect((m.opts['ec2.autoscale'] as { topic_arns: string[] }).topic_arns).toEqual([]);
-    const { results } = await fx.deliver(m, [{ body: byName('launch-v2-subject').body }, { body: byName('subscription-confirmation-v2').body }]);
+    const { results } = await fx.deliver(m, [
+      { body: byName('launch-v2-subject').body },
+      { body: byName('subscription-confirmation-v2').body },
+    ]);
     for (const r of results) {
       expect(verdictOf(r)).toEqual({ verdict: 'rejected', reason: 'unknown_topic' });
       expect(r.logs.map((l) => l.level)).toEqual(['WARNING']);
@@ -204,15 +268,26 @@ describe.concurrent('input, cache and configuration', () => {
     const m = await fx.master();
     const deep = '['.repeat(50_000) + ']'.repeat(50_000);
     const { results } = await fx.deliver(m, [{ data: { body: deep, post: {} } }]);
-    expect(verdictOf(results[0]), JSON.stringify(results[0]).slice(0, 2000)).toEqual({ verdict: 'rejected', reason: 'not_json' });
+    expect(verdictOf(results[0]), JSON.stringify(results[0]).slice(0, 2000)).toEqual({
+      verdict: 'rejected',
+      reason: 'not_json',
+    });
     expect(results[0].reaction).toEqual({});
   });
 
   test('many messages share one certificate fetch (on-disk cache across fresh module loads)', async () => {
     const m = await fx.master();
     const server = await fx.startServer();
-    const bodies = Array.from({ length: 25 }, (_, i) => fx.set.notification({ instanceId: `i-${(0x100000000 + i).toString(16).padStart(17, '0').slice(-17)}` }));
-    const { results } = await fx.deliver(m, bodies.map((body) => ({ body })), {}, 'python3', server);
+    const bodies = Array.from({ length: 25 }, (_, i) =>
+      fx.set.notification({ instanceId: `i-${(0x100000000 + i).toString(16).padStart(17, '0').slice(-17)}` }),
+    );
+    const { results } = await fx.deliver(
+      m,
+      bodies.map((body) => ({ body })),
+      {},
+      'python3',
+      server,
+    );
     expect(results.map((r) => verdictOf(r))).toEqual(bodies.map(() => ({ verdict: 'accepted', outcome: 'launch' })));
     expect(server.fetches(CERT_PATH)).toBe(1);
   });
@@ -245,7 +320,8 @@ describe.concurrent('input, cache and configuration', () => {
       { data: { body: '', post: { Type: 'Notification', MessageId: 'm', TopicArn: TOPIC_ARN } } },
     ]);
     expect(results.map((r) => verdictOf(r))).toEqual([
-      { verdict: 'rejected', reason: 'body_too_large' }, { verdict: 'rejected', reason: 'bad_envelope' },
+      { verdict: 'rejected', reason: 'body_too_large' },
+      { verdict: 'rejected', reason: 'bad_envelope' },
     ]);
   });
 
@@ -265,7 +341,9 @@ describe.concurrent('input, cache and configuration', () => {
 
   test('a certificate fetch that outlasts cert_fetch_timeout is cert_fetch_failed', async () => {
     const slow = await fx.startServer({ delayMs: 20_000 });
-    const m = await fx.master((c) => { c.reactor.cert_fetch_timeout_seconds = 1; });
+    const m = await fx.master((c) => {
+      c.reactor.cert_fetch_timeout_seconds = 1;
+    });
     const started = Date.now();
     const { results } = await fx.deliver(m, [{ body: fx.set.notification({}) }], {}, 'python3', slow);
     expect(verdictOf(results[0])).toEqual({ verdict: 'rejected', reason: 'cert_fetch_failed' });
@@ -277,7 +355,9 @@ describe.concurrent('input, cache and configuration', () => {
     delete m.opts['ec2.autoscale'];
     const { results } = await fx.deliver(m, [{ body: fx.set.notification({}) }]);
     expect(results[0].reaction).toEqual({});
-    expect(errors(results[0]).map((l) => l.message)).toEqual([expect.stringContaining("__opts__['ec2.autoscale'] is missing")]);
+    expect(errors(results[0]).map((l) => l.message)).toEqual([
+      expect.stringContaining("__opts__['ec2.autoscale'] is missing"),
+    ]);
   });
 
   test('a lone surrogate in a signed field is a bad signature, not a crash', async () => {
@@ -297,19 +377,28 @@ describe.concurrent('input, cache and configuration', () => {
     (m.opts['ec2.autoscale'] as Record<string, unknown>).cache_dir = join(file, 'cache');
     const { results } = await fx.deliver(m, [{ body: fx.set.notification({}) }]);
     expect(results[0].reaction).toEqual({});
-    expect(errors(results[0]).map((l) => l.message)).toEqual([expect.stringContaining('cannot use the cache directory')]);
+    expect(errors(results[0]).map((l) => l.message)).toEqual([
+      expect.stringContaining('cannot use the cache directory'),
+    ]);
   });
 
   test('a SubscribeURL that fails (HTTP 404) logs one ERROR and reacts with nothing', async () => {
     const m = await fx.master();
     const base = JSON.parse(byName('subscription-confirmation-v2').body);
     const env = fx.set.sign({
-      Type: base.Type, MessageId: '5d6c2a10-0b8e-4a57-9a0e-3f1c2b4d5e6f', Token: base.Token, TopicArn: base.TopicArn,
-      Message: base.Message, SubscribeURL: 'https://sns.us-east-1.amazonaws.com/?Action=NotThere', Timestamp: new Date().toISOString(),
+      Type: base.Type,
+      MessageId: '5d6c2a10-0b8e-4a57-9a0e-3f1c2b4d5e6f',
+      Token: base.Token,
+      TopicArn: base.TopicArn,
+      Message: base.Message,
+      SubscribeURL: 'https://sns.us-east-1.amazonaws.com/?Action=NotThere',
+      Timestamp: new Date().toISOString(),
     });
     const { results } = await fx.deliver(m, [{ body: JSON.stringify(env) }]);
     expect(results[0].reaction).toEqual({});
-    expect(errors(results[0]).map((l) => l.message)).toEqual([expect.stringMatching(/could not confirm the SNS subscription .*HTTP Error 404/)]);
+    expect(errors(results[0]).map((l) => l.message)).toEqual([
+      expect.stringMatching(/could not confirm the SNS subscription .*HTTP Error 404/),
+    ]);
     expect(warnings(results[0])).toEqual([]);
   });
 
@@ -328,10 +417,14 @@ describe.concurrent('Salt versions', () => {
     const m = await fx.master();
     const launch = byName('launch-v2-subject').body;
     const preauth = byName('launch-preauth-v2').body;
-    const { results } = await fx.deliver(m, [{ body: launch }, { body: preauth }], { saltRunners: ['manage.status', 'jobs.list_jobs'] });
+    const { results } = await fx.deliver(m, [{ body: launch }, { body: preauth }], {
+      saltRunners: ['manage.status', 'jobs.list_jobs'],
+    });
     expect(results[0].reaction).toEqual({});
     expect(results[0].logs.map((l) => l.level)).toEqual(['ERROR']);
-    expect(results[0].logs[0].message).toMatch(/cannot bootstrap it, this master has no cloud runner \(Salt 3008 .*Set `bootstrap: preauth`/);
+    expect(results[0].logs[0].message).toMatch(
+      /cannot bootstrap it, this master has no cloud runner \(Salt 3008 .*Set `bootstrap: preauth`/,
+    );
     // preauth needs no runner: it still works there.
     expect(verdictOf(results[1])).toEqual({ verdict: 'accepted', outcome: 'launch' });
   });
@@ -340,21 +433,34 @@ describe.concurrent('Salt versions', () => {
     const m = await fx.master();
     const python = execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).trim();
     const run = await runHarness(
-      { reactor: fx.reactor, opts: m.opts, deliveries: [{ body: byName('launch-v2-subject').body }], blockCryptography: true },
-      { ...fx.server.env, PATH: '/nonexistent' }, python,
+      {
+        reactor: fx.reactor,
+        opts: m.opts,
+        deliveries: [{ body: byName('launch-v2-subject').body }],
+        blockCryptography: true,
+      },
+      { ...fx.server.env, PATH: '/nonexistent' },
+      python,
     );
     const [r] = run.results;
     expect(r.error).toBeNull();
     expect(r.reaction).toEqual({});
     expect(r.logs.map((l) => [l.level, l.message])).toEqual([
-      ['ERROR', expect.stringMatching(/^ec2-autoscale: neither the python `cryptography` package nor the `openssl` command/)],
+      [
+        'ERROR',
+        expect.stringMatching(/^ec2-autoscale: neither the python `cryptography` package nor the `openssl` command/),
+      ],
     ]);
   });
 
   test('on a master with the cloud runner (Salt 3006/3007), the launch reacts with runner.cloud.create', async () => {
     const m = await fx.master();
-    const { results } = await fx.deliver(m, [{ body: byName('launch-v2-subject').body }], { saltRunners: ['cloud.create', 'cloud.profile'] });
-    expect(Object.values(results[0].reaction!).map((v) => Object.keys(v as object)[0])).toEqual(['runner.cloud.create']);
+    const { results } = await fx.deliver(m, [{ body: byName('launch-v2-subject').body }], {
+      saltRunners: ['cloud.create', 'cloud.profile'],
+    });
+    expect(Object.values(results[0].reaction!).map((v) => Object.keys(v as object)[0])).toEqual([
+      'runner.cloud.create',
+    ]);
   });
 });
 
@@ -383,16 +489,28 @@ print(json.dumps(out))
 `;
   test('binds to cloud.create(provider, instances, **kwargs) and key.delete(match)', async () => {
     const m = await fx.master();
-    const { results } = await fx.deliver(m, [{ body: byName('launch-v1-subject').body }, { body: byName('terminate-v2-subject').body }]);
+    const { results } = await fx.deliver(m, [
+      { body: byName('launch-v1-subject').body },
+      { body: byName('terminate-v2-subject').body },
+    ]);
     const { spawnSync } = await import('node:child_process');
-    const r = spawnSync('python3', ['-c', BIND], { input: JSON.stringify(results.map((x) => x.reaction)), encoding: 'utf8' });
+    const r = spawnSync('python3', ['-c', BIND], {
+      input: JSON.stringify(results.map((x) => x.reaction)),
+      encoding: 'utf8',
+    });
     expect(r.stderr).toBe('');
     expect(JSON.parse(r.stdout)).toEqual([
       {
-        id: `ec2_autoscale_launch_${INSTANCE_ID}`, fun: 'runner.cloud.create',
+        id: `ec2_autoscale_launch_${INSTANCE_ID}`,
+        fun: 'runner.cloud.create',
         bound: {
-          provider: 'ec2-autoscale', instances: INSTANCE_ID,
-          kwargs: { instance_id: INSTANCE_ID, ssh_username: 'ec2-user', minion: { master: 'salt.example.com', grains: { role: 'web' }, startup_states: 'highstate' } },
+          provider: 'ec2-autoscale',
+          instances: INSTANCE_ID,
+          kwargs: {
+            instance_id: INSTANCE_ID,
+            ssh_username: 'ec2-user',
+            minion: { master: 'salt.example.com', grains: { role: 'web' }, startup_states: 'highstate' },
+          },
         },
       },
       { id: `ec2_autoscale_terminate_${INSTANCE_ID}`, fun: 'wheel.key.delete', bound: { match: INSTANCE_ID } },

@@ -18,7 +18,13 @@ function render(groups: Record<string, unknown>) {
     sns: { topic_name: 't', topic_arn: 'arn:aws:sns:us-east-1:123456789012:t' },
     salt_api: { public_url: 'https://salt.example.com', ssl_crt: '/c', ssl_key: '/k' },
     salt: { master_address: "salt-master.internal 'q' $(id)" },
-    cloud_provider: { credentials: 'keys', id: 'AKIAEXAMPLE', key: SECRET, keyname: 'salt', private_key: '/etc/salt/salt.pem' },
+    cloud_provider: {
+      credentials: 'keys',
+      id: 'AKIAEXAMPLE',
+      key: SECRET,
+      keyname: 'salt',
+      private_key: '/etc/salt/salt.pem',
+    },
     groups,
     alerts: { email: { smtp_host: 'smtp', from: 'a@b', to: 'c@d', username: 'u', password: 'smtp-secret-pw' } },
   });
@@ -28,7 +34,11 @@ function render(groups: Record<string, unknown>) {
 
 const mixed = {
   'web-asg': { bootstrap: 'salt-cloud', ssh_username: 'ec2-user' },
-  'workers/blue green': { bootstrap: 'preauth', salt_version: '3007.1', minion: { grains: { role: "it's a worker" }, startup_states: 'highstate' } },
+  'workers/blue green': {
+    bootstrap: 'preauth',
+    salt_version: '3007.1',
+    minion: { grains: { role: "it's a worker" }, startup_states: 'highstate' },
+  },
   batch: { bootstrap: 'preauth', salt_version: 'latest' },
 };
 
@@ -37,7 +47,8 @@ describe('preauth user data', () => {
     const out = render(mixed);
     const userData = out.filter((f) => f.path.startsWith('/out/userdata/'));
     expect(userData.map((f) => f.path.replace('/out/userdata/', '')).sort()).toEqual([
-      'batch.sh', expect.stringMatching(/^workers_blue_green-[0-9a-f]{8}\.sh$/),
+      'batch.sh',
+      expect.stringMatching(/^workers_blue_green-[0-9a-f]{8}\.sh$/),
     ]);
     const dir = tempDir();
     for (const f of userData) {
@@ -75,11 +86,14 @@ describe('preauth user data', () => {
       chmodSync(join(bin, name), 0o755);
     };
     // IMDSv2 (token, then instance id) and the bootstrap script download.
-    fake('curl', `case "$*" in
+    fake(
+      'curl',
+      `case "$*" in
   *api/token*) echo TOKEN123 ;;
   *meta-data/instance-id*) case "$*" in *"X-aws-ec2-metadata-token: TOKEN123"*) echo i-0123456789abcdef0 ;; *) exit 22 ;; esac ;;
   *bootstrap-salt.sh*) while [ "$1" != -o ]; do shift; done; printf '%s\\n' 'printf "#!/bin/sh\\n" > "$FAKE_BIN/salt-minion"; chmod +x "$FAKE_BIN/salt-minion"; echo "bootstrap $*" >> "$CALLS"' > "$2" ;;
-esac`);
+esac`,
+    );
     fake('systemctl', '');
     const env = { ...process.env, PATH: `${bin}:/usr/bin:/bin`, SALT_CONFIG_DIR: etc, FAKE_BIN: bin, CALLS: calls };
     const file = join(dir, 'user-data.sh');
@@ -90,7 +104,11 @@ esac`);
     }
     expect(readFileSync(join(etc, 'minion_id'), 'utf8')).toBe('i-0123456789abcdef0\n');
     const [conf] = pyYamlLoad([readFileSync(join(etc, 'minion.d/salt-autoscale.conf'), 'utf8')]) as any[];
-    expect(conf).toEqual({ master: "salt-master.internal 'q' $(id)", grains: { role: "it's a worker" }, startup_states: 'highstate' });
+    expect(conf).toEqual({
+      master: "salt-master.internal 'q' $(id)",
+      grains: { role: "it's a worker" },
+      startup_states: 'highstate',
+    });
     const log = readFileSync(calls, 'utf8');
     expect(log.match(/^bootstrap /gm)).toEqual(['bootstrap ']); // installed on the first run only
     expect(log).toContain('bootstrap -X stable 3007.1');

@@ -8,16 +8,61 @@ import { renderFiles } from '../src/render/files.js';
 import { pyYamlLoad } from './helpers/python.js';
 
 const HOSTILE = [
-  `it's "quoted"`, 'a: b', '# not a comment', 'trailing #', 'line1\nline2', 'ends with newline\n', '{{ salt["cmd.run"]("id") }}',
-  '{{{triple}}}', "'''", '"""', 'yes', 'no', 'on', 'off', 'y', 'n', '~', 'null', 'true', '0777', '0x1F', '1_000', '1:20',
-  '1e3', '.inf', '.nan', '2001-12-14', 'ünïcødé ✓ 日本', '- item', '[a, b]', '{a: b}', '&anchor', '*alias', '!!python/object:os.system',
-  '%TAG', '@at', '`backtick`', ' leading space', 'trailing space ', '\ttab', '|', '>', '? key', 'back\\slash', 'cr\rlf', '',
+  `it's "quoted"`,
+  'a: b',
+  '# not a comment',
+  'trailing #',
+  'line1\nline2',
+  'ends with newline\n',
+  '{{ salt["cmd.run"]("id") }}',
+  '{{{triple}}}',
+  "'''",
+  '"""',
+  'yes',
+  'no',
+  'on',
+  'off',
+  'y',
+  'n',
+  '~',
+  'null',
+  'true',
+  '0777',
+  '0x1F',
+  '1_000',
+  '1:20',
+  '1e3',
+  '.inf',
+  '.nan',
+  '2001-12-14',
+  'ünïcødé ✓ 日本',
+  '- item',
+  '[a, b]',
+  '{a: b}',
+  '&anchor',
+  '*alias',
+  '!!python/object:os.system',
+  '%TAG',
+  '@at',
+  '`backtick`',
+  ' leading space',
+  'trailing space ',
+  '\ttab',
+  '|',
+  '>',
+  '? key',
+  'back\\slash',
+  'cr\rlf',
+  '',
 ];
 
 function seededStrings(count: number, seed: number): string[] {
   const alphabet = ` \t\n\r'"\\:#{}[],&*!|>%@\`-?~=<>ab1é✓\u2028\u0085\u007f\ufeff😀`;
   let x = seed;
-  const next = () => ((x = (x * 1103515245 + 12345) & 0x7fffffff), x);
+  const next = () => {
+    x = (x * 1103515245 + 12345) & 0x7fffffff;
+    return x;
+  };
   return Array.from({ length: count }, () =>
     Array.from({ length: 1 + (next() % 24) }, () => alphabet[next() % alphabet.length]).join(''),
   );
@@ -25,7 +70,9 @@ function seededStrings(count: number, seed: number): string[] {
 
 function configWith(values: string[]): Config {
   const grains: Record<string, string> = {};
-  values.forEach((v, i) => (grains[`g${i}`] = v));
+  values.forEach((v, i) => {
+    grains[`g${i}`] = v;
+  });
   const { config, problems } = validateConfig({
     version: 1,
     aws: { region: 'eu-west-1' },
@@ -33,14 +80,32 @@ function configWith(values: string[]): Config {
     salt_api: { public_url: 'https://salt.example.com:8000', ssl_crt: '/etc/crt', ssl_key: '/etc/key' },
     salt: { master_address: 'salt.example.com' },
     cloud_provider: {
-      credentials: 'keys', id: 'AKIAEXAMPLE', key: values.join('|') || 'k', keyname: 'salt', private_key: '/etc/salt/salt.pem',
+      credentials: 'keys',
+      id: 'AKIAEXAMPLE',
+      key: values.join('|') || 'k',
+      keyname: 'salt',
+      private_key: '/etc/salt/salt.pem',
       extra: Object.fromEntries(values.map((v, i) => [`opt${i}`, v])),
     },
     groups: {
-      'web asg #1 {{x}} "q"': { bootstrap: 'salt-cloud', ssh_username: 'ec2-user', minion: { grains }, settings: { note: values } },
+      'web asg #1 {{x}} "q"': {
+        bootstrap: 'salt-cloud',
+        ssh_username: 'ec2-user',
+        minion: { grains },
+        settings: { note: values },
+      },
       "it's-preauth": { bootstrap: 'preauth', salt_version: '3007.1', minion: { grains } },
     },
-    alerts: { email: { smtp_host: 'smtp.example.com', from: 'a@example.com', to: ['b@example.com'], username: 'u', password: values.join('') || 'p', subject: values.join(' ') || 's' } },
+    alerts: {
+      email: {
+        smtp_host: 'smtp.example.com',
+        from: 'a@example.com',
+        to: ['b@example.com'],
+        username: 'u',
+        password: values.join('') || 'p',
+        subject: values.join(' ') || 's',
+      },
+    },
   });
   if (!config) throw new Error(JSON.stringify(problems));
   return config;
@@ -56,10 +121,16 @@ function roundTrip(values: string[]) {
 }
 
 describe('config values survive rendering exactly', () => {
-  for (const [name, values] of [['hostile table', HOSTILE], ['200 seeded random strings', seededStrings(200, 7)]] as const) {
+  for (const [name, values] of [
+    ['hostile table', HOSTILE],
+    ['200 seeded random strings', seededStrings(200, 7)],
+  ] as const) {
     it(name, () => {
       const { config, master, provider, master2, provider2 } = roundTrip([...values]);
-      for (const [m, p] of [[master, provider], [master2, provider2]]) {
+      for (const [m, p] of [
+        [master, provider],
+        [master2, provider2],
+      ]) {
         const group = m['ec2.autoscale'].groups['web asg #1 {{x}} "q"'];
         expect(group.settings.minion.grains).toEqual(config.groups['web asg #1 {{x}} "q"'].minion.grains);
         expect(group.settings.note).toEqual(values);
@@ -67,7 +138,8 @@ describe('config values survive rendering exactly', () => {
         expect(m['smtp.password']).toBe(config.alerts.email!.password);
         expect(m['smtp.subject']).toBe(config.alerts.email!.subject);
         expect(p[config.cloud_provider.name].key).toBe(config.cloud_provider.key);
-        for (const [k, v] of Object.entries(config.cloud_provider.extra)) expect(p[config.cloud_provider.name][k]).toBe(v);
+        for (const [k, v] of Object.entries(config.cloud_provider.extra))
+          expect(p[config.cloud_provider.name][k]).toBe(v);
       }
     });
   }
@@ -77,7 +149,8 @@ describe('config values survive rendering exactly', () => {
     const plain = renderFiles(config, { outDir: '/tmp/unused', configFile: 'salt-autoscale.yaml' });
     const evil = renderFiles(config, { outDir: '/tmp/unused', configFile: 'evil\nimport shutil\n.yaml' });
     evil.forEach((f, i) => {
-      if (plain[i].content.includes('from salt-autoscale.yaml')) expect(f.content).toContain('from evil import shutil .yaml');
+      if (plain[i].content.includes('from salt-autoscale.yaml'))
+        expect(f.content).toContain('from evil import shutil .yaml');
       expect(f.content.split('\n').length).toBe(plain[i].content.split('\n').length);
     });
   });

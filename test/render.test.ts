@@ -1,4 +1,6 @@
 // render, end to end through the built bin: the files, their parse-back, idempotence, conflicts, errors.
+
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -6,13 +8,21 @@ import { parse } from 'yaml';
 import { pyYamlLoad } from './helpers/python.js';
 import { EXAMPLE, runCli } from './helpers/run-cli.js';
 import { tempDir } from './helpers/tmp.js';
-import { spawnSync } from 'node:child_process';
 
-const FILES = ['master.d/ec2-autoscale.conf', 'cloud.providers.d/ec2.conf', 'reactor/ec2-autoscale.sls', 'userdata/worker-asg.sh'];
+const FILES = [
+  'master.d/ec2-autoscale.conf',
+  'cloud.providers.d/ec2.conf',
+  'reactor/ec2-autoscale.sls',
+  'userdata/worker-asg.sh',
+];
 
 /** 1-based line number of `text` in the example config. */
 function lineOf(text: string): number {
-  return readFileSync(EXAMPLE, 'utf8').split('\n').findIndex((l) => l.startsWith(text)) + 1;
+  return (
+    readFileSync(EXAMPLE, 'utf8')
+      .split('\n')
+      .findIndex((l) => l.startsWith(text)) + 1
+  );
 }
 
 function exampleWith(edit: (text: string) => string, dir: string): string {
@@ -32,25 +42,38 @@ describe('render on the example config', () => {
 
     const [master, provider] = pyYamlLoad(FILES.slice(0, 2).map((f) => readFileSync(join(out, f), 'utf8'))) as any[];
     expect(master.rest_cherrypy).toEqual({
-      host: '0.0.0.0', port: 8000, ssl_crt: '/etc/pki/tls/certs/salt-api.crt', ssl_key: '/etc/pki/tls/private/salt-api.key',
-      webhook_url: '/hook', webhook_disable_auth: true,
+      host: '0.0.0.0',
+      port: 8000,
+      ssl_crt: '/etc/pki/tls/certs/salt-api.crt',
+      ssl_key: '/etc/pki/tls/private/salt-api.key',
+      webhook_url: '/hook',
+      webhook_disable_auth: true,
     });
     expect(master.reactor).toEqual([{ 'salt/netapi/hook/ec2/autoscale': ['/srv/reactor/ec2-autoscale.sls'] }]);
     expect(master['ec2.autoscale'].topic_arns).toEqual(['arn:aws:sns:us-east-1:123456789012:salt-autoscale']);
     expect(master['ec2.autoscale'].groups['web-asg']).toMatchObject({
-      bootstrap: 'salt-cloud', provider: 'ec2-autoscale', settings: { ssh_username: 'ec2-user', minion: { grains: { role: 'web' } } },
+      bootstrap: 'salt-cloud',
+      provider: 'ec2-autoscale',
+      settings: { ssh_username: 'ec2-user', minion: { grains: { role: 'web' } } },
     });
     expect(master['ec2.autoscale'].groups['worker-asg'].bootstrap).toBe('preauth');
     expect(Object.keys(master).some((k) => k.startsWith('smtp.'))).toBe(false);
     expect(provider['ec2-autoscale']).toMatchObject({
-      driver: 'ec2', id: 'use-instance-role-credentials', key: 'use-instance-role-credentials', location: 'us-east-1',
+      driver: 'ec2',
+      id: 'use-instance-role-credentials',
+      key: 'use-instance-role-credentials',
+      location: 'us-east-1',
       minion: { master: 'salt.example.com' },
     });
     expect(statSync(join(out, 'cloud.providers.d/ec2.conf')).mode & 0o777).toBe(0o644);
 
     const reactor = join(out, 'reactor/ec2-autoscale.sls');
     expect(readFileSync(reactor, 'utf8').split('\n')[0]).toBe('#!py');
-    const compiled = spawnSync('python3', ['-c', 'import sys; compile(open(sys.argv[1]).read(), sys.argv[1], "exec")', reactor]);
+    const compiled = spawnSync('python3', [
+      '-c',
+      'import sys; compile(open(sys.argv[1]).read(), sys.argv[1], "exec")',
+      reactor,
+    ]);
     expect(compiled.stderr.toString()).toBe('');
     expect(compiled.status).toBe(0);
 
@@ -73,14 +96,22 @@ describe('render on the example config', () => {
   it('puts the reactor in salt.reactor_dir when --out is the Salt config dir', async () => {
     const dir = tempDir();
     const config = exampleWith(
-      (t) => t.replace('config_dir: /etc/salt', `config_dir: ${dir}/etc/salt`).replace('reactor_dir: /srv/reactor', `reactor_dir: ${dir}/srv/reactor`),
+      (t) =>
+        t
+          .replace('config_dir: /etc/salt', `config_dir: ${dir}/etc/salt`)
+          .replace('reactor_dir: /srv/reactor', `reactor_dir: ${dir}/srv/reactor`),
       dir,
     );
     mkdirSync(`${dir}/etc/salt`, { recursive: true });
-    writeFileSync(`${dir}/etc/salt/master`, 'interface: 0.0.0.0\nreactor:\n  - salt/auth:\n      - /srv/reactor/auth.sls\n');
+    writeFileSync(
+      `${dir}/etc/salt/master`,
+      'interface: 0.0.0.0\nreactor:\n  - salt/auth:\n      - /srv/reactor/auth.sls\n',
+    );
     const res = await runCli(['render', '-c', config, '-o', `${dir}/etc/salt`]);
     expect(res.code).toBe(0);
-    expect(res.stderr).toContain(`warning: ${dir}/etc/salt/master sets \`reactor:\`; master.d/ec2-autoscale.conf replaces it`);
+    expect(res.stderr).toContain(
+      `warning: ${dir}/etc/salt/master sets \`reactor:\`; master.d/ec2-autoscale.conf replaces it`,
+    );
     expect(readFileSync(`${dir}/etc/salt/master`, 'utf8')).toContain('salt/auth'); // never touched
     expect(existsSync(`${dir}/srv/reactor/ec2-autoscale.sls`)).toBe(true);
     expect(existsSync(`${dir}/etc/salt/reactor`)).toBe(false);
@@ -159,9 +190,12 @@ describe('secrets', () => {
     const config = exampleWith(
       (t) =>
         t
-          .replace('credentials: instance-role', `credentials: keys\n  id: AKIAIOSFODNN7EXAMPLE\n  key: ${JSON.stringify(secretKey)}`)
           .replace(
-            /  # email:[\s\S]*?password_file: \/etc\/salt\/smtp-password\n/,
+            'credentials: instance-role',
+            `credentials: keys\n  id: AKIAIOSFODNN7EXAMPLE\n  key: ${JSON.stringify(secretKey)}`,
+          )
+          .replace(
+            / {2}# email:[\s\S]*?password_file: \/etc\/salt\/smtp-password\n/,
             `  email:\n    smtp_host: smtp.example.com\n    from: salt@example.com\n    to: [ops@example.com]\n    username: salt\n    password: ${JSON.stringify(smtpPassword)}\n`,
           ),
       dir,
@@ -181,7 +215,10 @@ describe('secrets', () => {
     expect(master['smtp.to']).toBe('ops@example.com');
 
     // A changed secret: the diff of both the old and the new value is masked.
-    const config2 = exampleWith(() => readFileSync(config, 'utf8').replace(secretKey, secretKey.replace('EXAMPLE', 'CHANGED')), dir);
+    const config2 = exampleWith(
+      () => readFileSync(config, 'utf8').replace(secretKey, secretKey.replace('EXAMPLE', 'CHANGED')),
+      dir,
+    );
     const second = await runCli(['render', '-c', config2, '-o', out, '--diff', '--force']);
     expect(second.code).toBe(0);
     expect(second.stdout).toContain('cloud.providers.d/ec2.conf: only a secret value changes (masked)');
@@ -199,17 +236,27 @@ describe('bad config files', () => {
       name: 'a missing key',
       edit: (t) => t.replace('  master_address: salt.example.com  # what new minions connect to\n', ''),
       // A missing key is reported at its parent's key, `salt:`.
-      expect: [new RegExp(`salt-autoscale\\.yaml:${lineOf('salt:')}:1: salt\\.master_address is missing`), /DNS name or IP address/],
+      expect: [
+        new RegExp(`salt-autoscale\\.yaml:${lineOf('salt:')}:1: salt\\.master_address is missing`),
+        /DNS name or IP address/,
+      ],
     },
     {
       name: 'a wrong type',
       edit: (t) => t.replace('  port: 8000', '  port: eight-thousand'),
-      expect: [new RegExp(`salt-autoscale\\.yaml:${lineOf('  port: 8000')}:9: salt_api\\.port is the string "eight-thousand", not a whole number; expected a TCP port`)],
+      expect: [
+        new RegExp(
+          `salt-autoscale\\.yaml:${lineOf('  port: 8000')}:9: salt_api\\.port is the string "eight-thousand", not a whole number; expected a TCP port`,
+        ),
+      ],
     },
     {
       name: 'an unknown key (a typo)',
       edit: (t) => t.replace('  ssh_username: ec2-user', '  ssh_usrname: ec2-user'),
-      expect: [/salt-autoscale\.yaml:\d+:5: groups\.web-asg\.ssh_usrname is not a known setting/, /did you mean ssh_username\?/],
+      expect: [
+        /salt-autoscale\.yaml:\d+:5: groups\.web-asg\.ssh_usrname is not a known setting/,
+        /did you mean ssh_username\?/,
+      ],
     },
     {
       name: 'invalid YAML',
@@ -253,6 +300,8 @@ describe('bad config files', () => {
     mkdirSync(join(dir, 'out2', 'master.d', 'ec2-autoscale.conf'), { recursive: true });
     const folder = await runCli(['render', '-c', EXAMPLE, '-o', join(dir, 'out2')]);
     expect(folder.code).toBe(3);
-    expect(folder.stderr).toBe(`salt-autoscale: cannot write ${join(dir, 'out2', 'master.d', 'ec2-autoscale.conf')}: it exists and is not a regular file\n`);
+    expect(folder.stderr).toBe(
+      `salt-autoscale: cannot write ${join(dir, 'out2', 'master.d', 'ec2-autoscale.conf')}: it exists and is not a regular file\n`,
+    );
   });
 });

@@ -6,7 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { certCachePath, handledPath } from '../src/sns/cache.js';
 import { fetchCertificate } from '../src/sns/fetch-cert.js';
-import { startCertServer, type CertServer } from './helpers/cert-server.js';
+import { type CertServer, startCertServer } from './helpers/cert-server.js';
 import { buildVectors, CERT_PATH, type VectorSet } from './helpers/sns-vectors.js';
 import { runBin } from './verify-support.js';
 
@@ -22,7 +22,9 @@ const file = (name: string) => {
 };
 /** Lists every file under a directory, to prove verify wrote nothing there. */
 const tree = (dir: string): string[] =>
-  readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? tree(join(dir, e.name)).map((f) => `${e.name}/${f}`) : [e.name])).sort();
+  readdirSync(dir, { withFileTypes: true })
+    .flatMap((e) => (e.isDirectory() ? tree(join(dir, e.name)).map((f) => `${e.name}/${f}`) : [e.name]))
+    .sort();
 
 beforeAll(async () => {
   set = await buildVectors();
@@ -47,7 +49,9 @@ describe('verify with the reactor cache', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^accepted: launch\n/);
-    expect(r.stdout).toContain('runner.cloud.create provider=ec2-autoscale instances=i-0123456789abcdef0 instance_id=i-0123456789abcdef0 minion={"master":"salt.example.com","grains":{"role":"web"},"startup_states":"highstate"} ssh_username=ec2-user');
+    expect(r.stdout).toContain(
+      'runner.cloud.create provider=ec2-autoscale instances=i-0123456789abcdef0 instance_id=i-0123456789abcdef0 minion={"master":"salt.example.com","grains":{"role":"web"},"startup_states":"highstate"} ssh_username=ec2-user',
+    );
     expect(server.requests).toEqual([]);
     expect(tree(cache)).toEqual(before);
   });
@@ -57,7 +61,10 @@ describe('verify with the reactor cache', () => {
     mkdirSync(join(cache, 'certs'), { recursive: true });
     writeFileSync(certCachePath(cache, set.signingCertUrl), set.certs['/SimpleNotificationService-expired.pem']);
     server.reset();
-    const r = await runBin(['verify', '-c', EXAMPLE, '--cache-dir', cache, '--json', file('launch-v2-no-subject')], server.env);
+    const r = await runBin(
+      ['verify', '-c', EXAMPLE, '--cache-dir', cache, '--json', file('launch-v2-no-subject')],
+      server.env,
+    );
     expect(JSON.parse(r.stdout)).toMatchObject({ verdict: 'accepted', outcome: 'launch' });
     expect(server.fetches(CERT_PATH)).toBe(1);
   });
@@ -67,7 +74,10 @@ describe('verify with the reactor cache', () => {
     mkdirSync(join(cache, 'certs'), { recursive: true });
     writeFileSync(certCachePath(cache, set.signingCertUrl), '-----BEGIN CERTIFICATE-----\ntruncated');
     server.reset();
-    const r = await runBin(['verify', '-c', EXAMPLE, '--cache-dir', cache, '--json', file('terminate-v1-no-subject')], server.env);
+    const r = await runBin(
+      ['verify', '-c', EXAMPLE, '--cache-dir', cache, '--json', file('terminate-v1-no-subject')],
+      server.env,
+    );
     expect(JSON.parse(r.stdout)).toMatchObject({ verdict: 'accepted', outcome: 'terminate' });
     expect(server.fetches(CERT_PATH)).toBe(1);
   });
@@ -93,23 +103,47 @@ describe('verify output', () => {
     const r = await runBin(['verify', '-c', EXAMPLE, '--no-cache', '--json', file('unknown-topic-suffix')], server.env);
     expect(r.code).toBe(1);
     const out = JSON.parse(r.stdout);
-    expect(Object.keys(out)).toEqual(['verdict', 'reason', 'explanation', 'remedy', 'reaction', 'saltReaction', 'messageId', 'topicArn']);
+    expect(Object.keys(out)).toEqual([
+      'verdict',
+      'reason',
+      'explanation',
+      'remedy',
+      'reaction',
+      'saltReaction',
+      'messageId',
+      'topicArn',
+    ]);
     expect(out).toMatchObject({
-      verdict: 'rejected', reason: 'unknown_topic', reaction: [], topicArn: 'arn:aws:sns:us-east-1:123456789012:salt-autoscale-evil',
+      verdict: 'rejected',
+      reason: 'unknown_topic',
+      reaction: [],
+      topicArn: 'arn:aws:sns:us-east-1:123456789012:salt-autoscale-evil',
     });
     expect(out.remedy).toContain('sns.extra_topic_arns');
     expect(out.saltReaction).toEqual({});
   });
 
   it('--json shows the reaction dict the reactor returns to Salt for a launch and a terminate', async () => {
-    const [launch, terminate] = await Promise.all(['launch-v1-subject', 'terminate-v2-no-subject'].map((n) =>
-      runBin(['verify', '-c', EXAMPLE, '--no-cache', '--json', file(n)], server.env)));
+    const [launch, terminate] = await Promise.all(
+      ['launch-v1-subject', 'terminate-v2-no-subject'].map((n) =>
+        runBin(['verify', '-c', EXAMPLE, '--no-cache', '--json', file(n)], server.env),
+      ),
+    );
     const id = 'i-0123456789abcdef0';
     expect(JSON.parse(launch.stdout).saltReaction).toEqual({
-      [`ec2_autoscale_launch_${id}`]: { 'runner.cloud.create': [{ args: [
-        { provider: 'ec2-autoscale' }, { instances: id }, { instance_id: id },
-        { minion: { master: 'salt.example.com', grains: { role: 'web' }, startup_states: 'highstate' } }, { ssh_username: 'ec2-user' },
-      ] }] },
+      [`ec2_autoscale_launch_${id}`]: {
+        'runner.cloud.create': [
+          {
+            args: [
+              { provider: 'ec2-autoscale' },
+              { instances: id },
+              { instance_id: id },
+              { minion: { master: 'salt.example.com', grains: { role: 'web' }, startup_states: 'highstate' } },
+              { ssh_username: 'ec2-user' },
+            ],
+          },
+        ],
+      },
     });
     expect(JSON.parse(terminate.stdout).saltReaction).toEqual({
       [`ec2_autoscale_terminate_${id}`]: { 'wheel.key.delete': [{ args: [{ match: id }] }] },
@@ -117,10 +151,16 @@ describe('verify output', () => {
   });
 
   it('accepts salt-api event data captured from the event bus and judges its body', async () => {
-    const data = JSON.stringify({ body: body('terminate-v2-subject'), post: JSON.parse(body('terminate-v2-subject')), headers: {} });
+    const data = JSON.stringify({
+      body: body('terminate-v2-subject'),
+      post: JSON.parse(body('terminate-v2-subject')),
+      headers: {},
+    });
     const r = await runBin(['verify', '-c', EXAMPLE, '--no-cache', '-'], server.env, data);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^\(the input is salt-api event data: judging its "body", as the reactor does\)\naccepted: terminate\n/);
+    expect(r.stdout).toMatch(
+      /^\(the input is salt-api event data: judging its "body", as the reactor does\)\naccepted: terminate\n/,
+    );
     // the 256 KiB limit is the body's: a capture of a body just under it (twice over, with post) still passes
     const big = JSON.parse(body('launch-v2-subject'));
     big.Padding = ' '.repeat(250 * 1024);
@@ -185,15 +225,18 @@ describe('certificate fetch', () => {
   const url = () => set.signingCertUrl;
   it('verifies TLS: without the test CA the fetch fails', async () => {
     const env = { ...server.env, SSL_CERT_FILE: '', NODE_EXTRA_CA_CERTS: '' };
-    await expect(fetchCertificate(url(), { timeoutMs: 5000, env })).rejects.toMatchObject({ reason: 'cert_fetch_failed' });
+    await expect(fetchCertificate(url(), { timeoutMs: 5000, env })).rejects.toMatchObject({
+      reason: 'cert_fetch_failed',
+    });
     await expect(fetchCertificate(url(), { timeoutMs: 5000, env: server.env })).resolves.toContain('BEGIN CERTIFICATE');
   });
 
   it('calls an oversized answer cert_invalid without buffering it', async () => {
     const big = await startCertServer({ tls: set.tls, caFile: set.caFile, certs: { '/big.pem': 'A'.repeat(1 << 20) } });
     try {
-      await expect(fetchCertificate('https://sns.us-east-1.amazonaws.com/big.pem', { timeoutMs: 5000, env: big.env }))
-        .rejects.toMatchObject({ reason: 'cert_invalid' });
+      await expect(
+        fetchCertificate('https://sns.us-east-1.amazonaws.com/big.pem', { timeoutMs: 5000, env: big.env }),
+      ).rejects.toMatchObject({ reason: 'cert_invalid' });
     } finally {
       await big.close();
     }
@@ -204,7 +247,8 @@ describe('certificate fetch', () => {
     try {
       const started = Date.now();
       await expect(fetchCertificate(url(), { timeoutMs: 300, env: slow.env })).rejects.toMatchObject({
-        reason: 'cert_fetch_failed', detail: expect.stringContaining('no answer within 0.3 s'),
+        reason: 'cert_fetch_failed',
+        detail: expect.stringContaining('no answer within 0.3 s'),
       });
       expect(Date.now() - started).toBeLessThan(2000);
     } finally {
@@ -213,10 +257,12 @@ describe('certificate fetch', () => {
   });
 
   it('reports a proxy that refuses the tunnel or is not there', async () => {
-    await expect(fetchCertificate('https://sns.us-east-1.amazonaws.com.evil.example/x.pem', { timeoutMs: 2000, env: server.env }))
-      .rejects.toMatchObject({ detail: expect.stringContaining('answered CONNECT with HTTP 403') });
-    await expect(fetchCertificate(url(), { timeoutMs: 2000, env: { https_proxy: 'http://127.0.0.1:1' } }))
-      .rejects.toMatchObject({ detail: expect.stringContaining('cannot reach the proxy 127.0.0.1:1') });
+    await expect(
+      fetchCertificate('https://sns.us-east-1.amazonaws.com.evil.example/x.pem', { timeoutMs: 2000, env: server.env }),
+    ).rejects.toMatchObject({ detail: expect.stringContaining('answered CONNECT with HTTP 403') });
+    await expect(
+      fetchCertificate(url(), { timeoutMs: 2000, env: { https_proxy: 'http://127.0.0.1:1' } }),
+    ).rejects.toMatchObject({ detail: expect.stringContaining('cannot reach the proxy 127.0.0.1:1') });
   });
 });
 
@@ -227,7 +273,9 @@ describe('verify stays light', () => {
     const walk = (f: string) => {
       if (seen.has(f)) return;
       seen.add(f);
-      for (const m of readFileSync(f, 'utf8').matchAll(/(?:^|\n)\s*(?:import|export)\b[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g)) {
+      for (const m of readFileSync(f, 'utf8').matchAll(
+        /(?:^|\n)\s*(?:import|export)\b[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g,
+      )) {
         const spec = m[1] ?? m[2];
         if (spec.startsWith('.')) walk(resolve(dirname(f), spec).replace(/\.js$/, '.ts'));
         else bare.add(spec);
@@ -236,7 +284,9 @@ describe('verify stays light', () => {
     // The sources: dist/ is one bundle, where the same graph is flattened.
     walk(resolve('src/commands/verify.ts'));
     expect(seen.size).toBeGreaterThan(8);
-    expect([...bare].filter((s) => s.startsWith('@aws-sdk/') || s === 'inquirer' || s.startsWith('@inquirer/'))).toEqual([]);
+    expect(
+      [...bare].filter((s) => s.startsWith('@aws-sdk/') || s === 'inquirer' || s.startsWith('@inquirer/')),
+    ).toEqual([]);
     expect([...bare].filter((s) => !s.startsWith('node:')).sort()).toEqual(['yaml']);
   });
 });

@@ -1,5 +1,5 @@
 // The built CLI run as a user would, for the verify tests (the shared runner in helpers/run-cli.ts).
-import { runCli, type CliResult } from './helpers/run-cli.js';
+import { type CliResult, runCli } from './helpers/run-cli.js';
 
 export type BinResult = CliResult;
 

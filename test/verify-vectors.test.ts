@@ -9,8 +9,8 @@ import { parseConfigText } from '../src/config/load.js';
 import { handledPath, handledRecord } from '../src/sns/cache.js';
 import { CertificateStore } from '../src/sns/certificate-store.js';
 import { verifySettings } from '../src/sns/settings.js';
-import { verifyMessage, type Verdict } from '../src/sns/verify-message.js';
-import { startCertServer, type CertServer } from './helpers/cert-server.js';
+import { type Verdict, verifyMessage } from '../src/sns/verify-message.js';
+import { type CertServer, startCertServer } from './helpers/cert-server.js';
 import { buildVectors, type Vector, type VectorSet } from './helpers/sns-vectors.js';
 import { runBin } from './verify-support.js';
 
@@ -68,16 +68,30 @@ describe('verify on the shared SNS vectors', () => {
   });
 
   it('the built bin agrees on a sample of vectors (exit code and --json)', async () => {
-    const sample = ['launch-v1-no-subject', 'launch-preauth-v2', 'subscription-confirmation-v2', 'cert-url-userinfo',
-      'cert-expired', 'signature-version-3', 'message-changed-after-signing', 'replay-launch-v2', 'instance-id-star',
-      'body-several-megabytes'];
-    const results = await Promise.all(sample.map(async (name) => {
-      const v = set.vectors.find((x) => x.name === name)!;
-      const file = join(work, `${name}.json`);
-      writeFileSync(file, v.body);
-      const r = await runBin(['verify', '--config', EXAMPLE, '--cache-dir', cacheDirFor(v), '--json', file], server.env);
-      return { name, v, r };
-    }));
+    const sample = [
+      'launch-v1-no-subject',
+      'launch-preauth-v2',
+      'subscription-confirmation-v2',
+      'cert-url-userinfo',
+      'cert-expired',
+      'signature-version-3',
+      'message-changed-after-signing',
+      'replay-launch-v2',
+      'instance-id-star',
+      'body-several-megabytes',
+    ];
+    const results = await Promise.all(
+      sample.map(async (name) => {
+        const v = set.vectors.find((x) => x.name === name)!;
+        const file = join(work, `${name}.json`);
+        writeFileSync(file, v.body);
+        const r = await runBin(
+          ['verify', '--config', EXAMPLE, '--cache-dir', cacheDirFor(v), '--json', file],
+          server.env,
+        );
+        return { name, v, r };
+      }),
+    );
     for (const { name, v, r } of results) {
       expect(r.stderr, name).toBe('');
       const out = JSON.parse(r.stdout);

@@ -2,9 +2,9 @@
 // (attributes, subscription, one call per group) with bounded concurrency, and a topic deletion last.
 // Each action is idempotent on the AWS side, so a run that stops half-way is completed by the next one.
 import type { AwsClients } from './api.js';
-import { mapConcurrent } from './pool.js';
 import { progressReporter } from './format.js';
-import { actionsOf, type Action, type Plan, type PlanItem } from './plan.js';
+import { type Action, actionsOf, type Plan, type PlanItem } from './plan.js';
+import { mapConcurrent } from './pool.js';
 
 export interface ApplyOptions {
   /** Calls in flight at once for the per-group changes. */
@@ -67,7 +67,11 @@ async function perform(clients: AwsClients, action: Action, result: ApplyResult)
 }
 
 /** Applies the plan with a progress display: a live counter on a terminal, a line per change otherwise. */
-export async function applyWithProgress(clients: AwsClients, plan: Plan, mode: 'tty' | 'lines' | 'quiet'): Promise<ApplyResult> {
+export async function applyWithProgress(
+  clients: AwsClients,
+  plan: Plan,
+  mode: 'tty' | 'lines' | 'quiet',
+): Promise<ApplyResult> {
   const progress = progressReporter(actionsOf(plan).length, mode);
   try {
     return await applyPlan(clients, plan, { onStart: progress.start, onDone: progress.done });

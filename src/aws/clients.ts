@@ -26,7 +26,10 @@ function checkUrl(value: string, where: string): void {
   try {
     url = new URL(value);
   } catch {
-    throw new UserError(`${where} is not a valid URL: ${JSON.stringify(value)}; expected e.g. https://sns.us-east-1.amazonaws.com or http://127.0.0.1:4566`, EXIT.usage);
+    throw new UserError(
+      `${where} is not a valid URL: ${JSON.stringify(value)}; expected e.g. https://sns.us-east-1.amazonaws.com or http://127.0.0.1:4566`,
+      EXIT.usage,
+    );
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     throw new UserError(`${where} must be an http:// or https:// URL, not ${url.protocol}//…`, EXIT.usage);
@@ -54,10 +57,16 @@ async function retryConfig(env: NodeJS.ProcessEnv): Promise<Record<string, unkno
   const base = env.SALT_AUTOSCALE_RETRY_BASE_MS;
   if (base === undefined || base === '') return {};
   const ms = Number(base);
-  if (!Number.isFinite(ms) || ms < 0) throw new UserError(`SALT_AUTOSCALE_RETRY_BASE_MS must be a number of milliseconds, not ${JSON.stringify(base)}`);
+  if (!Number.isFinite(ms) || ms < 0)
+    throw new UserError(`SALT_AUTOSCALE_RETRY_BASE_MS must be a number of milliseconds, not ${JSON.stringify(base)}`);
   const attempts = Number(env.AWS_MAX_ATTEMPTS ?? 3);
   const { ConfiguredRetryStrategy } = await import('@smithy/core/retry');
-  return { retryStrategy: new ConfiguredRetryStrategy(Number.isInteger(attempts) && attempts > 0 ? attempts : 3, (attempt: number) => ms * 2 ** (attempt - 1)) };
+  return {
+    retryStrategy: new ConfiguredRetryStrategy(
+      Number.isInteger(attempts) && attempts > 0 ? attempts : 3,
+      (attempt: number) => ms * 2 ** (attempt - 1),
+    ),
+  };
 }
 
 async function call<T>(iamAction: string, resource: string | undefined, fn: () => Promise<T>): Promise<T> {
@@ -79,7 +88,10 @@ const NAMES_PER_CALL = 50;
 /** How many of those batched calls run at once. */
 const BATCH_CONCURRENCY = 4;
 
-export async function createAwsClients(opts: AwsClientOptions, env: NodeJS.ProcessEnv = process.env): Promise<AwsClients> {
+export async function createAwsClients(
+  opts: AwsClientOptions,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<AwsClients> {
   const endpointLabel = resolveEndpointLabel(opts, env);
   // The SDK warns on Node 20 that its releases after January 2027 will need Node 22. This CLI pins its SDK
   // version and supports Node 20, so the warning would only confuse its users; the SDK's own switch turns it off.
@@ -105,7 +117,9 @@ export async function createAwsClients(opts: AwsClientOptions, env: NodeJS.Proce
       const arns: string[] = [];
       let token: string | undefined;
       do {
-        const out = await call('sns:ListTopics', undefined, () => snsClient.send(new snsSdk.ListTopicsCommand({ NextToken: token })));
+        const out = await call('sns:ListTopics', undefined, () =>
+          snsClient.send(new snsSdk.ListTopicsCommand({ NextToken: token })),
+        );
         for (const t of out.Topics ?? []) if (t.TopicArn) arns.push(t.TopicArn);
         token = out.NextToken;
       } while (token);
@@ -119,16 +133,22 @@ export async function createAwsClients(opts: AwsClientOptions, env: NodeJS.Proce
       return out.TopicArn;
     },
     async getTopicAttributes(topicArn) {
-      const out = await call('sns:GetTopicAttributes', topicArn, () => snsClient.send(new snsSdk.GetTopicAttributesCommand({ TopicArn: topicArn })));
+      const out = await call('sns:GetTopicAttributes', topicArn, () =>
+        snsClient.send(new snsSdk.GetTopicAttributesCommand({ TopicArn: topicArn })),
+      );
       return out.Attributes ?? {};
     },
     async setTopicAttribute(topicArn, name, value) {
       await call('sns:SetTopicAttributes', topicArn, () =>
-        snsClient.send(new snsSdk.SetTopicAttributesCommand({ TopicArn: topicArn, AttributeName: name, AttributeValue: value })),
+        snsClient.send(
+          new snsSdk.SetTopicAttributesCommand({ TopicArn: topicArn, AttributeName: name, AttributeValue: value }),
+        ),
       );
     },
     async listTags(topicArn) {
-      const out = await call('sns:ListTagsForResource', topicArn, () => snsClient.send(new snsSdk.ListTagsForResourceCommand({ ResourceArn: topicArn })));
+      const out = await call('sns:ListTagsForResource', topicArn, () =>
+        snsClient.send(new snsSdk.ListTagsForResourceCommand({ ResourceArn: topicArn })),
+      );
       return (out.Tags ?? []).map((t): Tag => ({ Key: t.Key ?? '', Value: t.Value ?? '' }));
     },
     async listSubscriptions(topicArn) {
@@ -147,15 +167,26 @@ export async function createAwsClients(opts: AwsClientOptions, env: NodeJS.Proce
     },
     async subscribe(topicArn, protocol, endpoint) {
       const out = await call('sns:Subscribe', topicArn, () =>
-        snsClient.send(new snsSdk.SubscribeCommand({ TopicArn: topicArn, Protocol: protocol, Endpoint: endpoint, ReturnSubscriptionArn: true })),
+        snsClient.send(
+          new snsSdk.SubscribeCommand({
+            TopicArn: topicArn,
+            Protocol: protocol,
+            Endpoint: endpoint,
+            ReturnSubscriptionArn: true,
+          }),
+        ),
       );
       return out.SubscriptionArn ?? '';
     },
     async unsubscribe(subscriptionArn) {
-      await call('sns:Unsubscribe', subscriptionArn, () => snsClient.send(new snsSdk.UnsubscribeCommand({ SubscriptionArn: subscriptionArn })));
+      await call('sns:Unsubscribe', subscriptionArn, () =>
+        snsClient.send(new snsSdk.UnsubscribeCommand({ SubscriptionArn: subscriptionArn })),
+      );
     },
     async deleteTopic(topicArn) {
-      await call('sns:DeleteTopic', topicArn, () => snsClient.send(new snsSdk.DeleteTopicCommand({ TopicArn: topicArn })));
+      await call('sns:DeleteTopic', topicArn, () =>
+        snsClient.send(new snsSdk.DeleteTopicCommand({ TopicArn: topicArn })),
+      );
     },
   };
 
@@ -164,7 +195,14 @@ export async function createAwsClients(opts: AwsClientOptions, env: NodeJS.Proce
     let token: string | undefined;
     do {
       const out = await call('autoscaling:DescribeAutoScalingGroups', undefined, () =>
-        asClient.send(new asSdk.DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: names, MaxRecords: 100, NextToken: token, IncludeInstances: false })),
+        asClient.send(
+          new asSdk.DescribeAutoScalingGroupsCommand({
+            AutoScalingGroupNames: names,
+            MaxRecords: 100,
+            NextToken: token,
+            IncludeInstances: false,
+          }),
+        ),
       );
       for (const g of out.AutoScalingGroups ?? []) if (g.AutoScalingGroupName) found.push(g.AutoScalingGroupName);
       token = out.NextToken;
@@ -175,7 +213,9 @@ export async function createAwsClients(opts: AwsClientOptions, env: NodeJS.Proce
   const autoscaling: AutoScalingApi = {
     async describeGroups(names) {
       if (names.length === 0) return [];
-      const pages = await mapConcurrent(chunk(names, NAMES_PER_CALL), BATCH_CONCURRENCY, (batch) => describeGroupPages(batch));
+      const pages = await mapConcurrent(chunk(names, NAMES_PER_CALL), BATCH_CONCURRENCY, (batch) =>
+        describeGroupPages(batch),
+      );
       return pages.flat();
     },
     listAllGroups: () => describeGroupPages(undefined),
@@ -186,10 +226,20 @@ export async function createAwsClients(opts: AwsClientOptions, env: NodeJS.Proce
         let token: string | undefined;
         do {
           const out = await call('autoscaling:DescribeNotificationConfigurations', undefined, () =>
-            asClient.send(new asSdk.DescribeNotificationConfigurationsCommand({ AutoScalingGroupNames: batch, MaxRecords: 100, NextToken: token })),
+            asClient.send(
+              new asSdk.DescribeNotificationConfigurationsCommand({
+                AutoScalingGroupNames: batch,
+                MaxRecords: 100,
+                NextToken: token,
+              }),
+            ),
           );
           for (const n of out.NotificationConfigurations ?? []) {
-            configs.push({ group: n.AutoScalingGroupName ?? '', topicArn: n.TopicARN ?? '', type: n.NotificationType ?? '' });
+            configs.push({
+              group: n.AutoScalingGroupName ?? '',
+              topicArn: n.TopicARN ?? '',
+              type: n.NotificationType ?? '',
+            });
           }
           token = out.NextToken;
         } while (token);
@@ -199,12 +249,20 @@ export async function createAwsClients(opts: AwsClientOptions, env: NodeJS.Proce
     },
     async putNotifications(group, topicArn, types) {
       await call('autoscaling:PutNotificationConfiguration', group, () =>
-        asClient.send(new asSdk.PutNotificationConfigurationCommand({ AutoScalingGroupName: group, TopicARN: topicArn, NotificationTypes: types })),
+        asClient.send(
+          new asSdk.PutNotificationConfigurationCommand({
+            AutoScalingGroupName: group,
+            TopicARN: topicArn,
+            NotificationTypes: types,
+          }),
+        ),
       );
     },
     async deleteNotifications(group, topicArn) {
       await call('autoscaling:DeleteNotificationConfiguration', group, () =>
-        asClient.send(new asSdk.DeleteNotificationConfigurationCommand({ AutoScalingGroupName: group, TopicARN: topicArn })),
+        asClient.send(
+          new asSdk.DeleteNotificationConfigurationCommand({ AutoScalingGroupName: group, TopicARN: topicArn }),
+        ),
       );
     },
   };

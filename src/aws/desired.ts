@@ -1,6 +1,7 @@
 // What the config asks for on the AWS side, as plain data.
+
+import { type Config, trustedTopicArns, webhookEndpoint } from '../config/types.js';
 import { EXIT, UserError } from '../errors.js';
-import { trustedTopicArns, webhookEndpoint, type Config } from '../config/types.js';
 import type { Tag } from './api.js';
 
 /** The four notifications the reactor handles, in the order they are shown. */
@@ -66,5 +67,7 @@ export function topicNameOf(arn: string): string {
  */
 export function reactorTrustsTopic(desired: DesiredState, topicArn: string | undefined): boolean {
   if (topicArn) return desired.trustedTopicArns.includes(topicArn);
-  return desired.trustedTopicArns.some((arn) => arn.split(':')[3] === desired.region && topicNameOf(arn) === desired.topicName);
+  return desired.trustedTopicArns.some(
+    (arn) => arn.split(':')[3] === desired.region && topicNameOf(arn) === desired.topicName,
+  );
 }

@@ -23,12 +23,56 @@ interface SdkErrorShape {
   $metadata?: { httpStatusCode?: number; attempts?: number; requestId?: string };
 }
 
-const ACCESS_DENIED = new Set(['AuthorizationError', 'AuthorizationErrorException', 'AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation']);
-const BAD_CREDENTIALS = new Set(['InvalidClientTokenId', 'SignatureDoesNotMatch', 'ExpiredToken', 'ExpiredTokenException', 'UnrecognizedClientException', 'InvalidAccessKeyId', 'InvalidSecurity', 'InvalidSecurityException']);
+const ACCESS_DENIED = new Set([
+  'AuthorizationError',
+  'AuthorizationErrorException',
+  'AccessDenied',
+  'AccessDeniedException',
+  'UnauthorizedOperation',
+]);
+const BAD_CREDENTIALS = new Set([
+  'InvalidClientTokenId',
+  'SignatureDoesNotMatch',
+  'ExpiredToken',
+  'ExpiredTokenException',
+  'UnrecognizedClientException',
+  'InvalidAccessKeyId',
+  'InvalidSecurity',
+  'InvalidSecurityException',
+]);
 // Quotas: SNS sends some with HTTP 403, so they must be told apart from AccessDenied before the 403 fallback.
-const QUOTA = new Set(['TopicLimitExceeded', 'TopicLimitExceededException', 'SubscriptionLimitExceeded', 'SubscriptionLimitExceededException', 'FilterPolicyLimitExceededException', 'TagLimitExceededException', 'LimitExceeded', 'LimitExceededException', 'LimitExceededFault']);
-const THROTTLED = new Set(['Throttling', 'ThrottlingException', 'ThrottledException', 'RequestLimitExceeded', 'TooManyRequestsException', 'RequestThrottled']);
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'EPROTO', 'CERT_HAS_EXPIRED', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE']);
+const QUOTA = new Set([
+  'TopicLimitExceeded',
+  'TopicLimitExceededException',
+  'SubscriptionLimitExceeded',
+  'SubscriptionLimitExceededException',
+  'FilterPolicyLimitExceededException',
+  'TagLimitExceededException',
+  'LimitExceeded',
+  'LimitExceededException',
+  'LimitExceededFault',
+]);
+const THROTTLED = new Set([
+  'Throttling',
+  'ThrottlingException',
+  'ThrottledException',
+  'RequestLimitExceeded',
+  'TooManyRequestsException',
+  'RequestThrottled',
+]);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'ECONNRESET',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPROTO',
+  'CERT_HAS_EXPIRED',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+]);
 
 export interface AwsErrorContext {
   region: string;
@@ -47,7 +91,10 @@ export function toUserError(err: unknown, ctx: AwsErrorContext): unknown {
   const attempts = e.$metadata?.attempts;
   const on = err.resource ? ` on ${err.resource}` : '';
 
-  if (name === 'CredentialsProviderError' || /could not load credentials|could not be found or parsed|profile .* not found/i.test(message)) {
+  if (
+    name === 'CredentialsProviderError' ||
+    /could not load credentials|could not be found or parsed|profile .* not found/i.test(message)
+  ) {
     const profile = ctx.profile ? ` (profile ${ctx.profile})` : '';
     return new UserError(
       `no usable AWS credentials${profile}: ${message || name}\n` +
@@ -59,12 +106,12 @@ export function toUserError(err: unknown, ctx: AwsErrorContext): unknown {
   if (QUOTA.has(name)) {
     return new UserError(
       `AWS refused ${err.iamAction}${on} in ${ctx.region}: a quota is reached (${name}${message ? `: ${message}` : ''}).\n` +
-        'This is not a permission problem: remove unused resources (topics, subscriptions, a group\'s other notification topics) ' +
+        "This is not a permission problem: remove unused resources (topics, subscriptions, a group's other notification topics) " +
         'or ask AWS to raise the quota (Service Quotas), then run the command again.',
       EXIT.aws,
     );
   }
-  if (ACCESS_DENIED.has(name) || status === 403 && !BAD_CREDENTIALS.has(name)) {
+  if (ACCESS_DENIED.has(name) || (status === 403 && !BAD_CREDENTIALS.has(name))) {
     // AWS writes "SNS:CreateTopic" in its message; IAM policies use the lowercase prefix.
     const quoted = /perform:\s*([A-Za-z0-9-]+):([A-Za-z0-9*]+)/.exec(message);
     const named = quoted ? `${quoted[1].toLowerCase()}:${quoted[2]}` : err.iamAction;
@@ -89,7 +136,11 @@ export function toUserError(err: unknown, ctx: AwsErrorContext): unknown {
     );
   }
   const netCode = (e as { code?: string }).code ?? (e as { cause?: { code?: string } }).cause?.code;
-  if ((netCode && NETWORK_CODES.has(netCode)) || name === 'TimeoutError' || /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|socket hang up/.test(message)) {
+  if (
+    (netCode && NETWORK_CODES.has(netCode)) ||
+    name === 'TimeoutError' ||
+    /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|socket hang up/.test(message)
+  ) {
     return new UserError(
       `cannot reach ${ctx.endpointLabel} for ${err.iamAction} (${netCode ?? name}${message ? `: ${message}` : ''}).\n` +
         'Check the network, the region, and --endpoint-url / AWS_ENDPOINT_URL* if you set them.',
@@ -104,7 +155,10 @@ export function toUserError(err: unknown, ctx: AwsErrorContext): unknown {
     );
   }
   if (name === 'TypeError' && /invalid url/i.test(message)) {
-    return new UserError(`the AWS endpoint URL is not valid (${message}); check --endpoint-url and AWS_ENDPOINT_URL*`, EXIT.usage);
+    return new UserError(
+      `the AWS endpoint URL is not valid (${message}); check --endpoint-url and AWS_ENDPOINT_URL*`,
+      EXIT.usage,
+    );
   }
   return new UserError(`AWS call ${err.iamAction}${on} failed: ${name}${message ? `: ${message}` : ''}`, EXIT.aws);
 }

@@ -1,7 +1,7 @@
 // How plans and progress look: an aligned table and a live counter on a terminal, one plain line per item
 // otherwise (logs, CI), and a JSON shape for scripts.
 import { DEFAULT_CONFIG_FILE } from '../config/load.js';
-import { SYMBOL, countChanges, type Plan, type PlanItem } from './plan.js';
+import { countChanges, type Plan, type PlanItem, SYMBOL } from './plan.js';
 
 export function formatPlan(plan: Plan, tty: boolean): string {
   const rows = plan.items.map((i) => [SYMBOL[i.change], i.resource, i.name, i.detail]);
@@ -32,7 +32,12 @@ export interface Progress {
  * On a terminal: one line rewritten in place on stderr. Otherwise: one line per finished change on stdout.
  * Quiet (for --json): nothing.
  */
-export function progressReporter(total: number, mode: 'tty' | 'lines' | 'quiet', out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Progress {
+export function progressReporter(
+  total: number,
+  mode: 'tty' | 'lines' | 'quiet',
+  out: NodeJS.WritableStream = process.stdout,
+  err: NodeJS.WritableStream = process.stderr,
+): Progress {
   const tty = mode === 'tty';
   let finished = 0;
   const inFlight = new Set<string>();
@@ -77,5 +82,8 @@ export function planJson(plan: Plan) {
 export function withConfigFlag(hint: string, configFile: string): string {
   if (configFile === DEFAULT_CONFIG_FILE) return hint;
   const flag = /^[\w./-]+$/.test(configFile) ? configFile : `'${configFile.replace(/'/g, `'\\''`)}'`;
-  return hint.replace(/salt-autoscale (render|provision|status|teardown|verify)\b/g, `salt-autoscale $1 --config ${flag}`);
+  return hint.replace(
+    /salt-autoscale (render|provision|status|teardown|verify)\b/g,
+    `salt-autoscale $1 --config ${flag}`,
+  );
 }

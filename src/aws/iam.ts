@@ -35,14 +35,25 @@ export function toolPolicy(config: Config, region = config.aws.region): PolicyDo
   return {
     Version: '2012-10-17',
     Statement: [
-      { Sid: 'FindTopicAndRemoveSubscription', Effect: 'Allow', Action: ['sns:ListTopics', 'sns:Unsubscribe'], Resource: '*' },
+      {
+        Sid: 'FindTopicAndRemoveSubscription',
+        Effect: 'Allow',
+        Action: ['sns:ListTopics', 'sns:Unsubscribe'],
+        Resource: '*',
+      },
       {
         Sid: 'ManageTheTopic',
         Effect: 'Allow',
         // sns:TagResource is needed as well to tag the topic when CreateTopic creates it.
         Action: [
-          'sns:CreateTopic', 'sns:TagResource', 'sns:ListTagsForResource', 'sns:GetTopicAttributes', 'sns:SetTopicAttributes',
-          'sns:ListSubscriptionsByTopic', 'sns:Subscribe', 'sns:DeleteTopic',
+          'sns:CreateTopic',
+          'sns:TagResource',
+          'sns:ListTagsForResource',
+          'sns:GetTopicAttributes',
+          'sns:SetTopicAttributes',
+          'sns:ListSubscriptionsByTopic',
+          'sns:Subscribe',
+          'sns:DeleteTopic',
         ],
         Resource: `arn:${p}:sns:${region}:${account}:${config.sns.topic_name}`,
       },
@@ -56,7 +67,9 @@ export function toolPolicy(config: Config, region = config.aws.region): PolicyDo
         Sid: 'GroupNotifications',
         Effect: 'Allow',
         Action: ['autoscaling:PutNotificationConfiguration', 'autoscaling:DeleteNotificationConfiguration'],
-        Resource: Object.keys(config.groups).map((g) => `arn:${p}:autoscaling:${region}:${account}:autoScalingGroup:*:autoScalingGroupName/${g}`),
+        Resource: Object.keys(config.groups).map(
+          (g) => `arn:${p}:autoscaling:${region}:${account}:autoScalingGroup:*:autoScalingGroupName/${g}`,
+        ),
       },
     ],
   };
@@ -69,7 +82,9 @@ export function toolPolicy(config: Config, region = config.aws.region): PolicyDo
  * undefined when no group uses salt-cloud (preauth needs no AWS call from the master).
  */
 export function masterPolicy(config: Config): PolicyDocument | undefined {
-  const groups = Object.entries(config.groups).filter(([, g]) => g.bootstrap === 'salt-cloud').map(([name]) => name);
+  const groups = Object.entries(config.groups)
+    .filter(([, g]) => g.bootstrap === 'salt-cloud')
+    .map(([name]) => name);
   if (groups.length === 0) return undefined;
   const region = config.cloud_provider.location ?? config.aws.region;
   const p = partitionOf(region);

@@ -1,6 +1,6 @@
 // Pure planning: current state + desired state -> the list of what to do. No I/O here, so provision,
 // --dry-run, status and teardown all show the same plan, and the tests can check plans without AWS.
-import { MANAGED_TAG, reactorTrustsTopic, SIGNATURE_VERSION, shortType, type DesiredState } from './desired.js';
+import { type DesiredState, MANAGED_TAG, reactorTrustsTopic, SIGNATURE_VERSION, shortType } from './desired.js';
 import type { CurrentState } from './read.js';
 
 export type Change = 'create' | 'update' | 'delete' | 'unchanged' | 'blocked';
@@ -43,7 +43,7 @@ export const PENDING_HINT =
 
 /** Said when the subscription must wait: the reactor would reject the confirmation of a topic it does not trust. */
 export const SUBSCRIBE_LATER_HINT =
-  'The subscription waits until the reactor trusts the topic, or SNS\'s confirmation request would be rejected ' +
+  "The subscription waits until the reactor trusts the topic, or SNS's confirmation request would be rejected " +
   '(unknown_topic). Render the Salt side again now that sns.topic_arn is in the config (`salt-autoscale render ' +
   '--out /etc/salt`), restart salt-master and salt-api, then run `salt-autoscale provision` again: it subscribes, ' +
   'and the reactor confirms the subscription.';
@@ -66,18 +66,31 @@ export function planProvision(current: CurrentState, desired: DesiredState, opts
 
   if (!topic) {
     items.push({
-      change: 'create', resource: 'topic', name: desired.topicName,
+      change: 'create',
+      resource: 'topic',
+      name: desired.topicName,
       detail: `create, tagged ${MANAGED_TAG.Key}=${MANAGED_TAG.Value}, SignatureVersion ${SIGNATURE_VERSION}`,
-      action: { type: 'CreateTopic', name: desired.topicName, attributes: { SignatureVersion: SIGNATURE_VERSION }, tags: [MANAGED_TAG] },
+      action: {
+        type: 'CreateTopic',
+        name: desired.topicName,
+        attributes: { SignatureVersion: SIGNATURE_VERSION },
+        tags: [MANAGED_TAG],
+      },
     });
   } else {
     items.push({
-      change: 'unchanged', resource: 'topic', name: desired.topicName,
-      detail: topic.managed ? 'exists (managed by salt-autoscale)' : `exists, not tagged ${MANAGED_TAG.Key}=${MANAGED_TAG.Value}: used as is, teardown will keep it`,
+      change: 'unchanged',
+      resource: 'topic',
+      name: desired.topicName,
+      detail: topic.managed
+        ? 'exists (managed by salt-autoscale)'
+        : `exists, not tagged ${MANAGED_TAG.Key}=${MANAGED_TAG.Value}: used as is, teardown will keep it`,
     });
     if (topic.signatureVersion !== SIGNATURE_VERSION) {
       items.push({
-        change: 'update', resource: 'topic', name: desired.topicName,
+        change: 'update',
+        resource: 'topic',
+        name: desired.topicName,
         detail: `SignatureVersion ${topic.signatureVersion ?? '1 (default)'} -> ${SIGNATURE_VERSION}`,
         action: { type: 'SetTopicAttributes', name: 'SignatureVersion', value: SIGNATURE_VERSION },
       });
@@ -88,27 +101,50 @@ export function planProvision(current: CurrentState, desired: DesiredState, opts
   const subscribe: Action = { type: 'Subscribe', protocol: desired.protocol, endpoint: desired.endpoint };
   if (!sub && !reactorTrustsTopic(desired, topic?.arn)) {
     items.push({
-      change: 'blocked', resource: 'subscription', name: desired.endpoint,
+      change: 'blocked',
+      resource: 'subscription',
+      name: desired.endpoint,
       detail: 'not yet: the rendered reactor does not trust this topic (sns.topic_arn)',
       attention: SUBSCRIBE_LATER_HINT,
     });
   } else if (!sub) {
     items.push({
-      change: 'create', resource: 'subscription', name: desired.endpoint,
+      change: 'create',
+      resource: 'subscription',
+      name: desired.endpoint,
       detail: `subscribe ${desired.protocol} (SNS sends the confirmation request at once)`,
-      action: subscribe, attention: BEFORE_SUBSCRIBE_HINT,
+      action: subscribe,
+      attention: BEFORE_SUBSCRIBE_HINT,
     });
   } else if (sub.pending && opts.resendConfirmation) {
-    items.push({ change: 'update', resource: 'subscription', name: desired.endpoint, detail: 're-send the confirmation request (Subscribe again)', action: subscribe, attention: PENDING_HINT });
+    items.push({
+      change: 'update',
+      resource: 'subscription',
+      name: desired.endpoint,
+      detail: 're-send the confirmation request (Subscribe again)',
+      action: subscribe,
+      attention: PENDING_HINT,
+    });
   } else if (sub.pending) {
-    items.push({ change: 'unchanged', resource: 'subscription', name: desired.endpoint, detail: 'pending confirmation', attention: PENDING_HINT });
+    items.push({
+      change: 'unchanged',
+      resource: 'subscription',
+      name: desired.endpoint,
+      detail: 'pending confirmation',
+      attention: PENDING_HINT,
+    });
   } else {
     items.push({ change: 'unchanged', resource: 'subscription', name: desired.endpoint, detail: 'confirmed' });
   }
 
   for (const g of current.groups) {
     if (!g.exists) {
-      items.push({ change: 'blocked', resource: 'notifications', name: g.name, detail: `no Auto Scaling group named ${g.name} in ${desired.region}` });
+      items.push({
+        change: 'blocked',
+        resource: 'notifications',
+        name: g.name,
+        detail: `no Auto Scaling group named ${g.name} in ${desired.region}`,
+      });
       continue;
     }
     const have = new Set(g.types);
@@ -116,9 +152,18 @@ export function planProvision(current: CurrentState, desired: DesiredState, opts
     const extra = g.types.filter((t) => !desired.notificationTypes.includes(t));
     const put: Action = { type: 'PutNotificationConfiguration', group: g.name, types: [...desired.notificationTypes] };
     if (g.types.length === 0) {
-      items.push({ change: 'create', resource: 'notifications', name: g.name, detail: typeList(desired.notificationTypes), action: put });
+      items.push({
+        change: 'create',
+        resource: 'notifications',
+        name: g.name,
+        detail: typeList(desired.notificationTypes),
+        action: put,
+      });
     } else if (missing.length || extra.length) {
-      const parts = [missing.length ? `add ${typeList(missing)}` : '', extra.length ? `remove ${typeList(extra)}` : ''].filter(Boolean);
+      const parts = [
+        missing.length ? `add ${typeList(missing)}` : '',
+        extra.length ? `remove ${typeList(extra)}` : '',
+      ].filter(Boolean);
       items.push({ change: 'update', resource: 'notifications', name: g.name, detail: parts.join('; '), action: put });
     } else {
       items.push({ change: 'unchanged', resource: 'notifications', name: g.name, detail: typeList(g.types) });
@@ -135,45 +180,88 @@ export function planTeardown(current: CurrentState, desired: DesiredState, opts:
   const items: PlanItem[] = [];
   const topic = current.topic;
   if (!topic) {
-    items.push({ change: 'unchanged', resource: 'topic', name: desired.topicName, detail: 'does not exist; nothing to remove' });
+    items.push({
+      change: 'unchanged',
+      resource: 'topic',
+      name: desired.topicName,
+      detail: 'does not exist; nothing to remove',
+    });
     return { region: desired.region, items };
   }
   const deleteTopic = !opts.keepTopic && topic.managed;
 
   for (const g of current.groups) {
-    if (!g.exists) items.push({ change: 'unchanged', resource: 'notifications', name: g.name, detail: `no group named ${g.name} in ${desired.region}; nothing to remove` });
-    else if (g.types.length === 0) items.push({ change: 'unchanged', resource: 'notifications', name: g.name, detail: 'none for this topic' });
-    else items.push({ change: 'delete', resource: 'notifications', name: g.name, detail: `remove ${typeList(g.types)}`, action: { type: 'DeleteNotificationConfiguration', group: g.name } });
+    if (!g.exists)
+      items.push({
+        change: 'unchanged',
+        resource: 'notifications',
+        name: g.name,
+        detail: `no group named ${g.name} in ${desired.region}; nothing to remove`,
+      });
+    else if (g.types.length === 0)
+      items.push({ change: 'unchanged', resource: 'notifications', name: g.name, detail: 'none for this topic' });
+    else
+      items.push({
+        change: 'delete',
+        resource: 'notifications',
+        name: g.name,
+        detail: `remove ${typeList(g.types)}`,
+        action: { type: 'DeleteNotificationConfiguration', group: g.name },
+      });
   }
 
   const sub = current.subscription;
   if (!sub && !reactorTrustsTopic(desired, topic?.arn)) {
     items.push({
-      change: 'blocked', resource: 'subscription', name: desired.endpoint,
+      change: 'blocked',
+      resource: 'subscription',
+      name: desired.endpoint,
       detail: 'not yet: the rendered reactor does not trust this topic (sns.topic_arn)',
       attention: SUBSCRIBE_LATER_HINT,
     });
   } else if (!sub) {
     items.push({ change: 'unchanged', resource: 'subscription', name: desired.endpoint, detail: 'does not exist' });
   } else if (!sub.pending) {
-    items.push({ change: 'delete', resource: 'subscription', name: desired.endpoint, detail: 'unsubscribe', action: { type: 'Unsubscribe', subscriptionArn: sub.arn } });
+    items.push({
+      change: 'delete',
+      resource: 'subscription',
+      name: desired.endpoint,
+      detail: 'unsubscribe',
+      action: { type: 'Unsubscribe', subscriptionArn: sub.arn },
+    });
   } else if (deleteTopic) {
-    items.push({ change: 'delete', resource: 'subscription', name: desired.endpoint, detail: 'pending confirmation: goes with the topic' });
+    items.push({
+      change: 'delete',
+      resource: 'subscription',
+      name: desired.endpoint,
+      detail: 'pending confirmation: goes with the topic',
+    });
   } else {
     items.push({
-      change: 'blocked', resource: 'subscription', name: desired.endpoint,
+      change: 'blocked',
+      resource: 'subscription',
+      name: desired.endpoint,
       detail: 'pending confirmation: SNS does not let the API remove a pending subscription',
-      attention: 'It receives nothing until confirmed, and SNS deletes it after 48 hours. (Deleting the topic removes it at once.)',
+      attention:
+        'It receives nothing until confirmed, and SNS deletes it after 48 hours. (Deleting the topic removes it at once.)',
     });
   }
 
   if (opts.keepTopic) {
     items.push({ change: 'unchanged', resource: 'topic', name: desired.topicName, detail: 'kept (--keep-topic)' });
   } else if (topic.managed) {
-    items.push({ change: 'delete', resource: 'topic', name: desired.topicName, detail: 'delete (tagged managed-by=salt-autoscale)', action: { type: 'DeleteTopic' } });
+    items.push({
+      change: 'delete',
+      resource: 'topic',
+      name: desired.topicName,
+      detail: 'delete (tagged managed-by=salt-autoscale)',
+      action: { type: 'DeleteTopic' },
+    });
   } else {
     items.push({
-      change: 'blocked', resource: 'topic', name: desired.topicName,
+      change: 'blocked',
+      resource: 'topic',
+      name: desired.topicName,
       detail: `not tagged ${MANAGED_TAG.Key}=${MANAGED_TAG.Value}: salt-autoscale did not create it and will not delete it`,
     });
   }

@@ -1,7 +1,11 @@
 // Bounded concurrency: AWS throttles bursts, and one group per request in flight is plenty.
 
 /** Maps `items` through `fn` with at most `limit` calls in flight; results keep the input order. */
-export async function mapConcurrent<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export async function mapConcurrent<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
   let failed: { error: unknown } | undefined;

@@ -2,7 +2,7 @@
 // subscription, and each configured group with the notification types it sends to that topic. Reads only:
 // status and --dry-run rely on that. The SNS branch and the Auto Scaling branch run side by side.
 import type { AwsClients } from './api.js';
-import { MANAGED_TAG, NOTIFICATION_TYPES, topicNameOf, type DesiredState } from './desired.js';
+import { type DesiredState, MANAGED_TAG, NOTIFICATION_TYPES, topicNameOf } from './desired.js';
 
 export interface TopicState {
   arn: string;
@@ -72,7 +72,10 @@ async function readGroups(clients: AwsClients, desired: DesiredState) {
 }
 
 export async function readState(clients: AwsClients, desired: DesiredState): Promise<CurrentState> {
-  const [{ topic, subscriptions }, { existing, configs }] = await Promise.all([readTopic(clients, desired), readGroups(clients, desired)]);
+  const [{ topic, subscriptions }, { existing, configs }] = await Promise.all([
+    readTopic(clients, desired),
+    readGroups(clients, desired),
+  ]);
   const live = subscriptions.filter(isLive);
   const ours = live
     .filter((s) => s.protocol === desired.protocol && s.endpoint === desired.endpoint)
@@ -80,13 +83,24 @@ export async function readState(clients: AwsClients, desired: DesiredState): Pro
   // A confirmed one wins over a pending duplicate (a re-sent confirmation can leave both for a while).
   const subscription = ours.find((s) => !s.pending) ?? ours[0];
   const otherWebhookSubscriptions = live
-    .filter((s) => /^https?$/.test(s.protocol) && s.endpoint.endsWith('/ec2/autoscale') && s.endpoint !== desired.endpoint)
+    .filter(
+      (s) => /^https?$/.test(s.protocol) && s.endpoint.endsWith('/ec2/autoscale') && s.endpoint !== desired.endpoint,
+    )
     .map((s): SubscriptionState => ({ ...s, pending: s.arn === PENDING_ARN }));
-  const groups = desired.groups.map((name): GroupState => ({
-    name,
-    exists: existing.has(name),
-    types: topic ? configs.filter((c) => c.group === name && c.topicArn === topic.arn).map((c) => c.type).sort(byCanonicalOrder) : [],
-    otherTopics: [...new Set(configs.filter((c) => c.group === name && c.topicArn !== topic?.arn).map((c) => c.topicArn))],
-  }));
+  const groups = desired.groups.map(
+    (name): GroupState => ({
+      name,
+      exists: existing.has(name),
+      types: topic
+        ? configs
+            .filter((c) => c.group === name && c.topicArn === topic.arn)
+            .map((c) => c.type)
+            .sort(byCanonicalOrder)
+        : [],
+      otherTopics: [
+        ...new Set(configs.filter((c) => c.group === name && c.topicArn !== topic?.arn).map((c) => c.topicArn)),
+      ],
+    }),
+  );
   return { topic, subscription, otherWebhookSubscriptions, groups };
 }

@@ -1,11 +1,12 @@
 // What every AWS command does first: load the config, settle region/profile/endpoint (flags win over the
 // config; the SDK's default chain does the rest), build the clients and the desired state.
+
+import { type LoadedConfig, loadConfig } from '../config/load.js';
 import { EXIT, UserError } from '../errors.js';
-import { loadConfig, type LoadedConfig } from '../config/load.js';
 import type { AwsClients } from './api.js';
 import { createAwsClients } from './clients.js';
-import { desiredState, type DesiredState } from './desired.js';
-import { toUserError, type AwsErrorContext } from './errors.js';
+import { type DesiredState, desiredState } from './desired.js';
+import { type AwsErrorContext, toUserError } from './errors.js';
 
 export interface AwsCommandOptions {
   config: string;
@@ -27,7 +28,8 @@ const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d+$/;
 export async function openSession(opts: AwsCommandOptions): Promise<AwsSession> {
   const loaded = await loadConfig(opts.config);
   const region = opts.region ?? loaded.config.aws.region;
-  if (!REGION.test(region)) throw new UserError(`--region ${JSON.stringify(region)} is not an AWS region name such as us-east-1`, EXIT.usage);
+  if (!REGION.test(region))
+    throw new UserError(`--region ${JSON.stringify(region)} is not an AWS region name such as us-east-1`, EXIT.usage);
   const profile = opts.profile ?? loaded.config.aws.profile;
   const desired = desiredState(loaded.config, region);
   const clients = await createAwsClients({ region, profile, endpointUrl: opts.endpointUrl });

@@ -7,6 +7,7 @@ import { parse as parseYaml } from 'yaml';
 import { parseConfigText } from '../config/load.js';
 import { webhookEndpoint } from '../config/types.js';
 import { EXIT, UserError } from '../errors.js';
+import { FileExistsError, writeFileAtomic } from '../fs/atomic-write.js';
 import { holdsSecret, type InitAnswers, type PresetAnswers } from '../init/answers.js';
 import { defaultRegion, profileNames, readAwsFiles } from '../init/aws-environment.js';
 import { completeAnswers } from '../init/complete.js';
@@ -15,10 +16,9 @@ import { flagFor, flagsToRaw } from '../init/flags.js';
 import { interview } from '../init/interview.js';
 import { nextSteps } from '../init/next-steps.js';
 import { mergePresets, parsePreset } from '../init/preset.js';
-import { createTerminalPrompter } from '../prompts.js';
-import { FileExistsError, writeFileAtomic } from '../fs/atomic-write.js';
 import { detectMasterSaltVersion } from '../init/salt-version.js';
 import { configYaml } from '../init/yaml.js';
+import { createTerminalPrompter } from '../prompts.js';
 
 export interface InitOptions extends Record<string, unknown> {
   config: string;
@@ -32,17 +32,21 @@ export async function run(options: InitOptions): Promise<number> {
   const file = options.config;
   if (!options.force && exists(file)) throw new FileExistsError(file);
   // Found out now, not after the last question.
-  if (!isDirectory(dirname(file))) throw new UserError(`cannot write ${file}: the folder ${dirname(file)} does not exist`);
+  if (!isDirectory(dirname(file)))
+    throw new UserError(`cannot write ${file}: the folder ${dirname(file)} does not exist`);
 
   const preset = await presetAnswers(options);
   const [awsFiles, masterSaltVersion] = await Promise.all([readAwsFiles(), detectMasterSaltVersion()]);
   let answers: InitAnswers;
   if (options.yes) {
-    const done = completeAnswers(preset, { region: defaultRegion(process.env, awsFiles, preset.profile), masterSaltVersion });
+    const done = completeAnswers(preset, {
+      region: defaultRegion(process.env, awsFiles, preset.profile),
+      masterSaltVersion,
+    });
     if (!done.answers) {
       throw new UserError(
-        `init --yes needs these answers, which have no default:\n${done.missing.map((m) => `  - ${m}`).join('\n')}\n`
-        + 'Give them as flags (see `salt-autoscale init --help`) or in an --answers file (see docs/init.md).',
+        `init --yes needs these answers, which have no default:\n${done.missing.map((m) => `  - ${m}`).join('\n')}\n` +
+          'Give them as flags (see `salt-autoscale init --help`) or in an --answers file (see docs/init.md).',
       );
     }
     answers = done.answers;
@@ -105,7 +109,9 @@ async function presetAnswers(options: InitOptions): Promise<PresetAnswers> {
       if (e.name === 'YAMLParseError') {
         // The yaml library's errors carry a code too (MISSING_CHAR, …): say where and what instead.
         const pos = e.linePos?.[0];
-        throw new UserError(`${path}${pos ? `:${pos.line}:${pos.col}` : ''}: invalid YAML/JSON: ${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`);
+        throw new UserError(
+          `${path}${pos ? `:${pos.line}:${pos.col}` : ''}: invalid YAML/JSON: ${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`,
+        );
       }
       const why = e.code === 'ENOENT' ? 'no such file' : `cannot read it (${e.code ?? e.message})`;
       throw new UserError(`${path}: ${why}`);
@@ -120,7 +126,9 @@ async function presetAnswers(options: InitOptions): Promise<PresetAnswers> {
   });
   problems.push(...parsed.problems);
   if (problems.length > 0) {
-    throw new UserError(`${problems.length === 1 ? 'an answer is' : 'some answers are'} not right:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    throw new UserError(
+      `${problems.length === 1 ? 'an answer is' : 'some answers are'} not right:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+    );
   }
   return mergePresets(fromFile, parsed.preset);
 }

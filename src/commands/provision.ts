@@ -1,13 +1,14 @@
 // salt-autoscale provision: read what exists, plan, print the plan, apply only the difference, and write the
 // topic ARN back into the config so that `render` makes the reactor trust exactly that topic.
-import { EXIT, UserError } from '../errors.js';
-import { writeTopicArn } from '../config/edit.js';
-import { applyWithProgress, type ApplyResult } from '../aws/apply.js';
+
+import { type ApplyResult, applyWithProgress } from '../aws/apply.js';
 import { confirm, isInteractive } from '../aws/confirm.js';
 import { attentionNotes, formatPlan, planJson, summarize, withConfigFlag } from '../aws/format.js';
-import { actionsOf, planProvision, PENDING_HINT, SUBSCRIBE_LATER_HINT, type Plan } from '../aws/plan.js';
+import { actionsOf, PENDING_HINT, type Plan, planProvision, SUBSCRIBE_LATER_HINT } from '../aws/plan.js';
 import { readState } from '../aws/read.js';
-import { openSession, withAwsErrors, type AwsCommandOptions, type AwsSession } from '../aws/session.js';
+import { type AwsCommandOptions, type AwsSession, openSession, withAwsErrors } from '../aws/session.js';
+import { writeTopicArn } from '../config/edit.js';
+import { EXIT, UserError } from '../errors.js';
 
 export interface ProvisionOptions extends AwsCommandOptions {
   dryRun?: boolean;
@@ -56,7 +57,9 @@ async function provisionCommand(session: AwsSession, opts: ProvisionOptions): Pr
     if (!opts.json) process.stdout.write(text);
   };
   const plan = await planFor(session, opts);
-  say(`Plan for topic ${session.desired.topicName} in ${plan.region} (${session.clients.endpointLabel}):\n${formatPlan(plan, tty)}${summarize(plan)}.\n`);
+  say(
+    `Plan for topic ${session.desired.topicName} in ${plan.region} (${session.clients.endpointLabel}):\n${formatPlan(plan, tty)}${summarize(plan)}.\n`,
+  );
   const refusal = missingGroupsError(plan, session);
   if (refusal) throw refusal;
 
@@ -68,8 +71,10 @@ async function provisionCommand(session: AwsSession, opts: ProvisionOptions): Pr
 
   if (opts.dryRun) {
     say('Dry run: nothing was changed.\n');
-    if (plan.topicArn && plan.topicArn !== configArn) hints.push(`provision would set sns.topic_arn in ${session.loaded.file} to ${plan.topicArn}.`);
-    if (!plan.topicArn) hints.push(`provision would create the topic and write its ARN to sns.topic_arn in ${session.loaded.file}.`);
+    if (plan.topicArn && plan.topicArn !== configArn)
+      hints.push(`provision would set sns.topic_arn in ${session.loaded.file} to ${plan.topicArn}.`);
+    if (!plan.topicArn)
+      hints.push(`provision would create the topic and write its ARN to sns.topic_arn in ${session.loaded.file}.`);
   } else if (actions.length === 0) {
     say('Everything is in step: nothing to change.\n');
   } else {

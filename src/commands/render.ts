@@ -7,9 +7,9 @@ import { EXIT, UserError } from '../errors.js';
 import { unifiedDiff } from '../render/diff.js';
 import { renderFiles } from '../render/files.js';
 import { maskSecrets, secretLinesDiffer } from '../render/mask.js';
-import { maskSeal } from '../render/seal.js';
 import { masterFileWarnings } from '../render/master-check.js';
-import { applyWrites, planWrites, type PlannedFile } from '../render/writer.js';
+import { maskSeal } from '../render/seal.js';
+import { applyWrites, type PlannedFile, planWrites } from '../render/writer.js';
 
 export interface RenderOptions {
   config: string;
@@ -21,12 +21,19 @@ export interface RenderOptions {
 }
 
 const LABEL = { create: 'created', update: 'updated', conflict: 'replaced', unchanged: 'unchanged' } as const;
-const WOULD = { create: 'would create', update: 'would update', conflict: 'edited by hand', unchanged: 'unchanged' } as const;
+const WOULD = {
+  create: 'would create',
+  update: 'would update',
+  conflict: 'edited by hand',
+  unchanged: 'unchanged',
+} as const;
 
 export async function run(options: RenderOptions): Promise<number> {
   const { config, file } = await loadConfig(options.config);
   const files = renderFiles(config, { outDir: options.out, reactorDir: options.reactorOut, configFile: file });
-  const planned = await planWrites(files).catch((err) => { throw fsError(err); });
+  const planned = await planWrites(files).catch((err) => {
+    throw fsError(err);
+  });
   const secrets = [config.cloud_provider.key, config.alerts.email?.password].filter((s): s is string => !!s);
   const show = (p: string) => {
     const rel = relative(process.cwd(), p);
@@ -38,12 +45,17 @@ export async function run(options: RenderOptions): Promise<number> {
       if (f.status === 'unchanged') continue;
       const masked = (text: string) => maskSeal(maskSecrets(text, secrets));
       const text = unifiedDiff(
-        masked(f.current), masked(f.content),
-        f.status === 'create' ? '/dev/null' : `a/${show(f.path)}`, `b/${show(f.path)}`,
+        masked(f.current),
+        masked(f.content),
+        f.status === 'create' ? '/dev/null' : `a/${show(f.path)}`,
+        `b/${show(f.path)}`,
       );
       const secretChanged = f.status !== 'create' && secretLinesDiffer(f.current, f.content);
       if (text) process.stdout.write(text);
-      if (secretChanged) process.stdout.write(`${show(f.path)}: ${text ? 'a secret value changes too' : 'only a secret value changes'} (masked)\n`);
+      if (secretChanged)
+        process.stdout.write(
+          `${show(f.path)}: ${text ? 'a secret value changes too' : 'only a secret value changes'} (masked)\n`,
+        );
       else if (!text && f.modeOnly) process.stdout.write(`mode of ${show(f.path)} changes to ${f.mode.toString(8)}\n`);
     }
   }
@@ -59,7 +71,10 @@ export async function run(options: RenderOptions): Promise<number> {
     );
   }
 
-  if (!options.dryRun) await applyWrites(planned).catch((err) => { throw fsError(err); });
+  if (!options.dryRun)
+    await applyWrites(planned).catch((err) => {
+      throw fsError(err);
+    });
 
   const labels = options.dryRun ? WOULD : LABEL;
   const width = Math.max(...Object.values(labels).map((l) => l.length));
@@ -68,7 +83,8 @@ export async function run(options: RenderOptions): Promise<number> {
   if (resolve(options.out) === resolve(config.salt.config_dir)) {
     const masterPath = join(config.salt.config_dir, 'master');
     const text = await readFile(masterPath, 'utf8').catch(() => undefined);
-    for (const w of text === undefined ? [] : masterFileWarnings(text, masterPath)) process.stderr.write(`warning: ${w}\n`);
+    for (const w of text === undefined ? [] : masterFileWarnings(text, masterPath))
+      process.stderr.write(`warning: ${w}\n`);
   }
   if (trustedTopicArns(config).length === 0) {
     process.stderr.write(
@@ -93,9 +109,18 @@ function summaryLine(planned: PlannedFile[], dryRun: boolean): string {
 function fsError(err: unknown): Error {
   const e = err as NodeJS.ErrnoException;
   if (e.code === 'EACCES' || e.code === 'EPERM') {
-    return new UserError(`cannot write ${e.path}: permission denied. Run as a user who may write there (e.g. root for /etc/salt), or render into another folder with --out.`, EXIT.refused);
+    return new UserError(
+      `cannot write ${e.path}: permission denied. Run as a user who may write there (e.g. root for /etc/salt), or render into another folder with --out.`,
+      EXIT.refused,
+    );
   }
-  if (e.code === 'ENOTFILE' || e.code === 'EISDIR' || e.code === 'ENOTDIR' || e.code === 'EROFS' || e.code === 'ENOSPC') {
+  if (
+    e.code === 'ENOTFILE' ||
+    e.code === 'EISDIR' ||
+    e.code === 'ENOTDIR' ||
+    e.code === 'EROFS' ||
+    e.code === 'ENOSPC'
+  ) {
     return new UserError(`cannot write ${e.path ?? ''}: ${e.message}`, EXIT.refused);
   }
   return e;

@@ -1,12 +1,13 @@
 // salt-autoscale teardown: undo the AWS side. Removes the groups' notifications to the topic, the webhook
 // subscription and, only when salt-autoscale created it (the managed-by tag), the topic itself.
-import { EXIT, UserError } from '../errors.js';
-import { applyWithProgress, type ApplyResult } from '../aws/apply.js';
+
+import { type ApplyResult, applyWithProgress } from '../aws/apply.js';
 import { confirm, isInteractive } from '../aws/confirm.js';
 import { attentionNotes, formatPlan, planJson, summarize } from '../aws/format.js';
 import { actionsOf, planTeardown } from '../aws/plan.js';
 import { readState } from '../aws/read.js';
-import { openSession, withAwsErrors, type AwsCommandOptions } from '../aws/session.js';
+import { type AwsCommandOptions, openSession, withAwsErrors } from '../aws/session.js';
+import { EXIT, UserError } from '../errors.js';
 
 export interface TeardownOptions extends AwsCommandOptions {
   dryRun?: boolean;
@@ -23,7 +24,9 @@ export async function run(opts: TeardownOptions): Promise<number> {
     };
     const current = await readState(session.clients, session.desired);
     const plan = planTeardown(current, session.desired, { keepTopic: opts.keepTopic });
-    say(`Teardown plan for topic ${session.desired.topicName} in ${plan.region} (${session.clients.endpointLabel}):\n${formatPlan(plan, tty)}${summarize(plan)}.\n`);
+    say(
+      `Teardown plan for topic ${session.desired.topicName} in ${plan.region} (${session.clients.endpointLabel}):\n${formatPlan(plan, tty)}${summarize(plan)}.\n`,
+    );
 
     const unmanaged = plan.items.find((i) => i.change === 'blocked' && i.resource === 'topic');
     if (unmanaged) {
@@ -42,7 +45,10 @@ export async function run(opts: TeardownOptions): Promise<number> {
     } else {
       if (!opts.yes) {
         if (opts.json || !isInteractive()) {
-          throw new UserError(`teardown would delete ${actions.length} AWS resource(s) and there is no terminal to ask on; pass --yes to confirm. Nothing was changed.`, EXIT.refused);
+          throw new UserError(
+            `teardown would delete ${actions.length} AWS resource(s) and there is no terminal to ask on; pass --yes to confirm. Nothing was changed.`,
+            EXIT.refused,
+          );
         }
         if (!(await confirm(`Delete ${actions.length} AWS resource(s)?`))) {
           say('Nothing was changed.\n');
@@ -54,7 +60,15 @@ export async function run(opts: TeardownOptions): Promise<number> {
     }
     const notes = attentionNotes(plan);
     if (opts.json) {
-      const out = { command: 'teardown', region: plan.region, dry_run: Boolean(opts.dryRun), topic_arn: plan.topicArn ?? null, plan: planJson(plan), applied: applied?.done.length ?? 0, hints: notes };
+      const out = {
+        command: 'teardown',
+        region: plan.region,
+        dry_run: Boolean(opts.dryRun),
+        topic_arn: plan.topicArn ?? null,
+        plan: planJson(plan),
+        applied: applied?.done.length ?? 0,
+        hints: notes,
+      };
       process.stdout.write(JSON.stringify(out, null, 2) + '\n');
     } else {
       for (const n of notes) say(`\n${n}\n`);

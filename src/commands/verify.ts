@@ -9,7 +9,7 @@ import { CertificateStore } from '../sns/certificate-store.js';
 import { MAX_BODY_BYTES } from '../sns/envelope.js';
 import { describeAction, saltReaction } from '../sns/reaction.js';
 import { verifySettings } from '../sns/settings.js';
-import { oversizedVerdict, verifyMessage, type Verdict } from '../sns/verify-message.js';
+import { oversizedVerdict, type Verdict, verifyMessage } from '../sns/verify-message.js';
 
 export interface VerifyOptions {
   config: string;
@@ -29,8 +29,11 @@ const READ_LIMIT = 4 * MAX_BODY_BYTES;
 
 function unreadable(source: string, err: unknown): UserError {
   const code = (err as NodeJS.ErrnoException).code;
-  const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code ?? (err as Error).message;
-  return new UserError(`${source}: cannot read the message (${why}); pass a file holding the raw SNS body, or - for standard input`);
+  const why =
+    code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (code ?? (err as Error).message);
+  return new UserError(
+    `${source}: cannot read the message (${why}); pass a file holding the raw SNS body, or - for standard input`,
+  );
 }
 
 /** Reads the message, stopping once it is larger than READ_LIMIT. */
@@ -79,8 +82,11 @@ export function snsBodyOf(text: string): { body: string; fromSaltEvent: boolean 
   if (!/^\s*\{/.test(text) || !text.includes('"body"')) return { body: text, fromSaltEvent: false };
   try {
     const data = JSON.parse(text) as Record<string, unknown>;
-    if (typeof data.body === 'string' && 'post' in data && !('Type' in data)) return { body: data.body, fromSaltEvent: true };
-  } catch { /* not JSON: judged as is */ }
+    if (typeof data.body === 'string' && 'post' in data && !('Type' in data))
+      return { body: data.body, fromSaltEvent: true };
+  } catch {
+    /* not JSON: judged as is */
+  }
   return { body: text, fromSaltEvent: false };
 }
 
@@ -92,7 +98,9 @@ export async function run(message: string, options: VerifyOptions): Promise<numb
   }
   const cacheDir = options.cache === false ? undefined : (options.cacheDir ?? settings.cacheDir);
   if (options.cacheDir && options.cache !== false && !existsSync(options.cacheDir)) {
-    throw new UserError(`--cache-dir ${options.cacheDir}: no such directory (the reactor's cache is reactor.cache_dir, by default /var/cache/salt/master/ec2-autoscale)`);
+    throw new UserError(
+      `--cache-dir ${options.cacheDir}: no such directory (the reactor's cache is reactor.cache_dir, by default /var/cache/salt/master/ec2-autoscale)`,
+    );
   }
   const body = await readBody(message);
   const certificates = new CertificateStore({ cacheDir, timeoutMs: settings.certFetchTimeoutSeconds * 1000 });
@@ -105,14 +113,18 @@ export async function run(message: string, options: VerifyOptions): Promise<numb
           certificate: (url, now) => certificates.certificate(url, now),
           handled: (id) => (cacheDir ? handledRecord(cacheDir, id) : undefined),
         });
-  if (input?.fromSaltEvent && !options.json) process.stdout.write('(the input is salt-api event data: judging its "body", as the reactor does)\n');
-  process.stdout.write(options.json ? JSON.stringify(toJson(verdict), null, 2) + '\n' : toText(verdict, file, cacheDir));
+  if (input?.fromSaltEvent && !options.json)
+    process.stdout.write('(the input is salt-api event data: judging its "body", as the reactor does)\n');
+  process.stdout.write(
+    options.json ? JSON.stringify(toJson(verdict), null, 2) + '\n' : toText(verdict, file, cacheDir),
+  );
   return verdict.verdict === 'accepted' ? EXIT.ok : EXIT.negative;
 }
 
 /** The --json shape: stable keys for scripts (and for comparing with the reactor vector by vector). */
 export function toJson(v: Verdict) {
-  const head = v.verdict === 'accepted' ? { verdict: v.verdict, outcome: v.outcome } : { verdict: v.verdict, reason: v.reason };
+  const head =
+    v.verdict === 'accepted' ? { verdict: v.verdict, outcome: v.outcome } : { verdict: v.verdict, reason: v.reason };
   return {
     ...head,
     explanation: v.explanation,
@@ -132,7 +144,8 @@ function printable(value: string): string {
 }
 
 /** Control characters escaped, so no text can start a line of its own or drive the terminal. */
-const oneLine = (text: string) => text.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+const oneLine = (text: string) =>
+  text.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 
 function toText(v: Verdict, configFile: string, cacheDir: string | undefined): string {
   const lines: string[] = [];
@@ -144,7 +157,10 @@ function toText(v: Verdict, configFile: string, cacheDir: string | undefined): s
     lines.push(`rejected: ${v.reason}`, `  ${oneLine(v.explanation)}`);
     if (v.messageId) lines.push(`  MessageId: ${printable(v.messageId)}`);
     if (v.topicArn) lines.push(`  TopicArn: ${printable(v.topicArn)}`);
-    lines.push(`  what to do: ${v.remedy}`, '  reaction: none (the reactor logs one WARNING line with the reason code)');
+    lines.push(
+      `  what to do: ${v.remedy}`,
+      '  reaction: none (the reactor logs one WARNING line with the reason code)',
+    );
   }
   lines.push(`  checked with: ${configFile}, ${describeCache(cacheDir)}`);
   return lines.join('\n') + '\n';

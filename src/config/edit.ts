@@ -2,7 +2,7 @@
 // is (or where it belongs); the edit itself replaces just those characters, so every comment, blank line and
 // the user's own formatting stay exactly as they were. The file is replaced atomically (temp file + rename).
 import { readFile } from 'node:fs/promises';
-import { isMap, isPair, isScalar, parseDocument, stringify, type Pair } from 'yaml';
+import { isMap, isPair, isScalar, type Pair, parseDocument, stringify } from 'yaml';
 import { modeOf, writeFileAtomic } from '../fs/atomic-write.js';
 
 /** The YAML text of one scalar value, quoted only when YAML needs it. */
@@ -33,7 +33,8 @@ export function withTopicArnText(text: string, arn: string): string | undefined 
     return text.slice(0, start) + lead + value + spacer + text.slice(end);
   }
   const anchor = findPair(sns, 'topic_name');
-  if (!anchor || !isScalar(anchor.key) || !anchor.key.range || !isScalar(anchor.value) || !anchor.value.range) return undefined;
+  if (!anchor || !isScalar(anchor.key) || !anchor.key.range || !isScalar(anchor.value) || !anchor.value.range)
+    return undefined;
   const keyStart = anchor.key.range[0];
   const indent = keyStart - (text.lastIndexOf('\n', keyStart - 1) + 1);
   const lineEnd = text.indexOf('\n', anchor.value.range[1]);
@@ -52,7 +53,8 @@ function withTopicArnReprinted(text: string, arn: string): string {
 export async function writeTopicArn(file: string, arn: string): Promise<boolean> {
   const text = await readFile(file, 'utf8');
   let next = withTopicArnText(text, arn);
-  if (next === undefined || parseDocument(next).getIn(['sns', 'topic_arn']) !== arn) next = withTopicArnReprinted(text, arn);
+  if (next === undefined || parseDocument(next).getIn(['sns', 'topic_arn']) !== arn)
+    next = withTopicArnReprinted(text, arn);
   if (next === text) return false;
   await writeFileAtomic(file, next, { mode: await modeOf(file), overwrite: true });
   return true;

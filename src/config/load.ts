@@ -1,9 +1,9 @@
 // Reads salt-autoscale.yaml: YAML syntax errors and schema problems both come back as one ConfigError whose
 // lines say file:line:col, the key path, what is wrong and what is expected.
 import { readFile } from 'node:fs/promises';
-import { isMap, isNode, isPair, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
+import { type Document, isMap, isNode, isPair, isScalar, LineCounter, parseDocument } from 'yaml';
 import { ConfigError } from '../errors.js';
-import { validateConfig, type Path, type Problem } from './schema.js';
+import { type Path, type Problem, validateConfig } from './schema.js';
 import type { Config } from './types.js';
 
 export const DEFAULT_CONFIG_FILE = 'salt-autoscale.yaml';
@@ -18,7 +18,9 @@ export interface LoadedConfig {
 export function formatPath(path: Path): string {
   if (path.length === 0) return '(top level)';
   return path
-    .map((p, i) => (typeof p === 'number' ? `[${p}]` : /^[A-Za-z0-9_-]+$/.test(p) ? (i ? '.' : '') + p : `[${JSON.stringify(p)}]`))
+    .map((p, i) =>
+      typeof p === 'number' ? `[${p}]` : /^[A-Za-z0-9_-]+$/.test(p) ? (i ? '.' : '') + p : `[${JSON.stringify(p)}]`,
+    )
     .join('');
 }
 
@@ -52,15 +54,21 @@ export function parseConfigText(text: string, file: string): LoadedConfig {
   };
   if (document.errors.length > 0) {
     const lines = document.errors.map((e) => `${where(e.pos[0])}: invalid YAML: ${e.message.split('\n')[0]}`);
-    throw new ConfigError(`${lines.join('\n')}\nFix the YAML syntax (indentation, quotes, colons) and run the command again.`);
+    throw new ConfigError(
+      `${lines.join('\n')}\nFix the YAML syntax (indentation, quotes, colons) and run the command again.`,
+    );
   }
   const data = document.toJS({ maxAliasCount: 100 });
   if (data === undefined || data === null) {
-    throw new ConfigError(`${file}: the file is empty; run \`salt-autoscale init\` to write one, or copy examples/salt-autoscale.yaml`);
+    throw new ConfigError(
+      `${file}: the file is empty; run \`salt-autoscale init\` to write one, or copy examples/salt-autoscale.yaml`,
+    );
   }
   const { config, problems } = validateConfig(data);
   if (!config) {
-    const lines = problems.map((p: Problem) => `${where(locate(document, p.path, !!p.atKey))}: ${formatPath(p.path)} ${p.message}`);
+    const lines = problems.map(
+      (p: Problem) => `${where(locate(document, p.path, !!p.atKey))}: ${formatPath(p.path)} ${p.message}`,
+    );
     const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`;
     throw new ConfigError(`${file}: ${count} in the configuration:\n${lines.map((l) => `  ${l}`).join('\n')}`);
   }

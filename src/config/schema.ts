@@ -40,8 +40,10 @@ const TOPIC_NAME = /^[A-Za-z0-9_-]{1,256}$/;
 const GROUP_NAME = /^[^:\x00-\x1f]{1,255}$/;
 const SALT_VERSION = /^(latest|\d{4}(\.\d+)?)$/;
 
-const matches = (re: RegExp, what: string): Check => (v) =>
-  typeof v === 'string' && !re.test(v) ? `is not ${what}` : undefined;
+const matches =
+  (re: RegExp, what: string): Check =>
+  (v) =>
+    typeof v === 'string' && !re.test(v) ? `is not ${what}` : undefined;
 
 // The value rules, exported so that `init` validates each answer exactly as the schema will validate the file.
 export const checkAbsolutePath: Check = (v) =>
@@ -56,20 +58,31 @@ export const checkGroupName: Check = (v) =>
     ? 'is not a valid Auto Scaling group name (1-255 characters, no ":" or control characters)'
     : undefined;
 export const checkWebhookUrl: Check = (v) =>
-  typeof v === 'string' && !/^\/[A-Za-z0-9._~-]+$/.test(v) ? 'must be one path segment starting with /, e.g. /hook' : undefined;
+  typeof v === 'string' && !/^\/[A-Za-z0-9._~-]+$/.test(v)
+    ? 'must be one path segment starting with /, e.g. /hook'
+    : undefined;
 /** An absolute http(s) URL with no path; whether http is acceptable is a cross-check (allow_http). */
 export const checkPublicUrl: Check = (v) => {
   let url: URL;
-  try { url = new URL(String(v)); } catch { return 'is not an absolute URL'; }
+  try {
+    url = new URL(String(v));
+  } catch {
+    return 'is not an absolute URL';
+  }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') return 'must use https://';
   if (url.username || url.password) return 'must not contain a user name or password';
-  if (url.pathname !== '/' || url.search || url.hash) return 'must have no path, query or fragment (the webhook path is added from webhook_url)';
+  if (url.pathname !== '/' || url.search || url.hash)
+    return 'must have no path, query or fragment (the webhook path is added from webhook_url)';
   return undefined;
 };
 
 const str = (hint: string, extra: Partial<Field> = {}): Field => ({ kind: 'string', hint, ...extra });
 const int = (hint: string, min: number, max: number, def?: number): Field => ({
-  kind: 'integer', hint, min, max, ...(def === undefined ? {} : { default: def }),
+  kind: 'integer',
+  hint,
+  min,
+  max,
+  ...(def === undefined ? {} : { default: def }),
 });
 
 export const CONFIG_SCHEMA: Field = {
@@ -78,44 +91,59 @@ export const CONFIG_SCHEMA: Field = {
   fields: {
     version: { kind: 'integer', required: true, min: 1, max: 1, hint: 'version: 1' },
     aws: {
-      kind: 'object', required: true, hint: 'a mapping with region (and optionally profile)',
+      kind: 'object',
+      required: true,
+      hint: 'a mapping with region (and optionally profile)',
       fields: {
         region: str('an AWS region such as us-east-1', { required: true, check: checkRegion }),
         profile: str('the name of a profile in ~/.aws/config'),
       },
     },
     sns: {
-      kind: 'object', required: true, hint: 'a mapping with topic_name (and topic_arn once provisioned)',
+      kind: 'object',
+      required: true,
+      hint: 'a mapping with topic_name (and topic_arn once provisioned)',
       fields: {
         topic_name: str('1-256 letters, digits, - or _', { required: true, check: checkTopicName }),
         topic_arn: str('arn:aws:sns:REGION:ACCOUNT:NAME', { check: checkTopicArn }),
         extra_topic_arns: {
-          kind: 'list', default: [], hint: 'a list of SNS topic ARNs',
+          kind: 'list',
+          default: [],
+          hint: 'a list of SNS topic ARNs',
           items: str('arn:aws:sns:REGION:ACCOUNT:NAME', { check: checkTopicArn }),
         },
       },
     },
     salt_api: {
-      kind: 'object', required: true, hint: 'a mapping with public_url, port, ssl_crt, ssl_key',
+      kind: 'object',
+      required: true,
+      hint: 'a mapping with public_url, port, ssl_crt, ssl_key',
       fields: {
         public_url: str('an absolute https:// URL with no path, e.g. https://salt.example.com:8000', {
-          required: true, check: checkPublicUrl,
+          required: true,
+          check: checkPublicUrl,
         }),
         host: str('the address salt-api binds, e.g. 0.0.0.0', { default: '0.0.0.0' }),
         port: int('a TCP port from 1 to 65535', 1, 65535, 8000),
         ssl_crt: str('the path of the TLS certificate salt-api serves', { required: true, check: checkAbsolutePath }),
         ssl_key: str('the path of the TLS private key salt-api uses', { required: true, check: checkAbsolutePath }),
         webhook_url: str('a path such as /hook', {
-          default: '/hook', check: checkWebhookUrl,
+          default: '/hook',
+          check: checkWebhookUrl,
         }),
         allow_http: { kind: 'boolean', default: false, hint: 'true or false' },
       },
     },
     salt: {
-      kind: 'object', required: true, hint: 'a mapping with master_address (and optionally config_dir, reactor_dir, pki_dir)',
+      kind: 'object',
+      required: true,
+      hint: 'a mapping with master_address (and optionally config_dir, reactor_dir, pki_dir)',
       fields: {
         config_dir: str('an absolute path, usually /etc/salt', { default: '/etc/salt', check: checkAbsolutePath }),
-        reactor_dir: str('an absolute path, usually /srv/reactor', { default: '/srv/reactor', check: checkAbsolutePath }),
+        reactor_dir: str('an absolute path, usually /srv/reactor', {
+          default: '/srv/reactor',
+          check: checkAbsolutePath,
+        }),
         master_address: str('the DNS name or IP address minions use to reach the master', { required: true }),
         pki_dir: str('an absolute path, usually /etc/salt/pki/master', { check: checkAbsolutePath }),
         autosign_timeout: int('minutes, from 1 to 1440', 1, 1440, 120),
@@ -123,38 +151,63 @@ export const CONFIG_SCHEMA: Field = {
     },
     cloud_provider: {
       // Only salt-cloud groups use it; preauth-only setups may leave it out.
-      kind: 'object', default: {}, hint: 'a mapping with name and credentials',
+      kind: 'object',
+      default: {},
+      hint: 'a mapping with name and credentials',
       fields: {
-        name: str('a salt-cloud provider name such as my-ec2-config', { default: 'ec2-autoscale', check: checkProviderName }),
-        credentials: { kind: 'string', default: 'instance-role', enum: ['instance-role', 'keys'], hint: 'instance-role (the master\'s IAM role) or keys' },
+        name: str('a salt-cloud provider name such as my-ec2-config', {
+          default: 'ec2-autoscale',
+          check: checkProviderName,
+        }),
+        credentials: {
+          kind: 'string',
+          default: 'instance-role',
+          enum: ['instance-role', 'keys'],
+          hint: "instance-role (the master's IAM role) or keys",
+        },
         id: str('an AWS access key id (only with credentials: keys)'),
         key: str('an AWS secret access key (only with credentials: keys)'),
         keyname: str('the EC2 key pair name salt-cloud logs in with'),
-        private_key: str('the path of that key pair\'s private key on the master', { check: checkAbsolutePath }),
+        private_key: str("the path of that key pair's private key on the master", { check: checkAbsolutePath }),
         securitygroup: { kind: 'string-or-list', hint: 'a security group name, or a list of them' },
         location: str('an AWS region such as us-east-1', { check: checkRegion }),
         extra: { kind: 'any-map', default: {}, hint: 'a mapping of further salt-cloud EC2 provider options' },
       },
     },
     groups: {
-      kind: 'map', required: true, min: 1, hint: 'a mapping of Auto Scaling group names to their bootstrap settings',
+      kind: 'map',
+      required: true,
+      min: 1,
+      hint: 'a mapping of Auto Scaling group names to their bootstrap settings',
       values: {
-        kind: 'object', hint: 'a mapping with bootstrap (salt-cloud or preauth) and its settings',
+        kind: 'object',
+        hint: 'a mapping with bootstrap (salt-cloud or preauth) and its settings',
         fields: {
-          bootstrap: { kind: 'string', default: 'preauth', enum: ['preauth', 'salt-cloud'], hint: 'preauth or salt-cloud' },
+          bootstrap: {
+            kind: 'string',
+            default: 'preauth',
+            enum: ['preauth', 'salt-cloud'],
+            hint: 'preauth or salt-cloud',
+          },
           provider: str('a salt-cloud provider name'),
           ssh_username: str('the SSH user of the AMI, e.g. ec2-user'),
           minion: { kind: 'any-map', default: {}, hint: 'a mapping of minion settings (grains, startup_states, …)' },
           settings: { kind: 'any-map', default: {}, hint: 'a mapping of further salt-cloud create options' },
-          salt_version: str('a Salt version such as "3007.1" (quoted), 3008, or latest', { check: checkSaltVersion, wholeNumbersAsText: true }),
+          salt_version: str('a Salt version such as "3007.1" (quoted), 3008, or latest', {
+            check: checkSaltVersion,
+            wholeNumbersAsText: true,
+          }),
         },
       },
     },
     alerts: {
-      kind: 'object', default: {}, hint: 'a mapping with email (optional) and min_interval_seconds',
+      kind: 'object',
+      default: {},
+      hint: 'a mapping with email (optional) and min_interval_seconds',
       fields: {
         email: {
-          kind: 'object', hint: 'a mapping with smtp_host, from and to',
+          kind: 'object',
+          hint: 'a mapping with smtp_host, from and to',
           fields: {
             smtp_host: str('the SMTP server name', { required: true }),
             smtp_port: int('a TCP port from 1 to 65535', 1, 65535, 587),
@@ -163,7 +216,9 @@ export const CONFIG_SCHEMA: Field = {
             to: { kind: 'string-or-list', required: true, hint: 'an email address or a list of them' },
             username: str('the SMTP user name'),
             password: str('the SMTP password (prefer password_file)'),
-            password_file: str('the path of a file on the master holding the SMTP password', { check: checkAbsolutePath }),
+            password_file: str('the path of a file on the master holding the SMTP password', {
+              check: checkAbsolutePath,
+            }),
             subject: str('the subject line prefix', { default: 'salt-autoscale' }),
           },
         },
@@ -171,12 +226,19 @@ export const CONFIG_SCHEMA: Field = {
       },
     },
     reactor: {
-      kind: 'object', default: {}, hint: 'a mapping of reactor limits',
+      kind: 'object',
+      default: {},
+      hint: 'a mapping of reactor limits',
       fields: {
         max_age_seconds: int('seconds, from 60 to 86400', 60, 86400, 3600),
         clock_skew_seconds: int('seconds, from 0 to 3600', 0, 3600, 300),
         cache_dir: str('an absolute path on the master', { check: checkAbsolutePath }),
-        subscription_confirmation: { kind: 'string', default: 'auto', enum: ['auto', 'email'], hint: 'auto (the reactor confirms) or email (the link is emailed)' },
+        subscription_confirmation: {
+          kind: 'string',
+          default: 'auto',
+          enum: ['auto', 'email'],
+          hint: 'auto (the reactor confirms) or email (the link is emailed)',
+        },
         cert_fetch_timeout_seconds: int('seconds, from 1 to 60', 1, 60, 10),
       },
     },
@@ -202,18 +264,24 @@ function check(field: Field, value: unknown, path: Path, problems: Problem[]): u
   };
   switch (field.kind) {
     case 'string':
-      if (field.wholeNumbersAsText && typeof value === 'number' && Number.isInteger(value)) return check(field, String(value), path, problems);
-      if (field.wholeNumbersAsText && typeof value === 'number') return bad(`is the number ${value}; quote it ("${value}"), or YAML may change it (3007.10 would read as 3007.1)`);
+      if (field.wholeNumbersAsText && typeof value === 'number' && Number.isInteger(value))
+        return check(field, String(value), path, problems);
+      if (field.wholeNumbersAsText && typeof value === 'number')
+        return bad(
+          `is the number ${value}; quote it ("${value}"), or YAML may change it (3007.10 would read as 3007.1)`,
+        );
       if (typeof value !== 'string') return bad(`is ${describe(value)}, not a string`);
       if (value.trim() === '') return bad('is empty');
-      if (field.enum && !field.enum.includes(value)) return bad(`is ${describe(value)}, not one of ${field.enum.join(', ')}`);
+      if (field.enum && !field.enum.includes(value))
+        return bad(`is ${describe(value)}, not one of ${field.enum.join(', ')}`);
       {
         const wrong = field.check?.(value);
         if (wrong) return bad(wrong);
       }
       break;
     case 'integer':
-      if (typeof value !== 'number' || !Number.isInteger(value)) return bad(`is ${describe(value)}, not a whole number`);
+      if (typeof value !== 'number' || !Number.isInteger(value))
+        return bad(`is ${describe(value)}, not a whole number`);
       if ((field.min !== undefined && value < field.min) || (field.max !== undefined && value > field.max)) {
         return bad(`is ${value}, out of range`);
       }
@@ -254,7 +322,8 @@ function check(field: Field, value: unknown, path: Path, problems: Problem[]): u
       for (const key of Object.keys(value)) {
         if (!(key in fields)) {
           problems.push({
-            path: [...path, key], atKey: true,
+            path: [...path, key],
+            atKey: true,
             message: `is not a known setting; expected one of ${Object.keys(fields).join(', ')}${suggest(key, Object.keys(fields))}`,
           });
         }
@@ -263,7 +332,8 @@ function check(field: Field, value: unknown, path: Path, problems: Problem[]): u
         const given = value[key];
         if (given === undefined || given === null) {
           if (sub.required) problems.push({ path: [...path, key], message: `is missing; expected ${sub.hint}` });
-          else if (sub.default !== undefined) out[key] = check(sub, structuredClone(sub.default), [...path, key], problems);
+          else if (sub.default !== undefined)
+            out[key] = check(sub, structuredClone(sub.default), [...path, key], problems);
           continue;
         }
         out[key] = check(sub, given, [...path, key], problems);
@@ -291,23 +361,46 @@ function distance(a: string, b: string): number {
 }
 
 /** Provider keys that render writes itself; cloud_provider.extra may not override them. */
-const MANAGED_PROVIDER_KEYS = ['driver', 'provider', 'id', 'key', 'keyname', 'private_key', 'securitygroup', 'location', 'minion'];
+const MANAGED_PROVIDER_KEYS = [
+  'driver',
+  'provider',
+  'id',
+  'key',
+  'keyname',
+  'private_key',
+  'securitygroup',
+  'location',
+  'minion',
+];
 
 /** Rules that tie several settings together. */
 function crossChecks(c: Config, problems: Problem[]): void {
   const cp = c.cloud_provider;
   if (cp.credentials === 'keys') {
-    if (!cp.id) problems.push({ path: ['cloud_provider', 'id'], message: 'is missing; credentials: keys needs the access key id (or use credentials: instance-role)' });
-    if (!cp.key) problems.push({ path: ['cloud_provider', 'key'], message: 'is missing; credentials: keys needs the secret access key (or use credentials: instance-role)' });
+    if (!cp.id)
+      problems.push({
+        path: ['cloud_provider', 'id'],
+        message: 'is missing; credentials: keys needs the access key id (or use credentials: instance-role)',
+      });
+    if (!cp.key)
+      problems.push({
+        path: ['cloud_provider', 'key'],
+        message: 'is missing; credentials: keys needs the secret access key (or use credentials: instance-role)',
+      });
   } else {
     for (const k of ['id', 'key'] as const) {
-      if (cp[k]) problems.push({ path: ['cloud_provider', k], message: 'is set but credentials is instance-role; remove it, or set credentials: keys' });
+      if (cp[k])
+        problems.push({
+          path: ['cloud_provider', k],
+          message: 'is set but credentials is instance-role; remove it, or set credentials: keys',
+        });
     }
   }
   for (const k of Object.keys(cp.extra)) {
     if (MANAGED_PROVIDER_KEYS.includes(k)) {
       problems.push({
-        path: ['cloud_provider', 'extra', k], atKey: true,
+        path: ['cloud_provider', 'extra', k],
+        atKey: true,
         message: `is set by salt-autoscale itself; use cloud_provider.${k === 'driver' || k === 'provider' ? 'name' : k === 'minion' ? 'name (minion.master comes from salt.master_address)' : k} instead`,
       });
     }
@@ -315,13 +408,17 @@ function crossChecks(c: Config, problems: Problem[]): void {
   if (c.salt_api.public_url.startsWith('http:') && !c.salt_api.allow_http) {
     problems.push({
       path: ['salt_api', 'public_url'],
-      message: 'uses http://: SNS would post notifications in clear text; use https://, or set salt_api.allow_http: true to accept the risk',
+      message:
+        'uses http://: SNS would post notifications in clear text; use https://, or set salt_api.allow_http: true to accept the risk',
     });
   }
   const email = c.alerts.email;
   if (email) {
     if (email.password && email.password_file) {
-      problems.push({ path: ['alerts', 'email', 'password'], message: 'is set together with password_file; keep only one' });
+      problems.push({
+        path: ['alerts', 'email', 'password'],
+        message: 'is set together with password_file; keep only one',
+      });
     }
     if ((email.password || email.password_file) && !email.username) {
       problems.push({ path: ['alerts', 'email', 'username'], message: 'is missing; a password needs a username' });
@@ -349,31 +446,54 @@ function crossChecks(c: Config, problems: Problem[]): void {
     if (!g || typeof g !== 'object') continue;
     if ('master' in g.minion) {
       problems.push({
-        path: ['groups', name, 'minion', 'master'], atKey: true,
+        path: ['groups', name, 'minion', 'master'],
+        atKey: true,
         message: 'is set from salt.master_address for every group; set it there (one master for all minions)',
       });
     }
     for (const k of Object.keys(g.settings)) {
       if (['provider', 'instances', 'instance_id', 'opts'].includes(k) || k.startsWith('__')) {
         problems.push({
-          path: ['groups', name, 'settings', k], atKey: true,
-          message: k === 'provider'
-            ? 'is set by salt-autoscale; use groups.<name>.provider instead'
-            : 'is set by salt-autoscale or by Salt itself for each launch; remove it',
+          path: ['groups', name, 'settings', k],
+          atKey: true,
+          message:
+            k === 'provider'
+              ? 'is set by salt-autoscale; use groups.<name>.provider instead'
+              : 'is set by salt-autoscale or by Salt itself for each launch; remove it',
         });
       }
     }
     if (g.bootstrap === 'salt-cloud') {
-      if (!g.ssh_username) problems.push({ path: ['groups', name, 'ssh_username'], message: 'is missing; salt-cloud bootstrap logs in over SSH as this user (e.g. ec2-user)' });
+      if (!g.ssh_username)
+        problems.push({
+          path: ['groups', name, 'ssh_username'],
+          message: 'is missing; salt-cloud bootstrap logs in over SSH as this user (e.g. ec2-user)',
+        });
       for (const k of ['salt_version'] as const) {
-        if (g[k] !== undefined) problems.push({ path: ['groups', name, k], message: 'applies to bootstrap: preauth only; remove it or set bootstrap: preauth' });
+        if (g[k] !== undefined)
+          problems.push({
+            path: ['groups', name, k],
+            message: 'applies to bootstrap: preauth only; remove it or set bootstrap: preauth',
+          });
       }
     } else {
       for (const k of ['ssh_username', 'provider'] as const) {
-        if (g[k] !== undefined) problems.push({ path: ['groups', name, k], message: 'applies to bootstrap: salt-cloud only; remove it or set bootstrap: salt-cloud' });
+        if (g[k] !== undefined)
+          problems.push({
+            path: ['groups', name, k],
+            message: 'applies to bootstrap: salt-cloud only; remove it or set bootstrap: salt-cloud',
+          });
       }
-      if (Object.keys(g.settings).length > 0) problems.push({ path: ['groups', name, 'settings'], message: 'applies to bootstrap: salt-cloud only; remove it or set bootstrap: salt-cloud' });
-      if (!g.salt_version) problems.push({ path: ['groups', name, 'salt_version'], message: 'is missing; preauth instances install this Salt version (e.g. 3007.1)' });
+      if (Object.keys(g.settings).length > 0)
+        problems.push({
+          path: ['groups', name, 'settings'],
+          message: 'applies to bootstrap: salt-cloud only; remove it or set bootstrap: salt-cloud',
+        });
+      if (!g.salt_version)
+        problems.push({
+          path: ['groups', name, 'salt_version'],
+          message: 'is missing; preauth instances install this Salt version (e.g. 3007.1)',
+        });
     }
   }
 }

@@ -16,7 +16,11 @@ export class FileExistsError extends UserError {
   }
 }
 
-export async function writeFileAtomic(file: string, text: string, options: { mode: number; overwrite: boolean }): Promise<void> {
+export async function writeFileAtomic(
+  file: string,
+  text: string,
+  options: { mode: number; overwrite: boolean },
+): Promise<void> {
   const tmp = join(dirname(file), `.${basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
   try {
     await writeFile(tmp, text, { mode: options.mode, flag: 'wx' });

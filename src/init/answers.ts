@@ -88,7 +88,8 @@ export function defaultMasterAddress(publicUrl: string | undefined): string | un
   }
 }
 
-export const usesSaltCloud = (groups: { bootstrap?: BootstrapMode }[]) => groups.some((g) => g.bootstrap === 'salt-cloud');
+export const usesSaltCloud = (groups: { bootstrap?: BootstrapMode }[]) =>
+  groups.some((g) => g.bootstrap === 'salt-cloud');
 
 /** Whether the file will hold a secret, and so must be written 0600. */
 export const holdsSecret = (a: InitAnswers) => Boolean(a.secret_access_key || a.email?.password);

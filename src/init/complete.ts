@@ -1,7 +1,13 @@
 // `init --yes`: no questions. The preset answers (flags, --answers) are completed with the interview's
 // defaults; whatever has no default and was not given is reported, all of it at once.
 import {
-  DEFAULTS, defaultApiPort, defaultMasterAddress, type EmailAnswers, type GroupAnswers, type InitAnswers, type PresetAnswers,
+  DEFAULTS,
+  defaultApiPort,
+  defaultMasterAddress,
+  type EmailAnswers,
+  type GroupAnswers,
+  type InitAnswers,
+  type PresetAnswers,
 } from './answers.js';
 import { flagFor } from './flags.js';
 
@@ -27,20 +33,33 @@ export function completeAnswers(preset: PresetAnswers, env: Environment): Comple
   };
 
   const region = need(preset.region ?? env.region, 'region', 'the AWS region of the groups (or set AWS_REGION)');
-  if (!preset.groups || preset.groups.length === 0) missing.push(describeKey('groups', 'at least one Auto Scaling group'));
+  if (!preset.groups || preset.groups.length === 0)
+    missing.push(describeKey('groups', 'at least one Auto Scaling group'));
   const groups: GroupAnswers[] = (preset.groups ?? []).map((g) => {
     const bootstrap = g.bootstrap ?? preset.bootstrap ?? DEFAULTS.bootstrap;
     return bootstrap === 'preauth'
-      ? { name: g.name, bootstrap, salt_version: g.salt_version ?? preset.salt_version ?? env.masterSaltVersion ?? DEFAULTS.salt_version }
+      ? {
+          name: g.name,
+          bootstrap,
+          salt_version: g.salt_version ?? preset.salt_version ?? env.masterSaltVersion ?? DEFAULTS.salt_version,
+        }
       : {
-        name: g.name, bootstrap,
-        // The AMI's user is a guess the interview shows; a script must say it.
-        ssh_username: need(g.ssh_username ?? preset.ssh_username, 'ssh_username',
-          `the SSH user of salt-cloud group ${g.name}'s AMI, e.g. ec2-user`),
-      };
+          name: g.name,
+          bootstrap,
+          // The AMI's user is a guess the interview shows; a script must say it.
+          ssh_username: need(
+            g.ssh_username ?? preset.ssh_username,
+            'ssh_username',
+            `the SSH user of salt-cloud group ${g.name}'s AMI, e.g. ec2-user`,
+          ),
+        };
   });
   const saltCloud = groups.some((g) => g.bootstrap === 'salt-cloud');
-  const publicUrl = need(preset.public_url, 'public_url', 'the https URL SNS posts to, e.g. https://salt.example.com:8000');
+  const publicUrl = need(
+    preset.public_url,
+    'public_url',
+    'the https URL SNS posts to, e.g. https://salt.example.com:8000',
+  );
   const credentials = preset.credentials ?? DEFAULTS.credentials;
 
   const answers: InitAnswers = {
@@ -55,18 +74,31 @@ export function completeAnswers(preset: PresetAnswers, env: Environment): Comple
     provider_name: preset.provider_name ?? DEFAULTS.provider_name,
     credentials,
     // Derived from the public URL by default; only worth reporting when that URL was given.
-    master_address: publicUrl === undefined
-      ? preset.master_address as string
-      : need(preset.master_address ?? defaultMasterAddress(publicUrl), 'master_address', 'the address minions use to reach the master'),
+    master_address:
+      publicUrl === undefined
+        ? (preset.master_address as string)
+        : need(
+            preset.master_address ?? defaultMasterAddress(publicUrl),
+            'master_address',
+            'the address minions use to reach the master',
+          ),
     topic_name: preset.topic_name ?? DEFAULTS.topic_name,
   };
   if (credentials === 'keys') {
     answers.access_key_id = need(preset.access_key_id, 'access_key_id', 'the AWS access key id for credentials: keys');
-    answers.secret_access_key = need(preset.secret_access_key, 'secret_access_key', 'the AWS secret access key for credentials: keys');
+    answers.secret_access_key = need(
+      preset.secret_access_key,
+      'secret_access_key',
+      'the AWS secret access key for credentials: keys',
+    );
   }
   if (saltCloud) {
     answers.keyname = need(preset.keyname, 'keyname', 'the EC2 key pair salt-cloud logs in with');
-    answers.private_key = need(preset.private_key, 'private_key', 'the path of that key pair\'s private key on the master');
+    answers.private_key = need(
+      preset.private_key,
+      'private_key',
+      "the path of that key pair's private key on the master",
+    );
     if (preset.security_groups) answers.security_groups = preset.security_groups;
   }
   if (preset.email && Object.keys(preset.email).length > 0) answers.email = completeEmail(preset.email, need, missing);

@@ -6,7 +6,10 @@ import type { InitAnswers } from './answers.js';
 export function nextSteps(a: InitAnswers, written: { file: string; endpoint: string; secret: boolean }): string {
   const configFlag = written.file === DEFAULT_CONFIG_FILE ? '' : ` --config ${shellQuote(written.file)}`;
   const groups = a.groups.map((g) =>
-    g.bootstrap === 'preauth' ? `${g.name} (preauth, Salt ${g.salt_version})` : `${g.name} (salt-cloud, SSH as ${g.ssh_username})`);
+    g.bootstrap === 'preauth'
+      ? `${g.name} (preauth, Salt ${g.salt_version})`
+      : `${g.name} (salt-cloud, SSH as ${g.ssh_username})`,
+  );
   const preauth = a.groups.filter((g) => g.bootstrap === 'preauth').map((g) => g.name);
   const lines = [
     '',
@@ -14,13 +17,15 @@ export function nextSteps(a: InitAnswers, written: { file: string; endpoint: str
     `  region:  ${a.region}${a.profile ? ` (profile ${a.profile})` : ''}`,
     `  groups:  ${groups.join(', ')}`,
     `  webhook: ${written.endpoint}`,
-    `  email alerts: ${a.email ? `to ${a.email.to.join(', ')}` : 'off (alerts go to the master\'s log)'}`,
+    `  email alerts: ${a.email ? `to ${a.email.to.join(', ')}` : "off (alerts go to the master's log)"}`,
     '',
     'Next steps:',
-    '  1. Create the SNS topic and the groups\' notifications; provision writes the topic\'s ARN into the config,',
+    "  1. Create the SNS topic and the groups' notifications; provision writes the topic's ARN into the config,",
     '     and the reactor trusts that topic only:',
     `       salt-autoscale provision${configFlag}`,
-    '  2. Render the Salt side (master.d drop-in, salt-cloud provider, reactor' + (preauth.length ? ', preauth user data' : '') + '); on the master:',
+    '  2. Render the Salt side (master.d drop-in, salt-cloud provider, reactor' +
+      (preauth.length ? ', preauth user data' : '') +
+      '); on the master:',
     `       salt-autoscale render${configFlag} --out /etc/salt`,
   ];
   let n = 3;

@@ -41,7 +41,8 @@ export interface PresetResult {
   problems: string[];
 }
 
-const isMapping = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isMapping = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * Parses answers data. `label(key)` names a key for messages: "answers.yaml: email.from" or "--email-from".
@@ -120,11 +121,18 @@ export function parsePreset(raw: unknown, label: (key: string) => string): Prese
         else if (ek === 'tls') {
           if (typeof ev === 'boolean') email.tls = ev;
           else bad(path, `is ${describe(ev)}; expected true or false`);
-        } else bad(path, `is not a known answer; expected one of ${[...Object.keys(EMAIL_TEXT_KEYS), ...OTHER_EMAIL_KEYS].join(', ')}`);
+        } else
+          bad(
+            path,
+            `is not a known answer; expected one of ${[...Object.keys(EMAIL_TEXT_KEYS), ...OTHER_EMAIL_KEYS].join(', ')}`,
+          );
       }
       preset.email = email;
     } else {
-      bad(key, `is not a known answer; expected one of ${[...Object.keys(TEXT_KEYS), ...OTHER_KEYS].sort().join(', ')}`);
+      bad(
+        key,
+        `is not a known answer; expected one of ${[...Object.keys(TEXT_KEYS), ...OTHER_KEYS].sort().join(', ')}`,
+      );
     }
   }
   return { preset, problems };
@@ -138,7 +146,10 @@ type OneOfFn = <T extends string>(key: string, value: unknown, allowed: readonly
  * { bootstrap, salt_version, ssh_username }. Names cannot hold ":", so "name:mode" is unambiguous.
  */
 function parseGroups(
-  value: unknown, bad: (key: string, problem: string) => void, text: TextFn, oneOf: OneOfFn,
+  value: unknown,
+  bad: (key: string, problem: string) => void,
+  text: TextFn,
+  oneOf: OneOfFn,
 ): PresetAnswers['groups'] {
   const groups: (Partial<GroupAnswers> & { name: string })[] = [];
   const add = (group: Partial<GroupAnswers> & { name: string }, where: string) => {
@@ -148,7 +159,10 @@ function parseGroups(
   if (Array.isArray(value)) {
     value.forEach((item, i) => {
       const where = `[${i}]`;
-      if (typeof item !== 'string') return bad(where, `is ${describe(item)}; expected a group name, or name:mode`);
+      if (typeof item !== 'string') {
+        bad(where, `is ${describe(item)}; expected a group name, or name:mode`);
+        return;
+      }
       const colon = item.lastIndexOf(':');
       const name = text(`groups${where}`, colon >= 0 ? item.slice(0, colon) : item, check.groupName);
       const bootstrap = colon >= 0 ? oneOf(`groups${where}`, item.slice(colon + 1), MODES) : undefined;

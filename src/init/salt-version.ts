@@ -10,6 +10,8 @@ export function parseSaltVersion(output: string): string | undefined {
 /** The version of the salt-master on PATH, or undefined when there is none (or it does not answer quickly). */
 export function detectMasterSaltVersion(): Promise<string | undefined> {
   return new Promise((done) => {
-    execFile('salt-master', ['--version'], { timeout: 5_000 }, (err, stdout) => done(err ? undefined : parseSaltVersion(stdout)));
+    execFile('salt-master', ['--version'], { timeout: 5_000 }, (err, stdout) =>
+      done(err ? undefined : parseSaltVersion(stdout)),
+    );
   });
 }

@@ -29,7 +29,12 @@ export function unifiedDiff(oldText: string, newText: string, oldName: string, n
   return out.join('\n') + '\n';
 }
 
-interface Op { kind: ' ' | '-' | '+'; text: string; oldLine: number; newLine: number }
+interface Op {
+  kind: ' ' | '-' | '+';
+  text: string;
+  oldLine: number;
+  newLine: number;
+}
 
 function splitLines(text: string): string[] {
   if (text === '') return [];
@@ -52,10 +57,19 @@ function diffLines(a: string[], b: string[]): Op[] {
   let i = 0;
   let j = 0;
   while (i < n || j < m) {
-    if (i < n && j < m && a[i] === b[j]) { ops.push({ kind: ' ', text: a[i], oldLine: i, newLine: j }); i++; j++; }
+    if (i < n && j < m && a[i] === b[j]) {
+      ops.push({ kind: ' ', text: a[i], oldLine: i, newLine: j });
+      i++;
+      j++;
+    }
     // Removals before additions at the same place, as diff -u and git diff print them.
-    else if (i < n && (j >= m || lcs[i + 1][j] >= lcs[i][j + 1])) { ops.push({ kind: '-', text: a[i], oldLine: i, newLine: j }); i++; }
-    else { ops.push({ kind: '+', text: b[j], oldLine: i, newLine: j }); j++; }
+    else if (i < n && (j >= m || lcs[i + 1][j] >= lcs[i][j + 1])) {
+      ops.push({ kind: '-', text: a[i], oldLine: i, newLine: j });
+      i++;
+    } else {
+      ops.push({ kind: '+', text: b[j], oldLine: i, newLine: j });
+      j++;
+    }
   }
   return ops;
 }

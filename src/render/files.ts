@@ -1,9 +1,15 @@
 // Pure: the config (and where to write) → the list of files with their contents and modes.
 import { basename, join, resolve } from 'node:path';
-import { webhookEndpoint, type Config } from '../config/types.js';
+import { type Config, webhookEndpoint } from '../config/types.js';
 import { VERSION } from '../version.js';
 import {
-  cloudProvider, EVENT_TAG, REACTOR_FILE, reactorMapping, reactorSettings, restCherrypy, smtpSettings,
+  cloudProvider,
+  EVENT_TAG,
+  REACTOR_FILE,
+  reactorMapping,
+  reactorSettings,
+  restCherrypy,
+  smtpSettings,
 } from './salt-data.js';
 import { seal } from './seal.js';
 import { toSaltYaml } from './serialize.js';

@@ -20,6 +20,10 @@ export function maskSecrets(text: string, secrets: string[]): string {
 
 /** Whether a secret line (by key, as maskSecrets finds them) differs between two versions of a file. */
 export function secretLinesDiffer(before: string, after: string): boolean {
-  const secretLines = (text: string) => text.split('\n').filter((line) => SECRET_KEYS.test(line)).join('\n');
+  const secretLines = (text: string) =>
+    text
+      .split('\n')
+      .filter((line) => SECRET_KEYS.test(line))
+      .join('\n');
   return secretLines(before) !== secretLines(after);
 }

@@ -15,11 +15,14 @@ export function masterFileWarnings(masterText: string, masterPath: string): stri
   if (!data || typeof data !== 'object' || Array.isArray(data)) return [];
   const opts = data as Record<string, unknown>;
   const warnings = REPLACED.filter((k) => k in opts).map(
-    (k) => `${masterPath} sets \`${k}:\`; master.d/ec2-autoscale.conf replaces it (Salt does not merge a drop-in into the main file). Move your own entries into another master.d/*.conf file, where lists are merged.`,
+    (k) =>
+      `${masterPath} sets \`${k}:\`; master.d/ec2-autoscale.conf replaces it (Salt does not merge a drop-in into the main file). Move your own entries into another master.d/*.conf file, where lists are merged.`,
   );
   const include = opts.default_include;
   if (include !== undefined && !(typeof include === 'string' && include.startsWith('master.d/'))) {
-    warnings.push(`${masterPath} changes default_include to ${JSON.stringify(include)}; make sure it still reads master.d/*.conf, or Salt ignores the drop-in.`);
+    warnings.push(
+      `${masterPath} changes default_include to ${JSON.stringify(include)}; make sure it still reads master.d/*.conf, or Salt ignores the drop-in.`,
+    );
   }
   return warnings;
 }

@@ -1,6 +1,6 @@
 // Pure: the config → the data structures of the Salt files. Templates only place these; values never pass
 // through string pasting (see ./serialize.ts).
-import { trustedTopicArns, type Config } from '../config/types.js';
+import { type Config, trustedTopicArns } from '../config/types.js';
 
 export const REACTOR_FILE = 'ec2-autoscale.sls';
 export const EVENT_TAG = 'salt/netapi/hook/ec2/autoscale';
@@ -94,4 +94,3 @@ export function cloudProvider(config: Config) {
   Object.assign(block, cp.extra);
   return { [cp.name]: block };
 }
-

@@ -17,22 +17,32 @@ export interface PlannedFile extends RenderedFile {
 }
 
 export async function planWrites(files: RenderedFile[]): Promise<PlannedFile[]> {
-  return Promise.all(files.map(async (file) => {
-    let current: string;
-    let mode: number;
-    try {
-      const st = await lstat(file.path);
-      if (!st.isFile()) throw Object.assign(new Error('it exists and is not a regular file'), { code: 'ENOTFILE', path: file.path });
-      current = await readFile(file.path, 'utf8');
-      mode = st.mode & 0o777;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { ...file, status: 'create' as const, current: '', modeOnly: false };
-      throw err;
-    }
-    const sameContent = current === file.content;
-    const status: FileStatus = sameContent ? (mode === file.mode ? 'unchanged' : 'update') : isPristine(current) ? 'update' : 'conflict';
-    return { ...file, status, current, modeOnly: sameContent && status === 'update' };
-  }));
+  return Promise.all(
+    files.map(async (file) => {
+      let current: string;
+      let mode: number;
+      try {
+        const st = await lstat(file.path);
+        if (!st.isFile())
+          throw Object.assign(new Error('it exists and is not a regular file'), { code: 'ENOTFILE', path: file.path });
+        current = await readFile(file.path, 'utf8');
+        mode = st.mode & 0o777;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+          return { ...file, status: 'create' as const, current: '', modeOnly: false };
+        throw err;
+      }
+      const sameContent = current === file.content;
+      const status: FileStatus = sameContent
+        ? mode === file.mode
+          ? 'unchanged'
+          : 'update'
+        : isPristine(current)
+          ? 'update'
+          : 'conflict';
+      return { ...file, status, current, modeOnly: sameContent && status === 'update' };
+    }),
+  );
 }
 
 /**

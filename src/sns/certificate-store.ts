@@ -3,7 +3,7 @@
 import type { X509Certificate } from 'node:crypto';
 import { readCachedCertificate } from './cache.js';
 import { Rejection } from './codes.js';
-import { fetchCertificate, type FetchOptions } from './fetch-cert.js';
+import { type FetchOptions, fetchCertificate } from './fetch-cert.js';
 import { parseCertificate } from './signature.js';
 
 const validAt = (cert: X509Certificate, now: Date) =>
@@ -34,7 +34,10 @@ export class CertificateStore {
       }
     }
     this.fetches++;
-    const pem = await (this.options.fetcher ?? fetchCertificate)(url, { timeoutMs: this.options.timeoutMs, env: this.options.env });
+    const pem = await (this.options.fetcher ?? fetchCertificate)(url, {
+      timeoutMs: this.options.timeoutMs,
+      env: this.options.env,
+    });
     return this.remember(url, parseCertificate(pem));
   }
 

@@ -11,8 +11,26 @@ const SIGNING_FIELDS = ['Signature', 'SignatureVersion', 'SigningCertURL'] as co
 /** The fields each Type must carry as strings (Subject is optional, but a string when present). */
 export const REQUIRED_FIELDS: Readonly<Record<EnvelopeType, readonly string[]>> = {
   Notification: ['Message', 'MessageId', 'Timestamp', 'TopicArn', 'Type', ...SIGNING_FIELDS],
-  SubscriptionConfirmation: ['Message', 'MessageId', 'SubscribeURL', 'Timestamp', 'Token', 'TopicArn', 'Type', ...SIGNING_FIELDS],
-  UnsubscribeConfirmation: ['Message', 'MessageId', 'SubscribeURL', 'Timestamp', 'Token', 'TopicArn', 'Type', ...SIGNING_FIELDS],
+  SubscriptionConfirmation: [
+    'Message',
+    'MessageId',
+    'SubscribeURL',
+    'Timestamp',
+    'Token',
+    'TopicArn',
+    'Type',
+    ...SIGNING_FIELDS,
+  ],
+  UnsubscribeConfirmation: [
+    'Message',
+    'MessageId',
+    'SubscribeURL',
+    'Timestamp',
+    'Token',
+    'TopicArn',
+    'Type',
+    ...SIGNING_FIELDS,
+  ],
 };
 
 export interface Envelope {
@@ -33,7 +51,10 @@ export function bodyBytes(body: string | Uint8Array): number {
 export function parseEnvelope(body: string): Envelope {
   const size = bodyBytes(body);
   if (size > MAX_BODY_BYTES) {
-    throw new Rejection('body_too_large', `the body is ${size} bytes, more than the ${MAX_BODY_BYTES} bytes SNS ever sends`);
+    throw new Rejection(
+      'body_too_large',
+      `the body is ${size} bytes, more than the ${MAX_BODY_BYTES} bytes SNS ever sends`,
+    );
   }
   let data: unknown;
   try {
@@ -43,20 +64,31 @@ export function parseEnvelope(body: string): Envelope {
     throw new Rejection('not_json', `the body is not JSON (${JSON.stringify((err as Error).message.slice(0, 80))})`);
   }
   if (!isPlainObject(data)) {
-    throw new Rejection('bad_envelope', `the body is JSON but not an object (it is ${Array.isArray(data) ? 'a list' : data === null ? 'null' : typeof data})`);
+    throw new Rejection(
+      'bad_envelope',
+      `the body is JSON but not an object (it is ${Array.isArray(data) ? 'a list' : data === null ? 'null' : typeof data})`,
+    );
   }
   const type = data.Type;
   if (typeof type !== 'string') {
-    throw new Rejection('bad_envelope', type === undefined ? 'the field Type is missing' : 'the field Type is not a string');
+    throw new Rejection(
+      'bad_envelope',
+      type === undefined ? 'the field Type is missing' : 'the field Type is not a string',
+    );
   }
   if (!Object.hasOwn(REQUIRED_FIELDS, type)) {
-    throw new Rejection('unknown_type', `Type is ${JSON.stringify(type.slice(0, 64))}, not Notification, SubscriptionConfirmation or UnsubscribeConfirmation`);
+    throw new Rejection(
+      'unknown_type',
+      `Type is ${JSON.stringify(type.slice(0, 64))}, not Notification, SubscriptionConfirmation or UnsubscribeConfirmation`,
+    );
   }
   const envelopeType = type as EnvelopeType;
   for (const name of REQUIRED_FIELDS[envelopeType]) {
     const value = data[name];
-    if (value === undefined) throw new Rejection('bad_envelope', `the field ${name} is missing (a ${envelopeType} always has it)`);
-    if (typeof value !== 'string') throw new Rejection('bad_envelope', `the field ${name} is ${describe(value)}, not a string`);
+    if (value === undefined)
+      throw new Rejection('bad_envelope', `the field ${name} is missing (a ${envelopeType} always has it)`);
+    if (typeof value !== 'string')
+      throw new Rejection('bad_envelope', `the field ${name} is ${describe(value)}, not a string`);
   }
   // Subject is optional, but when the key is there it must be a string (null included), whatever the Type.
   if (Object.hasOwn(data, 'Subject') && typeof data.Subject !== 'string') {

@@ -27,7 +27,10 @@ export interface ProxyTarget {
 export function proxyFor(host: string, env: NodeJS.ProcessEnv): ProxyTarget | undefined {
   const raw = env.https_proxy || env.HTTPS_PROXY;
   if (!raw) return undefined;
-  const noProxy = (env.no_proxy ?? env.NO_PROXY ?? '').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+  const noProxy = (env.no_proxy ?? env.NO_PROXY ?? '')
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
   const h = host.toLowerCase();
   for (const entry of noProxy) {
     if (entry === '*') return undefined;
@@ -41,7 +44,10 @@ export function proxyFor(host: string, env: NodeJS.ProcessEnv): ProxyTarget | un
     throw new Rejection('cert_fetch_failed', 'https_proxy is set but is not a URL (expected http://host:port)');
   }
   if (url.protocol !== 'http:') {
-    throw new Rejection('cert_fetch_failed', `https_proxy uses ${url.protocol}//; only an http:// proxy (CONNECT) is supported`);
+    throw new Rejection(
+      'cert_fetch_failed',
+      `https_proxy uses ${url.protocol}//; only an http:// proxy (CONNECT) is supported`,
+    );
   }
   const auth = url.username ? `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}` : undefined;
   return { host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port || 80), ...(auth ? { auth } : {}) };
@@ -56,7 +62,10 @@ export function trustedCas(env: NodeJS.ProcessEnv): string[] {
     try {
       cas.push(readFileSync(file, 'utf8'));
     } catch (err) {
-      throw new Rejection('cert_fetch_failed', `${name}=${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+      throw new Rejection(
+        'cert_fetch_failed',
+        `${name}=${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+      );
     }
   }
   return cas;
@@ -84,7 +93,9 @@ function connectThroughProxy(proxy: ProxyTarget, host: string, signal: AbortSign
       }
       resolve(socket);
     });
-    req.once('error', (err) => reject(new Error(`cannot reach the proxy ${proxy.host}:${proxy.port} (${describeError(err)})`)));
+    req.once('error', (err) =>
+      reject(new Error(`cannot reach the proxy ${proxy.host}:${proxy.port} (${describeError(err)})`)),
+    );
     req.end();
   });
 }
@@ -133,7 +144,12 @@ function httpGet(host: string, path: string, socket: tls.TLSSocket, signal: Abor
         size += chunk.length;
         if (size > MAX_CERT_BYTES) {
           // no certificate is that large: what was served is not one (the reactor's reason too)
-          req.destroy(new Rejection('cert_invalid', `https://${host}${path} served more than ${MAX_CERT_BYTES} bytes, not a certificate`));
+          req.destroy(
+            new Rejection(
+              'cert_invalid',
+              `https://${host}${path} served more than ${MAX_CERT_BYTES} bytes, not a certificate`,
+            ),
+          );
           return;
         }
         chunks.push(chunk);
@@ -160,7 +176,10 @@ export async function fetchCertificate(url: string, options: FetchOptions): Prom
   const env = options.env ?? process.env;
   const rest = url.replace(/^https:\/\//i, '');
   const slash = rest.search(/[/?]/);
-  const target = { hostname: slash < 0 ? rest : rest.slice(0, slash), path: slash < 0 ? '/' : rest.slice(slash).replace(/^\?/, '/?') };
+  const target = {
+    hostname: slash < 0 ? rest : rest.slice(0, slash),
+    path: slash < 0 ? '/' : rest.slice(slash).replace(/^\?/, '/?'),
+  };
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), options.timeoutMs);
   let socket: tls.TLSSocket | undefined;

@@ -37,7 +37,9 @@ export function saltReaction(actions: Action[]): Record<string, unknown> {
     if (a.action === 'runner' || a.action === 'wheel') {
       const id = a.action === 'runner' ? String(a.kwargs.instance_id) : a.kwargs.match;
       const args = Object.entries(a.kwargs).map(([k, v]) => ({ [k]: v }));
-      out[`ec2_autoscale_${a.action === 'runner' ? 'launch' : 'terminate'}_${id}`] = { [`${a.action}.${a.fun}`]: [{ args }] };
+      out[`ec2_autoscale_${a.action === 'runner' ? 'launch' : 'terminate'}_${id}`] = {
+        [`${a.action}.${a.fun}`]: [{ args }],
+      };
     }
   }
   return out;
@@ -52,7 +54,8 @@ export function notificationReaction(event: AutoScalingEvent, settings: VerifySe
   const id = event.instanceId!; // set for launch and terminate
   switch (event.outcome) {
     case 'launch':
-      if (group.bootstrap === 'preauth') return [{ action: 'write_autosign_stub', path: autosignStubPath(settings, id) }];
+      if (group.bootstrap === 'preauth')
+        return [{ action: 'write_autosign_stub', path: autosignStubPath(settings, id) }];
       return [{ action: 'runner', fun: 'cloud.create', kwargs: cloudCreateKwargs(group.provider, id, group.settings) }];
     case 'terminate':
       return [
@@ -61,21 +64,40 @@ export function notificationReaction(event: AutoScalingEvent, settings: VerifySe
       ];
     case 'launch_error':
     case 'terminate_error':
-      return [{
-        action: 'alert', level: 'WARNING', email: settings.emailAlerts,
-        message: `${event.event} in group ${event.group}, instance ${event.instanceId ?? '-'}${event.description ? `: ${event.description}` : ''}`,
-      }];
+      return [
+        {
+          action: 'alert',
+          level: 'WARNING',
+          email: settings.emailAlerts,
+          message: `${event.event} in group ${event.group}, instance ${event.instanceId ?? '-'}${event.description ? `: ${event.description}` : ''}`,
+        },
+      ];
     default:
-      return [{ action: 'log', level: 'INFO', message: `test notification from group ${event.group}: notifications reach the reactor` }];
+      return [
+        {
+          action: 'log',
+          level: 'INFO',
+          message: `test notification from group ${event.group}: notifications reach the reactor`,
+        },
+      ];
   }
 }
 
-export function subscriptionReaction(outcome: Extract<Outcome, 'subscription_confirmation' | 'unsubscribe_confirmation'>, subscribeUrl: string, topicArn: string, settings: VerifySettings): Action[] {
+export function subscriptionReaction(
+  outcome: Extract<Outcome, 'subscription_confirmation' | 'unsubscribe_confirmation'>,
+  subscribeUrl: string,
+  topicArn: string,
+  settings: VerifySettings,
+): Action[] {
   if (outcome === 'unsubscribe_confirmation') {
-    return [{
-      action: 'alert', level: 'WARNING', email: settings.emailAlerts,
-      message: `the subscription to ${topicArn} was removed; its SubscribeURL is never visited (that would subscribe again)`,
-    }];
+    return [
+      {
+        action: 'alert',
+        level: 'WARNING',
+        email: settings.emailAlerts,
+        message: `the subscription to ${topicArn} was removed; its SubscribeURL is never visited (that would subscribe again)`,
+      },
+    ];
   }
   return settings.subscriptionConfirmation === 'auto'
     ? [{ action: 'confirm_subscription', url: subscribeUrl }]
@@ -92,7 +114,9 @@ export function describeAction(a: Action): string {
   switch (a.action) {
     case 'runner':
     case 'wheel':
-      return `${a.action}.${a.fun} ${Object.entries(a.kwargs).map(([k, v]) => `${k}=${inline(v)}`).join(' ')}`;
+      return `${a.action}.${a.fun} ${Object.entries(a.kwargs)
+        .map(([k, v]) => `${k}=${inline(v)}`)
+        .join(' ')}`;
     case 'write_autosign_stub':
       return `write autosign stub ${a.path} (mode 0600; the master accepts that minion's key once, within salt.autosign_timeout)`;
     case 'remove_autosign_stub':

@@ -1,6 +1,6 @@
 // The settings the checks need, taken from the config the same way `render` writes them into the master.d
 // drop-in's `ec2.autoscale` (docs/rendered-files.md), so verify and the reactor judge with the same data.
-import { trustedTopicArns, type Config, type GroupSettings } from '../config/types.js';
+import { type Config, type GroupSettings, trustedTopicArns } from '../config/types.js';
 import { reactorSettings } from '../render/salt-data.js';
 
 /** Salt's defaults, used when the config leaves the reactor to take them from the master's __opts__. */
@@ -29,10 +29,17 @@ export interface VerifySettings {
 
 export function verifySettings(config: Config): VerifySettings {
   // The group policies exactly as render writes them for the reactor: one function builds both.
-  const rendered = reactorSettings(config).groups as Record<string, { bootstrap: GroupSettings['bootstrap']; provider?: string; settings?: Record<string, unknown> }>;
+  const rendered = reactorSettings(config).groups as Record<
+    string,
+    { bootstrap: GroupSettings['bootstrap']; provider?: string; settings?: Record<string, unknown> }
+  >;
   const groups = new Map<string, GroupPolicy>();
   for (const [name, g] of Object.entries(rendered)) {
-    groups.set(name, { bootstrap: g.bootstrap, ...(g.provider ? { provider: g.provider } : {}), settings: g.settings ?? {} });
+    groups.set(name, {
+      bootstrap: g.bootstrap,
+      ...(g.provider ? { provider: g.provider } : {}),
+      settings: g.settings ?? {},
+    });
   }
   return {
     topicArns: trustedTopicArns(config),

@@ -1,5 +1,5 @@
 // Steps 3 and 4: the signing certificate and the signature. Pure (node:crypto only, no I/O).
-import { X509Certificate, verify } from 'node:crypto';
+import { verify, X509Certificate } from 'node:crypto';
 import { Rejection } from './codes.js';
 import type { Envelope } from './envelope.js';
 
@@ -30,7 +30,10 @@ export function parseCertificate(pem: string): X509Certificate {
   try {
     return new X509Certificate(block[0]);
   } catch (err) {
-    throw new Rejection('cert_invalid', `the signing certificate is not a valid X.509 certificate (${(err as Error).message})`);
+    throw new Rejection(
+      'cert_invalid',
+      `the signing certificate is not a valid X.509 certificate (${(err as Error).message})`,
+    );
   }
 }
 
@@ -55,7 +58,10 @@ const DIGESTS: Readonly<Record<string, string>> = { '1': 'sha1', '2': 'sha256' }
 export function digestFor(signatureVersion: string): string {
   const digest = Object.hasOwn(DIGESTS, signatureVersion) ? DIGESTS[signatureVersion] : undefined;
   if (!digest) {
-    throw new Rejection('bad_signature_version', `SignatureVersion is ${JSON.stringify(signatureVersion.slice(0, 20))}; only "1" (SHA1withRSA) and "2" (SHA256withRSA) exist`);
+    throw new Rejection(
+      'bad_signature_version',
+      `SignatureVersion is ${JSON.stringify(signatureVersion.slice(0, 20))}; only "1" (SHA1withRSA) and "2" (SHA256withRSA) exist`,
+    );
   }
   return digest;
 }
@@ -74,7 +80,8 @@ export function checkSignature(envelope: Envelope, cert: X509Certificate): void 
   const signature = Buffer.from(envelope.fields.Signature, 'base64');
   const canonical = canonicalString(envelope);
   // A lone surrogate has no UTF-8 form: Buffer.from would sign U+FFFD in its place, the reactor cannot encode it.
-  if (LONE_SURROGATE.test(canonical)) throw new Rejection('bad_signature', 'a signed field holds text that is not valid Unicode');
+  if (LONE_SURROGATE.test(canonical))
+    throw new Rejection('bad_signature', 'a signed field holds text that is not valid Unicode');
   let ok = false;
   try {
     ok = signature.length > 0 && verify(digest, Buffer.from(canonical, 'utf8'), key, signature);
@@ -82,6 +89,9 @@ export function checkSignature(envelope: Envelope, cert: X509Certificate): void 
     ok = false;
   }
   if (!ok) {
-    throw new Rejection('bad_signature', `the SignatureVersion ${envelope.fields.SignatureVersion} signature does not match the message`);
+    throw new Rejection(
+      'bad_signature',
+      `the SignatureVersion ${envelope.fields.SignatureVersion} signature does not match the message`,
+    );
   }
 }

@@ -2,11 +2,11 @@
 // a Rejection with its contract reason code. I/O (certificates, the handled-message record, the clock) comes
 // in through `VerifyDeps`, so this file is the whole rule book and the tests can drive it directly.
 import type { X509Certificate } from 'node:crypto';
-import { REMEDIES, Rejection, type Outcome, type Reason } from './codes.js';
 import { checkCertUrl, checkSubscribeUrl } from './cert-url.js';
+import { type Outcome, REMEDIES, type Reason, Rejection } from './codes.js';
 import { MAX_BODY_BYTES, parseEnvelope } from './envelope.js';
 import { checkAutoScalingMessage, checkTimestamp, checkTopic } from './policy.js';
-import { notificationReaction, subscriptionReaction, type Action } from './reaction.js';
+import { type Action, notificationReaction, subscriptionReaction } from './reaction.js';
 import type { VerifySettings } from './settings.js';
 import { checkCertificateDates, checkSignature } from './signature.js';
 
@@ -65,11 +65,16 @@ export async function verifyMessage(body: string, settings: VerifySettings, deps
     const markHandled: Action = { action: 'mark_handled', messageId: f.MessageId };
     const signed = `signed by ${certUrl.host} (SignatureVersion ${f.SignatureVersion})`;
 
-    if (envelope.Type === 'Notification') { // 8
+    if (envelope.Type === 'Notification') {
+      // 8
       const event = checkAutoScalingMessage(f.Message, topic, settings);
-      const what = event.instanceId ? `${event.event} for ${event.instanceId} in group ${event.group}` : `${event.event} for group ${event.group}`;
+      const what = event.instanceId
+        ? `${event.event} for ${event.instanceId} in group ${event.group}`
+        : `${event.event} for group ${event.group}`;
       return {
-        verdict: 'accepted', outcome: event.outcome, ...seen,
+        verdict: 'accepted',
+        outcome: event.outcome,
+        ...seen,
         explanation: `${what}, ${signed}, from trusted topic ${f.TopicArn}`,
         reaction: [...notificationReaction(event, settings), markHandled],
       };
@@ -77,26 +82,46 @@ export async function verifyMessage(body: string, settings: VerifySettings, deps
     if (envelope.Type === 'SubscriptionConfirmation') {
       checkSubscribeUrl(f.SubscribeURL, topic.region);
       return {
-        verdict: 'accepted', outcome: 'subscription_confirmation', ...seen,
+        verdict: 'accepted',
+        outcome: 'subscription_confirmation',
+        ...seen,
         explanation: `a subscription confirmation for trusted topic ${f.TopicArn}, ${signed}`,
-        reaction: [...subscriptionReaction('subscription_confirmation', f.SubscribeURL, f.TopicArn, settings), markHandled],
+        reaction: [
+          ...subscriptionReaction('subscription_confirmation', f.SubscribeURL, f.TopicArn, settings),
+          markHandled,
+        ],
       };
     }
     return {
-      verdict: 'accepted', outcome: 'unsubscribe_confirmation', ...seen,
+      verdict: 'accepted',
+      outcome: 'unsubscribe_confirmation',
+      ...seen,
       explanation: `an unsubscribe confirmation for trusted topic ${f.TopicArn}, ${signed}`,
-      reaction: [...subscriptionReaction('unsubscribe_confirmation', f.SubscribeURL, f.TopicArn, settings), markHandled],
+      reaction: [
+        ...subscriptionReaction('unsubscribe_confirmation', f.SubscribeURL, f.TopicArn, settings),
+        markHandled,
+      ],
     };
   } catch (err) {
     if (!(err instanceof Rejection)) throw err;
-    return { verdict: 'rejected', reason: err.reason, ...seen, explanation: err.detail, remedy: REMEDIES[err.reason], reaction: [] };
+    return {
+      verdict: 'rejected',
+      reason: err.reason,
+      ...seen,
+      explanation: err.detail,
+      remedy: REMEDIES[err.reason],
+      reaction: [],
+    };
   }
 }
 
 /** The verdict for a body too large to read into memory (checked before anything else, like the reactor). */
 export function oversizedVerdict(size: number): Rejected {
   return {
-    verdict: 'rejected', reason: 'body_too_large', reaction: [], remedy: REMEDIES.body_too_large,
+    verdict: 'rejected',
+    reason: 'body_too_large',
+    reaction: [],
+    remedy: REMEDIES.body_too_large,
     explanation: `the body is ${size} bytes or more, more than the ${MAX_BODY_BYTES} bytes SNS ever sends`,
   };
 }

@@ -107,8 +107,14 @@ const NS: Record<Service, string> = {
 const VERSION: Record<Service, string> = { sns: '2010-03-31', autoscaling: '2011-01-01' };
 
 const MUTATING = new Set([
-  'CreateTopic', 'TagResource', 'SetTopicAttributes', 'Subscribe', 'Unsubscribe', 'DeleteTopic',
-  'PutNotificationConfiguration', 'DeleteNotificationConfiguration',
+  'CreateTopic',
+  'TagResource',
+  'SetTopicAttributes',
+  'Subscribe',
+  'Unsubscribe',
+  'DeleteTopic',
+  'PutNotificationConfiguration',
+  'DeleteNotificationConfiguration',
 ]);
 
 /** The types PutNotificationConfiguration accepts (AWS also takes TEST_NOTIFICATION, e.g. set by hand). */
@@ -123,17 +129,28 @@ export const NOTIFICATION_TYPES = [
 /** AWS's limits on the Describe calls: MaxRecords at most 100; at most 50 names, or MaxRecords if larger. */
 function checkDescribeLimits(p: Record<string, string>, names: string[]): void {
   const max = Number(p.MaxRecords ?? 50);
-  if (max > 100) throw new AwsError(400, 'ValidationError', `1 validation error detected: Value '${max}' at 'maxRecords' failed to satisfy constraint: Member must have value less than or equal to 100`);
-  if (names.length > Math.max(50, max)) throw new AwsError(400, 'ValidationError', `The number of group names (${names.length}) exceeds the limit`);
+  if (max > 100)
+    throw new AwsError(
+      400,
+      'ValidationError',
+      `1 validation error detected: Value '${max}' at 'maxRecords' failed to satisfy constraint: Member must have value less than or equal to 100`,
+    );
+  if (names.length > Math.max(50, max))
+    throw new AwsError(400, 'ValidationError', `The number of group names (${names.length}) exceeds the limit`);
 }
 
 class AwsError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
   }
 }
 
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
+const esc = (s: string) =>
+  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
 const el = (tag: string, body: string) => `<${tag}>${body}</${tag}>`;
 const text = (tag: string, value: string | number) => el(tag, esc(String(value)));
 const members = <T>(items: T[], render: (item: T) => string) => items.map((i) => el('member', render(i))).join('');
@@ -159,9 +176,13 @@ const map = (params: Record<string, string>, prefix: string) =>
 
 function page<T>(items: T[], token: string | undefined, size: number): { items: T[]; next?: string } {
   const start = token ? Number(Buffer.from(token, 'base64url').toString()) : 0;
-  if (!Number.isInteger(start) || start < 0) throw new AwsError(400, 'InvalidParameter', 'Invalid parameter: NextToken');
+  if (!Number.isInteger(start) || start < 0)
+    throw new AwsError(400, 'InvalidParameter', 'Invalid parameter: NextToken');
   const end = start + size;
-  return { items: items.slice(start, end), next: end < items.length ? Buffer.from(String(end)).toString('base64url') : undefined };
+  return {
+    items: items.slice(start, end),
+    next: end < items.length ? Buffer.from(String(end)).toString('base64url') : undefined,
+  };
 }
 
 export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAws> {
@@ -214,18 +235,24 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
       if (action === 'CreateTopic') return `arn:aws:sns:${opts.region}:${opts.accountId}:${p.Name}`;
       return p.TopicArn ?? p.ResourceArn ?? p.SubscriptionArn ?? '*';
     }
-    return p.AutoScalingGroupName ? state.groups.get(p.AutoScalingGroupName)?.arn ?? '*' : '*';
+    return p.AutoScalingGroupName ? (state.groups.get(p.AutoScalingGroupName)?.arn ?? '*') : '*';
   };
 
   const sns: Record<string, (p: Record<string, string>) => string> = {
     ListTopics(p) {
       const arns = [...state.topics.keys()].sort();
       const { items, next } = page(arns, p.NextToken, opts.topicPageSize);
-      return el('Topics', members(items, (a) => text('TopicArn', a))) + (next ? text('NextToken', next) : '');
+      return (
+        el(
+          'Topics',
+          members(items, (a) => text('TopicArn', a)),
+        ) + (next ? text('NextToken', next) : '')
+      );
     },
     CreateTopic(p) {
       const name = p.Name ?? '';
-      if (!/^[A-Za-z0-9_-]{1,256}$/.test(name)) throw new AwsError(400, 'InvalidParameter', 'Invalid parameter: Topic Name');
+      if (!/^[A-Za-z0-9_-]{1,256}$/.test(name))
+        throw new AwsError(400, 'InvalidParameter', 'Invalid parameter: Topic Name');
       const arn = `arn:aws:sns:${opts.region}:${opts.accountId}:${name}`;
       const attributes = map(p, 'Attributes');
       const tags = indexed(p, 'Tags.member');
@@ -233,10 +260,20 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
       if (existing) {
         // CreateTopic is idempotent only when what it is given matches what exists.
         for (const [k, v] of Object.entries(attributes)) {
-          if (existing.attributes[k] !== v) throw new AwsError(400, 'InvalidParameter', 'Invalid parameter: Attributes Reason: Topic already exists with different attributes');
+          if (existing.attributes[k] !== v)
+            throw new AwsError(
+              400,
+              'InvalidParameter',
+              'Invalid parameter: Attributes Reason: Topic already exists with different attributes',
+            );
         }
         for (const t of tags) {
-          if (existing.tags.get(t.Key) !== t.Value) throw new AwsError(400, 'InvalidParameter', 'Invalid parameter: Tags Reason: Topic already exists with different tags');
+          if (existing.tags.get(t.Key) !== t.Value)
+            throw new AwsError(
+              400,
+              'InvalidParameter',
+              'Invalid parameter: Tags Reason: Topic already exists with different tags',
+            );
         }
       } else {
         state.topics.set(arn, { arn, name, attributes, tags: new Map(tags.map((t) => [t.Key, t.Value])) });
@@ -255,7 +292,12 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
         SubscriptionsDeleted: '0',
         ...t.attributes,
       };
-      return el('Attributes', Object.entries(attrs).map(([k, v]) => el('entry', text('key', k) + text('value', v))).join(''));
+      return el(
+        'Attributes',
+        Object.entries(attrs)
+          .map(([k, v]) => el('entry', text('key', k) + text('value', v)))
+          .join(''),
+      );
     },
     SetTopicAttributes(p) {
       const t = topic(p.TopicArn);
@@ -274,7 +316,10 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
     ListTagsForResource(p) {
       const t = state.topics.get(p.ResourceArn ?? '');
       if (!t) throw new AwsError(404, 'ResourceNotFound', 'Resource does not exist');
-      return el('Tags', members([...t.tags], ([k, v]) => text('Key', k) + text('Value', v)));
+      return el(
+        'Tags',
+        members([...t.tags], ([k, v]) => text('Key', k) + text('Value', v)),
+      );
     },
     Subscribe(p) {
       const t = topic(p.TopicArn);
@@ -283,9 +328,18 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
       if ((protocol === 'http' || protocol === 'https') && !endpoint.startsWith(`${protocol}://`)) {
         throw new AwsError(400, 'InvalidParameter', `Invalid parameter: Endpoint must match the specified protocol`);
       }
-      let sub = [...state.subscriptions.values()].find((s) => s.topicArn === t.arn && s.protocol === protocol && s.endpoint === endpoint && !s.deleted);
+      let sub = [...state.subscriptions.values()].find(
+        (s) => s.topicArn === t.arn && s.protocol === protocol && s.endpoint === endpoint && !s.deleted,
+      );
       if (!sub) {
-        sub = { arn: `${t.arn}:${randomUUID()}`, topicArn: t.arn, protocol, endpoint, confirmed: false, confirmationRequests: 0 };
+        sub = {
+          arn: `${t.arn}:${randomUUID()}`,
+          topicArn: t.arn,
+          protocol,
+          endpoint,
+          confirmed: false,
+          confirmationRequests: 0,
+        };
         state.subscriptions.set(sub.arn, sub);
       }
       // A Subscribe for a pending subscription sends the confirmation request again.
@@ -297,19 +351,33 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
       const t = topic(p.TopicArn);
       const subs = [...state.subscriptions.values()].filter((s) => s.topicArn === t.arn);
       const { items, next } = page(subs, p.NextToken, opts.subscriptionPageSize);
-      const body = members(items, (s) =>
-        text('TopicArn', s.topicArn) + text('Protocol', s.protocol) + text('SubscriptionArn', s.deleted ? 'Deleted' : s.confirmed ? s.arn : 'PendingConfirmation') +
-        text('Owner', opts.accountId) + text('Endpoint', s.endpoint),
+      const body = members(
+        items,
+        (s) =>
+          text('TopicArn', s.topicArn) +
+          text('Protocol', s.protocol) +
+          text('SubscriptionArn', s.deleted ? 'Deleted' : s.confirmed ? s.arn : 'PendingConfirmation') +
+          text('Owner', opts.accountId) +
+          text('Endpoint', s.endpoint),
       );
       return el('Subscriptions', body) + (next ? text('NextToken', next) : '');
     },
     Unsubscribe(p) {
       if (!(p.SubscriptionArn ?? '').startsWith('arn:')) {
-        throw new AwsError(400, 'InvalidParameter', 'Invalid parameter: SubscriptionArn Reason: An ARN must have at least 6 elements, not 1');
+        throw new AwsError(
+          400,
+          'InvalidParameter',
+          'Invalid parameter: SubscriptionArn Reason: An ARN must have at least 6 elements, not 1',
+        );
       }
       const sub = state.subscriptions.get(p.SubscriptionArn ?? '');
       if (!sub || sub.deleted) throw new AwsError(404, 'NotFound', 'Subscription does not exist');
-      if (!sub.confirmed) throw new AwsError(400, 'InvalidParameter', 'Invalid parameter: SubscriptionArn Reason: a pending subscription cannot be deleted');
+      if (!sub.confirmed)
+        throw new AwsError(
+          400,
+          'InvalidParameter',
+          'Invalid parameter: SubscriptionArn Reason: a pending subscription cannot be deleted',
+        );
       state.subscriptions.delete(sub.arn);
       return '';
     },
@@ -317,15 +385,26 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
       // Idempotent, as in SNS: deleting a topic that is gone is not an error. Its subscriptions go with it;
       // groups keep notification configurations that point at it (AWS does not clean those up).
       state.topics.delete(p.TopicArn ?? '');
-      for (const s of [...state.subscriptions.values()]) if (s.topicArn === p.TopicArn) state.subscriptions.delete(s.arn);
+      for (const s of [...state.subscriptions.values()])
+        if (s.topicArn === p.TopicArn) state.subscriptions.delete(s.arn);
       return '';
     },
   };
 
   const groupXml = (g: FakeGroup) =>
-    text('AutoScalingGroupName', g.name) + text('AutoScalingGroupARN', g.arn) + text('MinSize', 0) + text('MaxSize', 2) +
-    text('DesiredCapacity', 0) + text('DefaultCooldown', 300) + el('AvailabilityZones', members([`${opts.region}a`], (z) => esc(z))) +
-    text('HealthCheckType', 'EC2') + text('CreatedTime', '2026-01-01T00:00:00.000Z') + el('Instances', '');
+    text('AutoScalingGroupName', g.name) +
+    text('AutoScalingGroupARN', g.arn) +
+    text('MinSize', 0) +
+    text('MaxSize', 2) +
+    text('DesiredCapacity', 0) +
+    text('DefaultCooldown', 300) +
+    el(
+      'AvailabilityZones',
+      members([`${opts.region}a`], (z) => esc(z)),
+    ) +
+    text('HealthCheckType', 'EC2') +
+    text('CreatedTime', '2026-01-01T00:00:00.000Z') +
+    el('Instances', '');
 
   const autoscaling: Record<string, (p: Record<string, string>) => string> = {
     DescribeAutoScalingGroups(p) {
@@ -343,11 +422,15 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
       const rows: { group: string; topic: string; type: string }[] = [];
       for (const g of [...state.groups.values()].sort((a, b) => a.name.localeCompare(b.name))) {
         if (names.length && !names.includes(g.name)) continue;
-        for (const [topicArn, types] of g.notifications) for (const type of [...types].sort()) rows.push({ group: g.name, topic: topicArn, type });
+        for (const [topicArn, types] of g.notifications)
+          for (const type of [...types].sort()) rows.push({ group: g.name, topic: topicArn, type });
       }
       const size = Math.min(Number(p.MaxRecords ?? 50), opts.notificationPageSize);
       const { items, next } = page(rows, p.NextToken, size);
-      const body = members(items, (r) => text('AutoScalingGroupName', r.group) + text('TopicARN', r.topic) + text('NotificationType', r.type));
+      const body = members(
+        items,
+        (r) => text('AutoScalingGroupName', r.group) + text('TopicARN', r.topic) + text('NotificationType', r.type),
+      );
       return el('NotificationConfigurations', body) + (next ? text('NextToken', next) : '');
     },
     PutNotificationConfiguration(p) {
@@ -357,7 +440,10 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
       if (bad) throw new AwsError(400, 'ValidationError', `${bad} is not a valid notification type`);
       if (!p.TopicARN) throw new AwsError(400, 'ValidationError', 'TopicARN is required');
       g.notifications.set(p.TopicARN, new Set(types));
-      state.published.push({ topicArn: p.TopicARN, message: JSON.stringify({ Event: 'autoscaling:TEST_NOTIFICATION', AutoScalingGroupName: g.name }) });
+      state.published.push({
+        topicArn: p.TopicARN,
+        message: JSON.stringify({ Event: 'autoscaling:TEST_NOTIFICATION', AutoScalingGroupName: g.name }),
+      });
       return '';
     },
     DeleteNotificationConfiguration(p) {
@@ -370,7 +456,9 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
   const handlers: Record<Service, Record<string, (p: Record<string, string>) => string>> = { sns, autoscaling };
 
   const serviceOf = (req: IncomingMessage, action: string): { service?: Service; region?: string } => {
-    const scope = /Credential=[^/]+\/\d{8}\/([^/]+)\/([^/]+)\/aws4_request/.exec(String(req.headers.authorization ?? ''));
+    const scope = /Credential=[^/]+\/\d{8}\/([^/]+)\/([^/]+)\/aws4_request/.exec(
+      String(req.headers.authorization ?? ''),
+    );
     const svc = scope?.[2];
     if (svc === 'sns' || svc === 'autoscaling') return { service: svc, region: scope?.[1] };
     if (action in sns) return { service: 'sns', region: scope?.[1] };
@@ -380,12 +468,25 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
 
   const faultError = (kind: FaultKind, service: Service, action: string, resource: string): AwsError => {
     if (kind === 'throttle') return new AwsError(400, 'Throttling', 'Rate exceeded');
-    if (kind === 'server') return new AwsError(500, service === 'sns' ? 'InternalError' : 'InternalFailure', 'We encountered an internal error. Please try again.');
+    if (kind === 'server')
+      return new AwsError(
+        500,
+        service === 'sns' ? 'InternalError' : 'InternalFailure',
+        'We encountered an internal error. Please try again.',
+      );
     // SNS answers a quota with 403 (TopicLimitExceeded, SubscriptionLimitExceeded); Auto Scaling with 400 LimitExceeded.
     if (kind === 'quota') {
       return service === 'sns'
-        ? new AwsError(403, action === 'Subscribe' ? 'SubscriptionLimitExceeded' : 'TopicLimitExceeded', 'Topic limit exceeded')
-        : new AwsError(400, 'LimitExceeded', 'You have reached the maximum number of SNS topics for this Auto Scaling group');
+        ? new AwsError(
+            403,
+            action === 'Subscribe' ? 'SubscriptionLimitExceeded' : 'TopicLimitExceeded',
+            'Topic limit exceeded',
+          )
+        : new AwsError(
+            400,
+            'LimitExceeded',
+            'You have reached the maximum number of SNS topics for this Auto Scaling group',
+          );
     }
     const prefix = service === 'sns' ? 'SNS' : 'autoscaling';
     const message = `User: arn:aws:iam::${opts.accountId}:user/test is not authorized to perform: ${prefix}:${action} on resource: ${resource} because no identity-based policy allows the ${prefix}:${action} action`;
@@ -393,7 +494,11 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
   };
 
   const send = (res: ServerResponse, status: number, body: string, requestId: string) => {
-    res.writeHead(status, { 'content-type': 'text/xml', 'x-amzn-requestid': requestId, 'content-length': Buffer.byteLength(body) });
+    res.writeHead(status, {
+      'content-type': 'text/xml',
+      'x-amzn-requestid': requestId,
+      'content-length': Buffer.byteLength(body),
+    });
     res.end(body);
   };
 
@@ -406,12 +511,17 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
       return;
     }
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({
-      topics: [...state.topics.values()].map((t) => ({ ...t, tags: Object.fromEntries(t.tags) })),
-      subscriptions: [...state.subscriptions.values()],
-      groups: [...state.groups.values()].map((g) => ({ name: g.name, notifications: Object.fromEntries([...g.notifications].map(([k, v]) => [k, [...v]])) })),
-      calls,
-    }));
+    res.end(
+      JSON.stringify({
+        topics: [...state.topics.values()].map((t) => ({ ...t, tags: Object.fromEntries(t.tags) })),
+        subscriptions: [...state.subscriptions.values()],
+        groups: [...state.groups.values()].map((g) => ({
+          name: g.name,
+          notifications: Object.fromEntries([...g.notifications].map(([k, v]) => [k, [...v]])),
+        })),
+        calls,
+      }),
+    );
   };
 
   const server = createServer((req, res) => {
@@ -432,10 +542,18 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
         let status = 200;
         let xml: string;
         try {
-          if (req.method !== 'POST') throw new AwsError(400, 'InvalidAction', 'The Query protocol fake only takes POST');
-          if (!req.headers.authorization) throw new AwsError(403, 'MissingAuthenticationToken', 'Request is missing Authentication Token');
-          if (!service || !(action in handlers[service])) throw new AwsError(400, 'InvalidAction', `Could not find operation ${action} for version ${params.Version}`);
-          if (params.Version !== VERSION[service]) throw new AwsError(400, 'InvalidAction', `Version ${params.Version} is not valid for ${service}`);
+          if (req.method !== 'POST')
+            throw new AwsError(400, 'InvalidAction', 'The Query protocol fake only takes POST');
+          if (!req.headers.authorization)
+            throw new AwsError(403, 'MissingAuthenticationToken', 'Request is missing Authentication Token');
+          if (!service || !(action in handlers[service]))
+            throw new AwsError(
+              400,
+              'InvalidAction',
+              `Could not find operation ${action} for version ${params.Version}`,
+            );
+          if (params.Version !== VERSION[service])
+            throw new AwsError(400, 'InvalidAction', `Version ${params.Version} is not valid for ${service}`);
           const fault = faults.find((f) => f.times > 0 && (!f.action || f.action === action));
           if (fault) {
             fault.times--;
@@ -456,7 +574,10 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
           status = e.status;
           xml =
             `<?xml version="1.0"?>\n<ErrorResponse xmlns="${NS[service ?? 'sns']}">` +
-            el('Error', text('Type', e.status >= 500 ? 'Receiver' : 'Sender') + text('Code', e.code) + text('Message', e.message)) +
+            el(
+              'Error',
+              text('Type', e.status >= 500 ? 'Receiver' : 'Sender') + text('Code', e.code) + text('Message', e.message),
+            ) +
             text('RequestId', requestId) +
             '</ErrorResponse>\n';
         }

@@ -19,10 +19,15 @@
 // the internet, and a reactor bug that fetches from another host shows up as a refused CONNECT.
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
-import { connect, type AddressInfo, type Socket } from 'node:net';
+import { type AddressInfo, connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 
-export interface ServedRequest { method: string; host: string; path: string; time: number }
+export interface ServedRequest {
+  method: string;
+  host: string;
+  path: string;
+  time: number;
+}
 
 export interface CertServer {
   proxyUrl: string;
@@ -67,27 +72,39 @@ export async function startCertServer(opts: CertServerOptions): Promise<CertServ
         res.writeHead(200, { 'content-type': 'application/x-x509-ca-cert' }).end(cert);
       } else if (path.startsWith('/?Action=ConfirmSubscription') || path.startsWith('/?Action=Unsubscribe')) {
         const action = path.startsWith('/?Action=Confirm') ? 'ConfirmSubscription' : 'Unsubscribe';
-        res.writeHead(200, { 'content-type': 'text/xml' }).end(
-          `<${action}Response xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><${action}Result>` +
-          `<SubscriptionArn>arn:aws:sns:us-east-1:123456789012:salt-autoscale:0b5e4f0c-1d2e-4f3a-8b9c-0d1e2f3a4b5c</SubscriptionArn>` +
-          `</${action}Result><ResponseMetadata><RequestId>7f6e5d4c-3b2a-4190-8f7e-6d5c4b3a2f10</RequestId></ResponseMetadata></${action}Response>`);
+        res
+          .writeHead(200, { 'content-type': 'text/xml' })
+          .end(
+            `<${action}Response xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><${action}Result>` +
+              `<SubscriptionArn>arn:aws:sns:us-east-1:123456789012:salt-autoscale:0b5e4f0c-1d2e-4f3a-8b9c-0d1e2f3a4b5c</SubscriptionArn>` +
+              `</${action}Result><ResponseMetadata><RequestId>7f6e5d4c-3b2a-4190-8f7e-6d5c4b3a2f10</RequestId></ResponseMetadata></${action}Response>`,
+          );
       } else {
         res.writeHead(404, { 'content-type': 'text/plain' }).end('Not Found\n');
       }
     };
     if (opts.delayMs) {
-      const t = setTimeout(() => { timers.delete(t); answer(); }, opts.delayMs);
+      const t = setTimeout(() => {
+        timers.delete(t);
+        answer();
+      }, opts.delayMs);
       timers.add(t);
     } else answer();
   });
-  https.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
+  https.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
   const httpsPort = await listen(https);
 
   const proxy = createHttpServer((_req, res) => {
     // Plain-HTTP proxy requests (an http:// URL) are refused: nothing should ever fetch a cert over http.
     res.writeHead(403).end('only CONNECT to SNS hosts\n');
   });
-  proxy.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
+  proxy.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
   proxy.on('connect', (req, client: Socket, head: Buffer) => {
     const target = req.url ?? '';
     connects.push(target);
@@ -113,15 +130,23 @@ export async function startCertServer(opts: CertServerOptions): Promise<CertServ
     proxyUrl,
     httpsPort,
     env: {
-      https_proxy: proxyUrl, HTTPS_PROXY: proxyUrl, no_proxy: '', NO_PROXY: '',
-      SSL_CERT_FILE: opts.caFile, NODE_EXTRA_CA_CERTS: opts.caFile,
+      https_proxy: proxyUrl,
+      HTTPS_PROXY: proxyUrl,
+      no_proxy: '',
+      NO_PROXY: '',
+      SSL_CERT_FILE: opts.caFile,
+      NODE_EXTRA_CA_CERTS: opts.caFile,
     },
     requests,
     connects,
-    fetches: (path) => path.endsWith('*')
-      ? requests.filter((r) => r.path.startsWith(path.slice(0, -1))).length
-      : requests.filter((r) => r.path === path).length,
-    reset: () => { requests.length = 0; connects.length = 0; },
+    fetches: (path) =>
+      path.endsWith('*')
+        ? requests.filter((r) => r.path.startsWith(path.slice(0, -1))).length
+        : requests.filter((r) => r.path === path).length,
+    reset: () => {
+      requests.length = 0;
+      connects.length = 0;
+    },
     close: async () => {
       for (const t of timers) clearTimeout(t);
       for (const s of sockets) s.destroy();

@@ -2,7 +2,11 @@
 import { spawnSync } from 'node:child_process';
 
 export function python<T = unknown>(code: string, input: unknown): T {
-  const res = spawnSync('python3', ['-c', code], { input: JSON.stringify(input), encoding: 'utf8', maxBuffer: 64 << 20 });
+  const res = spawnSync('python3', ['-c', code], {
+    input: JSON.stringify(input),
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  });
   if (res.status !== 0) throw new Error(`python3 failed (${res.status}): ${res.stderr}`);
   return JSON.parse(res.stdout) as T;
 }

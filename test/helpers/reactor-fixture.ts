@@ -1,14 +1,14 @@
 // Everything a reactor test needs: the rendered reactor, the shared vectors, the cert server behind its proxy,
 // and throwaway "masters" (cachedir + pki_dir) with opts built from the example config.
-import { mkdtemp, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseConfigText } from '../../src/config/load.js';
 import type { Config } from '../../src/config/types.js';
-import { startCertServer, type CertServer, type CertServerOptions } from './cert-server.js';
+import { type CertServer, type CertServerOptions, startCertServer } from './cert-server.js';
+import { type Delivery, type DeliveryResult, type HarnessJob, runHarness } from './reactor-harness.js';
 import { reactorOpts, reactorSource } from './reactor-opts.js';
-import { runHarness, type Delivery, type DeliveryResult, type HarnessJob } from './reactor-harness.js';
 import { buildVectors, type Expect, type VectorSet } from './sns-vectors.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -27,7 +27,12 @@ export async function exampleConfig(): Promise<Config> {
   return parseConfigText(await readFile(EXAMPLE_CONFIG, 'utf8'), EXAMPLE_CONFIG).config;
 }
 
-export interface Master { dir: string; cachedir: string; pkiDir: string; opts: Record<string, unknown> }
+export interface Master {
+  dir: string;
+  cachedir: string;
+  pkiDir: string;
+  opts: Record<string, unknown>;
+}
 
 export interface ReactorFixture {
   dir: string;
@@ -38,7 +43,13 @@ export interface ReactorFixture {
   master(edit?: (c: Config) => void): Promise<Master>;
   /** A cert server of its own (same certificates), for a test that counts requests while others run. */
   startServer(opts?: Partial<CertServerOptions>): Promise<CertServer>;
-  deliver(master: Master, deliveries: Delivery[], extra?: Partial<HarnessJob>, python?: string, via?: CertServer): Promise<{ results: DeliveryResult[]; backend: string; saltSmtpCalls: HarnessJobCalls }>;
+  deliver(
+    master: Master,
+    deliveries: Delivery[],
+    extra?: Partial<HarnessJob>,
+    python?: string,
+    via?: CertServer,
+  ): Promise<{ results: DeliveryResult[]; backend: string; saltSmtpCalls: HarnessJobCalls }>;
   close(): Promise<void>;
 }
 type HarnessJobCalls = { kwargs: Record<string, unknown>; optsKeys: string[] }[];
@@ -52,7 +63,11 @@ export async function setupReactorFixture(): Promise<ReactorFixture> {
   let n = 0;
   const extraServers: CertServer[] = [];
   return {
-    dir, reactor, set, server, config,
+    dir,
+    reactor,
+    set,
+    server,
+    config,
     async master(edit) {
       const mdir = join(dir, `master-${++n}`);
       const cachedir = join(mdir, 'cache');
@@ -87,12 +102,14 @@ export function verdictOf(r: DeliveryResult): Expect | { verdict: 'error'; detai
   const reaction = r.reaction ?? {};
   const fun = Object.values(reaction).map((v) => Object.keys(v as object)[0])[0];
   const text = r.logs.map((l) => l.message).join('\n');
-  if (fun === 'runner.cloud.create' || /launch of .* wrote the autosign stub/.test(text)) return { verdict: 'accepted', outcome: 'launch' };
+  if (fun === 'runner.cloud.create' || /launch of .* wrote the autosign stub/.test(text))
+    return { verdict: 'accepted', outcome: 'launch' };
   if (fun === 'wheel.key.delete') return { verdict: 'accepted', outcome: 'terminate' };
   if (/EC2_INSTANCE_LAUNCH_ERROR/.test(text)) return { verdict: 'accepted', outcome: 'launch_error' };
   if (/EC2_INSTANCE_TERMINATE_ERROR/.test(text)) return { verdict: 'accepted', outcome: 'terminate_error' };
   if (/test notification for group/.test(text)) return { verdict: 'accepted', outcome: 'test_notification' };
-  if (/confirmed the SNS subscription|emailing the confirmation link/.test(text)) return { verdict: 'accepted', outcome: 'subscription_confirmation' };
+  if (/confirmed the SNS subscription|emailing the confirmation link/.test(text))
+    return { verdict: 'accepted', outcome: 'subscription_confirmation' };
   if (/UnsubscribeConfirmation for/.test(text)) return { verdict: 'accepted', outcome: 'unsubscribe_confirmation' };
   return { verdict: 'error', detail: `no verdict in ${JSON.stringify(r)}` };
 }
@@ -100,10 +117,14 @@ export function verdictOf(r: DeliveryResult): Expect | { verdict: 'error'; detai
 /** Every file under dir, relative, sorted (to prove hostile messages wrote nothing). */
 export async function listFiles(dir: string, prefix = ''): Promise<string[]> {
   const out: string[] = [];
-  let entries;
-  try { entries = await readdir(dir, { withFileTypes: true }); } catch { return out; }
+  let entries: import('node:fs').Dirent[];
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch {
+    return out;
+  }
   for (const e of entries) {
-    if (e.isDirectory()) out.push(...await listFiles(join(dir, e.name), `${prefix}${e.name}/`));
+    if (e.isDirectory()) out.push(...(await listFiles(join(dir, e.name), `${prefix}${e.name}/`)));
     else out.push(`${prefix}${e.name}`);
   }
   return out.sort();

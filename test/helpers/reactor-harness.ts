@@ -4,8 +4,15 @@ import { fileURLToPath } from 'node:url';
 
 export const HARNESS = fileURLToPath(new URL('./reactor-harness.py', import.meta.url));
 
-export interface LogLine { level: string; logger: string; message: string }
-export interface Delivery { body?: string; data?: unknown }
+export interface LogLine {
+  level: string;
+  logger: string;
+  message: string;
+}
+export interface Delivery {
+  body?: string;
+  data?: unknown;
+}
 export interface DeliveryResult {
   reaction: Record<string, unknown> | null;
   error: string | null;
@@ -51,7 +58,11 @@ export function runHarness(job: HarnessJob, env: Record<string, string> = {}, py
         reject(new Error(`reactor harness exited ${code}: ${Buffer.concat(err).toString('utf8')}`));
         return;
       }
-      try { resolve(JSON.parse(stdout) as HarnessRun); } catch (e) { reject(new Error(`harness output: ${stdout.slice(0, 500)}`)); }
+      try {
+        resolve(JSON.parse(stdout) as HarnessRun);
+      } catch {
+        reject(new Error(`harness output: ${stdout.slice(0, 500)}`));
+      }
     });
     child.stdin.end(JSON.stringify(job));
   });

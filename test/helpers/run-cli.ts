@@ -37,7 +37,9 @@ export function runCli(args: string[], options: RunOptions = {}): Promise<CliRes
     child.stderr.on('data', (d) => (stderr += d));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.on('error', () => { /* the CLI may exit before reading its input */ });
+    child.stdin.on('error', () => {
+      /* the CLI may exit before reading its input */
+    });
     child.stdin.end(options.input ?? '');
   });
 }
@@ -45,7 +47,10 @@ export function runCli(args: string[], options: RunOptions = {}): Promise<CliRes
 const TRACE = fileURLToPath(new URL('./trace-imports.mjs', import.meta.url));
 
 /** Runs the bin and returns every module URL the process resolved (see trace-imports.mjs), and the result. */
-export async function runTracingImports(args: string[], options: RunOptions = {}): Promise<CliResult & { imports: string[] }> {
+export async function runTracingImports(
+  args: string[],
+  options: RunOptions = {},
+): Promise<CliResult & { imports: string[] }> {
   const dir = mkdtempSync(join(tmpdir(), 'salt-autoscale-imports-'));
   try {
     const file = join(dir, 'imports.txt');

@@ -40,8 +40,8 @@
 //   {pad: n}                     add a field "Padding" of n spaces     {padTo: n} pad until the body is n bytes
 import { execFile } from 'node:child_process';
 import { createHash, sign as cryptoSign } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -64,26 +64,61 @@ export const SUBSCRIBE_PATH_PREFIX = '/?Action=ConfirmSubscription';
 export const MAX_BODY_BYTES = 256 * 1024;
 
 export type Outcome =
-  | 'launch' | 'terminate' | 'launch_error' | 'terminate_error' | 'test_notification'
-  | 'subscription_confirmation' | 'unsubscribe_confirmation';
+  | 'launch'
+  | 'terminate'
+  | 'launch_error'
+  | 'terminate_error'
+  | 'test_notification'
+  | 'subscription_confirmation'
+  | 'unsubscribe_confirmation';
 
 export type Reason =
-  | 'body_too_large' | 'not_json' | 'bad_envelope' | 'unknown_type' | 'cert_url_invalid' | 'cert_fetch_failed'
-  | 'cert_invalid' | 'cert_expired' | 'bad_signature_version' | 'bad_signature' | 'unknown_topic'
-  | 'bad_timestamp' | 'stale_message' | 'future_message' | 'duplicate_message' | 'bad_message_json'
-  | 'unknown_event' | 'unknown_group' | 'account_mismatch' | 'bad_instance_id' | 'subscribe_url_invalid';
+  | 'body_too_large'
+  | 'not_json'
+  | 'bad_envelope'
+  | 'unknown_type'
+  | 'cert_url_invalid'
+  | 'cert_fetch_failed'
+  | 'cert_invalid'
+  | 'cert_expired'
+  | 'bad_signature_version'
+  | 'bad_signature'
+  | 'unknown_topic'
+  | 'bad_timestamp'
+  | 'stale_message'
+  | 'future_message'
+  | 'duplicate_message'
+  | 'bad_message_json'
+  | 'unknown_event'
+  | 'unknown_group'
+  | 'account_mismatch'
+  | 'bad_instance_id'
+  | 'subscribe_url_invalid';
 
 export type Expect = { verdict: 'accepted'; outcome: Outcome } | { verdict: 'rejected'; reason: Reason };
 
 export type Op =
-  | { set: string; value: unknown } | { delete: string }
-  | { setMessage: string; value: unknown } | { deleteMessage: string } | { rawMessage: string }
-  | { shiftTimestamp: number } | { cert: 'expired' | 'garbage' | 'missing' } | { signWith: 'other' }
-  | { body: string } | { truncate: number } | { pad: number } | { padTo: number };
+  | { set: string; value: unknown }
+  | { delete: string }
+  | { setMessage: string; value: unknown }
+  | { deleteMessage: string }
+  | { rawMessage: string }
+  | { shiftTimestamp: number }
+  | { cert: 'expired' | 'garbage' | 'missing' }
+  | { signWith: 'other' }
+  | { body: string }
+  | { truncate: number }
+  | { pad: number }
+  | { padTo: number };
 
 export type Base =
-  | 'launch' | 'terminate' | 'launch_error' | 'terminate_error' | 'test_notification'
-  | 'subscription_confirmation' | 'unsubscribe_confirmation';
+  | 'launch'
+  | 'terminate'
+  | 'launch_error'
+  | 'terminate_error'
+  | 'test_notification'
+  | 'subscription_confirmation'
+  | 'unsubscribe_confirmation';
 
 export interface Case {
   name: string;
@@ -111,7 +146,12 @@ export interface Vector {
   why: string;
 }
 
-export interface TlsIdentity { certFile: string; keyFile: string; certPem: string; keyPem: string }
+export interface TlsIdentity {
+  certFile: string;
+  keyFile: string;
+  certPem: string;
+  keyPem: string;
+}
 
 export interface VectorSet {
   dir: string;
@@ -126,7 +166,12 @@ export interface VectorSet {
   cases: Case[];
   sign(envelope: Record<string, unknown>, version?: '1' | '2'): Record<string, unknown>;
   notification(opts: {
-    event?: string; group?: string; instanceId?: string; messageId?: string; timestamp?: Date; version?: '1' | '2';
+    event?: string;
+    group?: string;
+    instanceId?: string;
+    messageId?: string;
+    timestamp?: Date;
+    version?: '1' | '2';
   }): string;
   cleanup(): Promise<void>;
 }
@@ -139,10 +184,14 @@ export function loadCases(file = defaultCasesFile()): Case[] {
 
 /** The canonical string SNS signs: `Name\nvalue\n` for each signed field present, in this order. */
 export function canonicalString(env: Record<string, unknown>): string {
-  const keys = env.Type === 'Notification'
-    ? ['Message', 'MessageId', 'Subject', 'Timestamp', 'TopicArn', 'Type']
-    : ['Message', 'MessageId', 'SubscribeURL', 'Timestamp', 'Token', 'TopicArn', 'Type'];
-  return keys.filter((k) => env[k] !== undefined).map((k) => `${k}\n${String(env[k])}\n`).join('');
+  const keys =
+    env.Type === 'Notification'
+      ? ['Message', 'MessageId', 'Subject', 'Timestamp', 'TopicArn', 'Type']
+      : ['Message', 'MessageId', 'SubscribeURL', 'Timestamp', 'Token', 'TopicArn', 'Type'];
+  return keys
+    .filter((k) => env[k] !== undefined)
+    .map((k) => `${k}\n${String(env[k])}\n`)
+    .join('');
 }
 
 export function signWithKey(env: Record<string, unknown>, keyPem: string, version: string): string {
@@ -167,12 +216,22 @@ const EVENTS: Record<string, string> = {
 const iso = (d: Date) => d.toISOString();
 
 /** The inner Message of an Auto Scaling notification, shaped like AWS's. */
-export function autoscalingMessage(event: string, group: string, instanceId: string, at: Date): Record<string, unknown> {
+export function autoscalingMessage(
+  event: string,
+  group: string,
+  instanceId: string,
+  at: Date,
+): Record<string, unknown> {
   const asgArn = `arn:aws:autoscaling:us-east-1:${ACCOUNT_ID}:autoScalingGroup:5a8c1c6e-4ff2-4e0d-9b0e-1d2c3b4a5f60:autoScalingGroupName/${group}`;
   if (event === EVENTS.test_notification) {
     return {
-      AccountId: ACCOUNT_ID, RequestId: stableUuid(`req-${group}`), AutoScalingGroupARN: asgArn,
-      AutoScalingGroupName: group, Service: 'AWS Auto Scaling', Event: event, Time: iso(at),
+      AccountId: ACCOUNT_ID,
+      RequestId: stableUuid(`req-${group}`),
+      AutoScalingGroupARN: asgArn,
+      AutoScalingGroupName: group,
+      Service: 'AWS Auto Scaling',
+      Event: event,
+      Time: iso(at),
     };
   }
   const launch = event.includes('LAUNCH');
@@ -192,18 +251,21 @@ export function autoscalingMessage(event: string, group: string, instanceId: str
     Time: iso(at),
     EC2InstanceId: instanceId,
     StatusCode: error ? 'Failed' : 'InProgress',
-    StatusMessage: error ? 'Instance failed to complete user\'s Lifecycle Action' : '',
+    StatusMessage: error ? "Instance failed to complete user's Lifecycle Action" : '',
     Details: { 'Subnet ID': 'subnet-0a1b2c3d', 'Availability Zone': 'us-east-1a' },
     AutoScalingGroupName: group,
-    Cause: 'At 2026-01-01T00:00:00Z a user request update of AutoScalingGroup constraints changed the desired capacity.',
+    Cause:
+      'At 2026-01-01T00:00:00Z a user request update of AutoScalingGroup constraints changed the desired capacity.',
     Event: event,
   };
 }
 
 function subjectFor(event: string, group: string): string {
   const what: Record<string, string> = {
-    [EVENTS.launch]: 'launch', [EVENTS.terminate]: 'termination',
-    [EVENTS.launch_error]: 'failed launch', [EVENTS.terminate_error]: 'failed termination',
+    [EVENTS.launch]: 'launch',
+    [EVENTS.terminate]: 'termination',
+    [EVENTS.launch_error]: 'failed launch',
+    [EVENTS.terminate_error]: 'failed termination',
     [EVENTS.test_notification]: 'test notification',
   };
   return `Auto Scaling: ${what[event]} for group "${group}"`;
@@ -247,25 +309,50 @@ function editMessage(env: Record<string, unknown>, edit: (m: Record<string, unkn
 
 /** Field order of a real SNS POST body (signature fields after the signed ones). */
 function orderFields(env: Record<string, unknown>): Record<string, unknown> {
-  const order = ['Type', 'MessageId', 'Token', 'TopicArn', 'Subject', 'Message', 'SubscribeURL', 'Timestamp',
-    'SignatureVersion', 'Signature', 'SigningCertURL', 'UnsubscribeURL'];
+  const order = [
+    'Type',
+    'MessageId',
+    'Token',
+    'TopicArn',
+    'Subject',
+    'Message',
+    'SubscribeURL',
+    'Timestamp',
+    'SignatureVersion',
+    'Signature',
+    'SigningCertURL',
+    'UnsubscribeURL',
+  ];
   const out: Record<string, unknown> = {};
   for (const k of order) if (k in env) out[k] = env[k];
   for (const k of Object.keys(env)) if (!(k in out)) out[k] = env[k];
   return out;
 }
 
-interface Keys { signing: string; other: string; certUrl: (variant?: string) => string }
+interface Keys {
+  signing: string;
+  other: string;
+  certUrl: (variant?: string) => string;
+}
 
 function applyEnvelopeOp(env: Record<string, unknown>, op: Op, keys: Keys): void {
   if ('set' in op) env[op.set] = op.value;
   else if ('delete' in op) delete env[op.delete];
-  else if ('setMessage' in op) editMessage(env, (m) => { m[op.setMessage] = op.value; });
-  else if ('deleteMessage' in op) editMessage(env, (m) => { delete m[op.deleteMessage]; });
+  else if ('setMessage' in op)
+    editMessage(env, (m) => {
+      m[op.setMessage] = op.value;
+    });
+  else if ('deleteMessage' in op)
+    editMessage(env, (m) => {
+      delete m[op.deleteMessage];
+    });
   else if ('rawMessage' in op) env.Message = op.rawMessage;
-  else if ('shiftTimestamp' in op) env.Timestamp = iso(new Date(Date.parse(String(env.Timestamp)) + op.shiftTimestamp * 1000));
+  else if ('shiftTimestamp' in op)
+    env.Timestamp = iso(new Date(Date.parse(String(env.Timestamp)) + op.shiftTimestamp * 1000));
   else if ('cert' in op) env.SigningCertURL = keys.certUrl(op.cert);
-  else if ('signWith' in op) { /* handled by the signer */ } else throw new Error(`op ${JSON.stringify(op)} cannot change an envelope`);
+  else if ('signWith' in op) {
+    /* handled by the signer */
+  } else throw new Error(`op ${JSON.stringify(op)} cannot change an envelope`);
 }
 
 function applyBodyOp(body: string, op: Op): string | undefined {
@@ -312,9 +399,15 @@ export function buildVector(c: Case, now: number, keys: Keys, earlier: Map<strin
   try {
     const m = JSON.parse(String(env.Message));
     if (m && typeof m.EC2InstanceId === 'string') instanceId = m.EC2InstanceId;
-  } catch { /* Message not JSON */ }
+  } catch {
+    /* Message not JSON */
+  }
   return {
-    name: c.name, body, expect: c.expect, why: c.why, instanceId,
+    name: c.name,
+    body,
+    expect: c.expect,
+    why: c.why,
+    instanceId,
     messageId: typeof env.MessageId === 'string' ? env.MessageId : undefined,
   };
 }
@@ -326,33 +419,119 @@ async function openssl(args: string[], cwd: string): Promise<void> {
 /** Test CA, TLS identity for the SNS host, signing cert (valid and expired), and a second unrelated key. */
 async function makePki(dir: string) {
   const subj = (cn: string) => ['-subj', `/O=salt-autoscale tests/CN=${cn}`];
-  await openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '3',
-    ...subj('salt-autoscale test CA'), '-addext', 'basicConstraints=critical,CA:TRUE',
-    '-addext', 'keyUsage=critical,keyCertSign,cRLSign'], dir);
-  await writeFile(join(dir, 'tls.ext'),
-    `subjectAltName=DNS:${SNS_HOST},DNS:sns.cn-north-1.amazonaws.com.cn\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n`);
+  await openssl(
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.pem',
+      '-days',
+      '3',
+      ...subj('salt-autoscale test CA'),
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+    ],
+    dir,
+  );
+  await writeFile(
+    join(dir, 'tls.ext'),
+    `subjectAltName=DNS:${SNS_HOST},DNS:sns.cn-north-1.amazonaws.com.cn\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n`,
+  );
   await writeFile(join(dir, 'sign.ext'), 'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\n');
-  for (const [name, cn, ext] of [['tls', SNS_HOST, 'tls.ext'], ['signing', 'sns.amazonaws.com', 'sign.ext']]) {
-    await openssl(['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, ...subj(cn)], dir);
-    await openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-set_serial',
-      String(name === 'tls' ? 2 : 3), '-days', '3', '-sha256', '-extfile', ext, '-out', `${name}.pem`], dir);
+  for (const [name, cn, ext] of [
+    ['tls', SNS_HOST, 'tls.ext'],
+    ['signing', 'sns.amazonaws.com', 'sign.ext'],
+  ]) {
+    await openssl(
+      ['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, ...subj(cn)],
+      dir,
+    );
+    await openssl(
+      [
+        'x509',
+        '-req',
+        '-in',
+        `${name}.csr`,
+        '-CA',
+        'ca.pem',
+        '-CAkey',
+        'ca.key',
+        '-set_serial',
+        String(name === 'tls' ? 2 : 3),
+        '-days',
+        '3',
+        '-sha256',
+        '-extfile',
+        ext,
+        '-out',
+        `${name}.pem`,
+      ],
+      dir,
+    );
   }
   // OpenSSL 3.0's x509/req cannot back-date a certificate; `openssl ca` can (-startdate/-enddate).
   await mkdir(join(dir, 'ca-db'));
   await writeFile(join(dir, 'ca-db', 'index.txt'), '');
   await writeFile(join(dir, 'ca-db', 'serial'), '10\n');
-  await writeFile(join(dir, 'ca.cnf'), [
-    '[ca]', 'default_ca = test_ca', '[test_ca]', 'database = ca-db/index.txt', 'new_certs_dir = ca-db',
-    'serial = ca-db/serial', 'default_md = sha256', 'policy = any', 'unique_subject = no', 'copy_extensions = none',
-    '[any]', 'commonName = supplied', 'organizationName = optional', '',
-  ].join('\n'));
-  await openssl(['ca', '-batch', '-config', 'ca.cnf', '-cert', 'ca.pem', '-keyfile', 'ca.key', '-in', 'signing.csr',
-    '-startdate', '20200101000000Z', '-enddate', '20200201000000Z', '-notext', '-extfile', 'sign.ext',
-    '-out', 'expired.pem'], dir);
+  await writeFile(
+    join(dir, 'ca.cnf'),
+    [
+      '[ca]',
+      'default_ca = test_ca',
+      '[test_ca]',
+      'database = ca-db/index.txt',
+      'new_certs_dir = ca-db',
+      'serial = ca-db/serial',
+      'default_md = sha256',
+      'policy = any',
+      'unique_subject = no',
+      'copy_extensions = none',
+      '[any]',
+      'commonName = supplied',
+      'organizationName = optional',
+      '',
+    ].join('\n'),
+  );
+  await openssl(
+    [
+      'ca',
+      '-batch',
+      '-config',
+      'ca.cnf',
+      '-cert',
+      'ca.pem',
+      '-keyfile',
+      'ca.key',
+      '-in',
+      'signing.csr',
+      '-startdate',
+      '20200101000000Z',
+      '-enddate',
+      '20200201000000Z',
+      '-notext',
+      '-extfile',
+      'sign.ext',
+      '-out',
+      'expired.pem',
+    ],
+    dir,
+  );
   const read = (f: string) => readFile(join(dir, f), 'utf8');
   return {
     caFile: join(dir, 'ca.pem'),
-    tls: { certFile: join(dir, 'tls.pem'), keyFile: join(dir, 'tls.key'), certPem: await read('tls.pem'), keyPem: await read('tls.key') },
+    tls: {
+      certFile: join(dir, 'tls.pem'),
+      keyFile: join(dir, 'tls.key'),
+      certPem: await read('tls.pem'),
+      keyPem: await read('tls.key'),
+    },
     signingCert: await read('signing.pem'),
     signingKey: await read('signing.key'),
     expiredCert: await read('expired.pem'),
@@ -380,7 +559,11 @@ export async function buildVectors(opts: { now?: number; casesFile?: string } = 
     vectors.push(v);
   }
   const sign = (envelope: Record<string, unknown>, version: '1' | '2' = '2') => {
-    const env: Record<string, unknown> = { ...envelope, SignatureVersion: version, SigningCertURL: envelope.SigningCertURL ?? keys.certUrl() };
+    const env: Record<string, unknown> = {
+      ...envelope,
+      SignatureVersion: version,
+      SigningCertURL: envelope.SigningCertURL ?? keys.certUrl(),
+    };
     env.Signature = signWithKey(env, pki.signingKey, version);
     return orderFields(env);
   };
@@ -399,7 +582,14 @@ export async function buildVectors(opts: { now?: number; casesFile?: string } = 
     vectors,
     cases,
     sign,
-    notification: ({ event = EVENTS.launch, group = 'web-asg', instanceId = INSTANCE_ID, messageId, timestamp, version = '2' }) => {
+    notification: ({
+      event = EVENTS.launch,
+      group = 'web-asg',
+      instanceId = INSTANCE_ID,
+      messageId,
+      timestamp,
+      version = '2',
+    }) => {
       const at = timestamp ?? new Date();
       const env: Record<string, unknown> = {
         Type: 'Notification',
