@@ -1,9 +1,13 @@
 // The config schema as a user meets it: defaults, cross-field rules, and docs that cover every key.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseConfigText } from '../src/config/load.js';
+import { configText, loadConfig, parseConfigText } from '../src/config/load.js';
+import { SALT_RELEASES } from '../src/config/salt-releases.js';
 import { CONFIG_SCHEMA } from '../src/config/schema.js';
+import { ConfigError } from '../src/errors.js';
 import { EXAMPLE } from './helpers/run-cli.js';
+import { tempDir } from './helpers/tmp.js';
 
 const example = readFileSync(EXAMPLE, 'utf8');
 const load = (text: string) => parseConfigText(text, 'salt-autoscale.yaml');
@@ -54,7 +58,7 @@ describe('salt-autoscale.yaml', () => {
     expect(problemsOf(example.replace('credentials: instance-role', 'credentials: keys'))).toMatch(
       /cloud_provider\.id is missing; credentials: keys needs the access key id/,
     );
-    expect(problemsOf(example.replace('    salt_version: "3007.1"\n', ''))).toMatch(
+    expect(problemsOf(example.replace(/ {4}salt_version: .*\n/, ''))).toMatch(
       /groups\.worker-asg\.salt_version is missing/,
     );
     expect(
@@ -111,6 +115,114 @@ describe('salt-autoscale.yaml', () => {
     expect(problemsOf('')).toMatch(/the file is empty; run `salt-autoscale init`/);
     const bomb =
       'a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n';
-    expect(() => load(bomb)).toThrow();
+    // A config error (exit 2), not the ReferenceError that src/cli.ts would report as a bug (exit 70).
+    let error: unknown;
+    try {
+      load(bomb);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).exitCode).toBe(2);
+    expect((error as Error).message).toMatch(
+      /^salt-autoscale\.yaml: its YAML aliases \(\*name\) expand to too much data/,
+    );
+  });
+});
+
+describe('values shown back in messages', () => {
+  it('never shows the value of a secret key, whatever its type', () => {
+    const withEmail = (password: string) =>
+      example.replace(
+        / {2}# email:[\s\S]*?password_file: \/etc\/salt\/smtp-password\n/,
+        `  email:\n    smtp_host: smtp.example.com\n    from: a@example.com\n    to: b@example.com\n    username: u\n    password: ${password}\n`,
+      );
+    const withKey = (key: string) =>
+      example.replace('credentials: instance-role', `credentials: keys\n  id: AKIAIOSFODNN7EXAMPLE\n  key: ${key}`);
+    for (const [text, value] of [
+      [withEmail('31415926'), '31415926'],
+      [withEmail('0012345'), '12345'],
+      [withEmail('3.14159e10'), '31415900000'],
+      [withKey('123456789012345678901234567890'), '1234567'],
+      [withKey('1.2345678901234568e+29'), '12345678'],
+    ]) {
+      const message = problemsOf(text);
+      expect(message).toMatch(/(alerts\.email\.password|cloud_provider\.key) is a number; quote it/);
+      expect(message).not.toContain(value);
+    }
+    expect(problemsOf(withEmail('true'))).toMatch(/alerts\.email\.password is a boolean, not a string/);
+  });
+
+  it('quotes at most a short escaped excerpt of a value: binary garbage and escape sequences never reach the terminal', () => {
+    const garbage = `\u001b]0;owned\u0007\u009b31m${'\u202e'.repeat(3)}${'x'.repeat(500)}`;
+    const message = problemsOf(`${JSON.stringify(garbage)}\n`);
+    expect(message).toMatch(/\(top level\) is the string "\\u001b\]0;owned\\u0007\\u009b31m/);
+    expect(message).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/);
+    expect(message.length).toBeLessThan(400); // the 500 x's are cut
+    // A key of garbage is named escaped too.
+    expect(problemsOf(example.replace('version: 1\n', `version: 1\n"\\e[2Jx": 1\n`))).toContain('["\\u001b[2Jx"]');
+  });
+
+  it('a binary file is refused as not YAML text, and none of it is echoed', () => {
+    const bytes = new Uint8Array([0x7f, 0x45, 0x4c, 0x46, 0x02, 0x01, 0x00, 0x1b, 0x5b, 0x32, 0x4a, 0xff, 0xfe]);
+    expect(() => configText(bytes, 'salt-autoscale.yaml')).toThrow(
+      /^salt-autoscale\.yaml: this is not a YAML text file \(it holds binary data or is not UTF-8\)/,
+    );
+    expect(() => configText(new Uint8Array([0x61, 0x3a, 0x20, 0xc3]), 'x.yaml')).toThrow(/not a YAML text file/);
+    expect(configText(new TextEncoder().encode('\ufeffversion: 1\n'), 'x.yaml')).toBe('version: 1\n');
+  });
+
+  it('names the path the user gave when the file cannot be read, in words rather than EISDIR/ENOTDIR', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'file'), 'x');
+    await expect(loadConfig(dir)).rejects.toThrow(new RegExp(`^${dir}: cannot read it: it is a folder, not a file$`));
+    await expect(loadConfig(join(dir, 'file', 'salt-autoscale.yaml'))).rejects.toThrow(
+      /: cannot read it: a part of .*file\/salt-autoscale\.yaml is a file where a folder should be$/,
+    );
+  });
+});
+
+describe('addresses and host names', () => {
+  const withHost = (host: string) => example.replace('  host: 0.0.0.0', `  host: ${JSON.stringify(host)}`);
+  const withMaster = (host: string) =>
+    example.replace('master_address: salt.example.com', `master_address: ${JSON.stringify(host)}`);
+
+  it('salt_api.host and salt.master_address take a bare IP address or host name only', () => {
+    for (const good of ['0.0.0.0', '::', '10.0.0.5', 'fe80::1', 'salt.example.com', 'salt-master', 'localhost']) {
+      expect(problemsOf(withHost(good))).toBe('');
+      expect(problemsOf(withMaster(good))).toBe('');
+    }
+    expect(problemsOf(withHost('https://salt.example.com:99999'))).toMatch(
+      /salt_api\.host must be a bare host name or IP address, without a scheme or path/,
+    );
+    expect(problemsOf(withHost('not a host!!'))).toMatch(/salt_api\.host is not a valid host name or IP address/);
+    expect(problemsOf(withHost('salt.example.com:8000'))).toMatch(/salt_api\.host must be .* without a port/);
+    expect(problemsOf(withHost('999.1.1.1'))).toMatch(/salt_api\.host is not a valid IPv4 address/);
+    expect(problemsOf(withHost('[::1]'))).toMatch(/salt_api\.host must be an IPv6 address without brackets/);
+    expect(problemsOf(withHost('-bad-.example.com'))).toMatch(/salt_api\.host is not a valid host name/);
+    expect(problemsOf(withMaster('salt.example.com/path'))).toMatch(/salt\.master_address must be a bare host name/);
+    expect(problemsOf(withMaster(`${'a'.repeat(64)}.example.com`))).toMatch(/salt\.master_address is not a valid/);
+  });
+});
+
+describe('Salt versions', () => {
+  it('the example pins preauth minions to a patched release, one of the newest of its line', () => {
+    const { config } = load(example);
+    const pinned = Object.values(config.groups)
+      .map((g) => g.salt_version)
+      .filter((v): v is string => !!v);
+    expect(pinned.length).toBeGreaterThan(0);
+    for (const v of pinned) expect(SALT_RELEASES).toContain(v);
+    // Salt's changelog: CVE-2024-38822…38825 and CVE-2025-22236…22242 were fixed in 3006.12 and 3007.4.
+    const patched: Record<string, number> = { '3006': 12, '3007': 4, '3008': 0 };
+    for (const release of SALT_RELEASES) {
+      const [line, patch] = release.split('.');
+      expect(Number(patch)).toBeGreaterThanOrEqual(patched[line]);
+    }
+    expect(problemsOf(example.replace(/salt_version: .*/, 'salt_version: 3007.10'))).toMatch(
+      /is the number 3007\.1; quote it/,
+    );
+    const hints = JSON.stringify(CONFIG_SCHEMA);
+    expect(hints).not.toMatch(/3007\.1\b(?!\d)/);
   });
 });

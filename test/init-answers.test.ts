@@ -68,6 +68,19 @@ describe('answers files and flags', () => {
     expect(problems.join('\n')).not.toContain('super secret');
   });
 
+  it("checks addresses and host names by the schema's rules: salt-api binds an address, not a URL", () => {
+    const { problems } = parsePreset(
+      flagsToRaw({ apiHost: 'https://salt.example.com:99999', masterAddress: 'not a host!!', smtpHost: 'smtp:25' }),
+      (k) => `--${k}`,
+    );
+    expect(problems).toEqual([
+      '--api_host: "https://salt.example.com:99999" must be a bare host name or IP address, without a scheme or path.',
+      '--master_address: "not a host!!" is not a valid host name or IP address (letters, digits, - and . only).',
+      '--email.smtp_host: "smtp:25" must be a host name or IP address without a port (the port is a setting of its own).',
+    ]);
+    expect(parsePreset({ api_host: '::', master_address: '10.0.0.5' }, fileLabel).problems).toEqual([]);
+  });
+
   it('maps commander options onto answer keys; only a given --no-smtp-tls counts', () => {
     const raw = flagsToRaw({
       config: 'x.yaml',
@@ -114,7 +127,7 @@ describe('init --yes: completing the answers', () => {
     );
     expect(done.answers).toEqual({
       region: 'eu-north-1',
-      groups: [{ name: 'web-asg', bootstrap: 'preauth', salt_version: '3007.1' }],
+      groups: [{ name: 'web-asg', bootstrap: 'preauth', salt_version: '3007.14' }],
       public_url: 'https://salt.example.com:8443',
       api_host: '0.0.0.0',
       api_port: 8443,
@@ -190,7 +203,7 @@ describe('the written YAML', () => {
     provider_name: 'ec2-autoscale',
     credentials: 'keys',
     access_key_id: 'AKIAIOSFODNN7EXAMPLE',
-    secret_access_key: "a'b\"c#d: {{e}} '''",
+    secret_access_key: "a'b\"c#d:{{e}}'''",
     keyname: 'kp: "x"',
     private_key: '/etc/salt/kp #1.pem',
     security_groups: ['salt minions'],

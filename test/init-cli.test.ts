@@ -52,7 +52,7 @@ describe('init --yes (no questions)', () => {
       ssh_username: 'ubuntu',
       provider: 'ec2-autoscale',
     });
-    expect(config.groups['worker-asg']).toMatchObject({ bootstrap: 'preauth', salt_version: '3007.1' });
+    expect(config.groups['worker-asg']).toMatchObject({ bootstrap: 'preauth', salt_version: '3007.14' });
     expect(config.cloud_provider).toMatchObject({
       keyname: 'salt-master',
       securitygroup: 'salt-minions',

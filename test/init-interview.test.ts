@@ -47,7 +47,7 @@ describe('init interview', () => {
       'topic_name',
     ]);
     expect(config.aws).toEqual({ region: 'us-east-1' });
-    expect(config.groups['web-asg']).toMatchObject({ bootstrap: 'preauth', salt_version: '3007.1' });
+    expect(config.groups['web-asg']).toMatchObject({ bootstrap: 'preauth', salt_version: '3007.14' });
     expect(config.salt_api).toMatchObject({
       public_url: 'https://salt.example.com:8000',
       host: '0.0.0.0',
@@ -106,7 +106,7 @@ describe('init interview', () => {
       'api_port: "http" is not a TCP port (a number from 1 to 65535).',
       'api_port: "70000" is not a TCP port (a number from 1 to 65535).',
       'ssl_crt: "salt-api.crt" must be an absolute path on the master (starting with /).',
-      'master_address: "https://salt.internal" must be a bare host name or IP address, without https:// or a path.',
+      'master_address: "https://salt.internal" must be a bare host name or IP address, without a scheme or path.',
       'topic_name: "salt autoscale" is not a valid SNS topic name (1-256 letters, digits, - or _).',
     ]);
     expect(config.aws.region).toBe('eu-central-1');

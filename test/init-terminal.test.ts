@@ -19,7 +19,7 @@ describe('init in a terminal', () => {
     await t.answer(/How do new instances of web-asg get their minion\?/, KEY.down + KEY.enter);
     await t.answer(/SSH user of web-asg's AMI .*\(ec2-user\)/, KEY.enter);
     await t.answer(/How do new instances of worker-asg get their minion\?/, KEY.enter);
-    await t.answer(/Salt version worker-asg's instances install .*\(3007\.1\)/, `${KEY.clearLine}3008${KEY.enter}`);
+    await t.answer(/Salt version worker-asg's instances install .*\(3007\.14\)/, `${KEY.clearLine}3008${KEY.enter}`);
     await t.answer(/Public https URL that SNS posts to/, `salt.example.com${KEY.enter}`);
     await t.answer(
       /"salt\.example\.com" is not an absolute URL\./,

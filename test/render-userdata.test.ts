@@ -17,10 +17,11 @@ function render(groups: Record<string, unknown>) {
     aws: { region: 'us-east-1' },
     sns: { topic_name: 't', topic_arn: 'arn:aws:sns:us-east-1:123456789012:t' },
     salt_api: { public_url: 'https://salt.example.com', ssl_crt: '/c', ssl_key: '/k' },
-    salt: { master_address: "salt-master.internal 'q' $(id)" },
+    // A host name can hold nothing a shell would run (the schema checks it), so the hostile value is a grain.
+    salt: { master_address: 'salt-master.internal' },
     cloud_provider: {
       credentials: 'keys',
-      id: 'AKIAEXAMPLE',
+      id: 'AKIAIOSFODNN7EXAMPLE',
       key: SECRET,
       keyname: 'salt',
       private_key: '/etc/salt/salt.pem',
@@ -36,8 +37,8 @@ const mixed = {
   'web-asg': { bootstrap: 'salt-cloud', ssh_username: 'ec2-user' },
   'workers/blue green': {
     bootstrap: 'preauth',
-    salt_version: '3007.1',
-    minion: { grains: { role: "it's a worker" }, startup_states: 'highstate' },
+    salt_version: '3007.14',
+    minion: { grains: { role: "it's a worker $(id) `id`" }, startup_states: 'highstate' },
   },
   batch: { bootstrap: 'preauth', salt_version: 'latest' },
 };
@@ -62,7 +63,7 @@ describe('preauth user data', () => {
       else expect(lint.stdout + lint.stderr).toBe('');
       expect(f.content).not.toContain(SECRET);
       expect(f.content).not.toContain('smtp-secret-pw');
-      expect(f.content).not.toContain('AKIAEXAMPLE');
+      expect(f.content).not.toContain('AKIAIOSFODNN7EXAMPLE');
     }
     const master = pyYamlLoad([out[0].content])[0] as Record<string, unknown>;
     expect(master.autosign_timeout).toBe(120);
@@ -105,13 +106,13 @@ esac`,
     expect(readFileSync(join(etc, 'minion_id'), 'utf8')).toBe('i-0123456789abcdef0\n');
     const [conf] = pyYamlLoad([readFileSync(join(etc, 'minion.d/salt-autoscale.conf'), 'utf8')]) as any[];
     expect(conf).toEqual({
-      master: "salt-master.internal 'q' $(id)",
-      grains: { role: "it's a worker" },
+      master: 'salt-master.internal',
+      grains: { role: "it's a worker $(id) `id`" },
       startup_states: 'highstate',
     });
     const log = readFileSync(calls, 'utf8');
     expect(log.match(/^bootstrap /gm)).toEqual(['bootstrap ']); // installed on the first run only
-    expect(log).toContain('bootstrap -X stable 3007.1');
+    expect(log).toContain('bootstrap -X stable 3007.14');
     expect(log.match(/^systemctl restart salt-minion$/gm)?.length).toBe(2);
   });
 });

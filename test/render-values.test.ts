@@ -81,8 +81,9 @@ function configWith(values: string[]): Config {
     salt: { master_address: 'salt.example.com' },
     cloud_provider: {
       credentials: 'keys',
-      id: 'AKIAEXAMPLE',
-      key: values.join('|') || 'k',
+      id: 'AKIAIOSFODNN7EXAMPLE',
+      // An AWS secret key is one word (the schema refuses blanks); every other character goes through.
+      key: values.join('|').replace(/\s/g, '') || 'k',
       keyname: 'salt',
       private_key: '/etc/salt/salt.pem',
       extra: Object.fromEntries(values.map((v, i) => [`opt${i}`, v])),
@@ -94,7 +95,7 @@ function configWith(values: string[]): Config {
         minion: { grains },
         settings: { note: values },
       },
-      "it's-preauth": { bootstrap: 'preauth', salt_version: '3007.1', minion: { grains } },
+      "it's-preauth": { bootstrap: 'preauth', salt_version: '3007.14', minion: { grains } },
     },
     alerts: {
       email: {

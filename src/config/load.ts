@@ -3,6 +3,8 @@
 import { readFile } from 'node:fs/promises';
 import { type Document, isMap, isNode, isPair, isScalar, LineCounter, parseDocument } from 'yaml';
 import { ConfigError } from '../errors.js';
+import { fsProblem } from '../fs/errors.js';
+import { excerpt, safeText } from './describe.js';
 import { type Path, type Problem, validateConfig } from './schema.js';
 import type { Config } from './types.js';
 
@@ -19,7 +21,7 @@ export function formatPath(path: Path): string {
   if (path.length === 0) return '(top level)';
   return path
     .map((p, i) =>
-      typeof p === 'number' ? `[${p}]` : /^[A-Za-z0-9_-]+$/.test(p) ? (i ? '.' : '') + p : `[${JSON.stringify(p)}]`,
+      typeof p === 'number' ? `[${p}]` : /^[A-Za-z0-9_-]+$/.test(p) ? (i ? '.' : '') + p : `[${excerpt(p, 60)}]`,
     )
     .join('');
 }
@@ -45,6 +47,9 @@ function locate(doc: Document.Parsed, path: Path, atKey: boolean): number {
   return locate(doc, path.slice(0, -1), true);
 }
 
+/** More alias uses than this is a "billion laughs" document, not a config: refused before it is expanded. */
+const MAX_ALIAS_COUNT = 100;
+
 export function parseConfigText(text: string, file: string): LoadedConfig {
   const lineCounter = new LineCounter();
   const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
@@ -53,12 +58,23 @@ export function parseConfigText(text: string, file: string): LoadedConfig {
     return `${file}:${line}:${col}`;
   };
   if (document.errors.length > 0) {
-    const lines = document.errors.map((e) => `${where(e.pos[0])}: invalid YAML: ${e.message.split('\n')[0]}`);
+    const lines = document.errors
+      .slice(0, 5)
+      .map((e) => `${where(e.pos[0])}: invalid YAML: ${safeText(e.message.split('\n')[0])}`);
     throw new ConfigError(
       `${lines.join('\n')}\nFix the YAML syntax (indentation, quotes, colons) and run the command again.`,
     );
   }
-  const data = document.toJS({ maxAliasCount: 100 });
+  let data: unknown;
+  try {
+    data = document.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (err) {
+    // The yaml library's guard against alias bombs: a problem of the file, not a bug.
+    if (!(err instanceof ReferenceError)) throw err;
+    throw new ConfigError(
+      `${file}: its YAML aliases (*name) expand to too much data (more than ${MAX_ALIAS_COUNT} alias uses); write the values out instead of nesting aliases.`,
+    );
+  }
   if (data === undefined || data === null) {
     throw new ConfigError(
       `${file}: the file is empty; run \`salt-autoscale init\` to write one, or copy examples/salt-autoscale.yaml`,
@@ -75,10 +91,27 @@ export function parseConfigText(text: string, file: string): LoadedConfig {
   return { file, config, document };
 }
 
-export async function loadConfig(file: string): Promise<LoadedConfig> {
+/** The text of a config file, or a ConfigError naming `file` that says why it cannot be one. */
+export function configText(bytes: Uint8Array, file: string): string {
+  // A config is YAML text: binary data is refused without echoing any of it into the terminal.
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    text = '';
+  }
+  if ((text === '' && bytes.length > 0) || text.includes('\u0000')) {
+    throw new ConfigError(
+      `${file}: this is not a YAML text file (it holds binary data or is not UTF-8). Pass the salt-autoscale.yaml file with --config.`,
+    );
+  }
+  return text.replace(/^\ufeff/, '');
+}
+
+export async function loadConfig(file: string): Promise<LoadedConfig> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') {
@@ -86,7 +119,7 @@ export async function loadConfig(file: string): Promise<LoadedConfig> {
         `${file}: no such file. Run \`salt-autoscale init\` to create it, or pass --config FILE (the example: examples/salt-autoscale.yaml).`,
       );
     }
-    throw new ConfigError(`${file}: cannot read it (${code ?? (err as Error).message})`);
+    throw new ConfigError(`${file}: cannot read it: ${fsProblem(err, file)}`);
   }
-  return parseConfigText(text, file);
+  return parseConfigText(configText(bytes, file), file);
 }

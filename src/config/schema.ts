@@ -1,6 +1,10 @@
 // The schema of salt-autoscale.yaml, as data: each field says its type, whether it is required, its default
 // and what a right value looks like. `validateConfig` walks plain JS data (no YAML here) and returns every
 // problem with its key path, so the loader can point at file:line:col.
+import { isIPv4, isIPv6 } from 'node:net';
+import { REGION_PATTERN } from '../sns/cert-url.js';
+import { describeValue, quoteItMessage } from './describe.js';
+import { DEFAULT_SALT_VERSION, SALT_RELEASES } from './salt-releases.js';
 import type { Config } from './types.js';
 
 export type Path = (string | number)[];
@@ -31,9 +35,10 @@ interface Field {
   max?: number;
   /** A string field that also takes a whole number as its text (salt_version: 3008). */
   wholeNumbersAsText?: boolean;
+  /** A secret: no message ever shows its value, whatever its type. */
+  secret?: boolean;
 }
 
-const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d+$/;
 const TOPIC_ARN = /^arn:aws(-cn|-us-gov)?:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
 const TOPIC_NAME = /^[A-Za-z0-9_-]{1,256}$/;
 // Auto Scaling group names: 1-255 characters, no ':' (ARN separator) per the AWS API reference.
@@ -48,10 +53,10 @@ const matches =
 // The value rules, exported so that `init` validates each answer exactly as the schema will validate the file.
 export const checkAbsolutePath: Check = (v) =>
   typeof v === 'string' && !v.startsWith('/') ? 'must be an absolute path on the master (starting with /)' : undefined;
-export const checkRegion = matches(REGION, 'an AWS region name such as us-east-1');
+export const checkRegion = matches(REGION_PATTERN, 'an AWS region name such as us-east-1');
 export const checkTopicName = matches(TOPIC_NAME, 'a valid SNS topic name (1-256 letters, digits, - or _)');
 export const checkTopicArn = matches(TOPIC_ARN, 'an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT_ID:NAME)');
-export const checkSaltVersion = matches(SALT_VERSION, 'a Salt version such as 3007.1, 3008 or latest');
+export const checkSaltVersion = matches(SALT_VERSION, `a Salt version such as ${SALT_RELEASES.join(', ')} or latest`);
 export const checkProviderName = matches(/^[A-Za-z0-9_.-]+$/, 'a plain name (letters, digits, . _ -)');
 export const checkGroupName: Check = (v) =>
   typeof v === 'string' && !GROUP_NAME.test(v)
@@ -61,6 +66,39 @@ export const checkWebhookUrl: Check = (v) =>
   typeof v === 'string' && !/^\/[A-Za-z0-9._~-]+$/.test(v)
     ? 'must be one path segment starting with /, e.g. /hook'
     : undefined;
+// RFC 1123 host names: dot-separated labels of letters, digits and inner hyphens, 253 characters at most.
+const HOST_NAME =
+  /^(?=.{1,253}\.?$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
+
+/** Why `v` is not a bare host (a name, an IPv4 or an IPv6 address), or undefined when it is one. */
+function hostProblem(v: string): string | undefined {
+  if (isIPv4(v) || isIPv6(v)) return undefined;
+  if (/^\[.*\]$/.test(v) && isIPv6(v.slice(1, -1))) return 'must be an IPv6 address without brackets';
+  if (v.includes('://') || v.includes('/')) return 'must be a bare host name or IP address, without a scheme or path';
+  if (/^[^:]+:\d*$/.test(v))
+    return 'must be a host name or IP address without a port (the port is a setting of its own)';
+  if (/^[0-9.]+$/.test(v)) return 'is not a valid IPv4 address';
+  if (!HOST_NAME.test(v)) return 'is not a valid host name or IP address (letters, digits, - and . only)';
+  return undefined;
+}
+export const checkHost: Check = (v) => (typeof v === 'string' ? hostProblem(v) : undefined);
+export const checkBindAddress: Check = checkHost;
+// user@domain; a domain without a dot (root@localhost) is a fine address for a local relay.
+export const checkEmailAddress: Check = (v) =>
+  typeof v === 'string' && !/^[^\s@<>,;]+@[^\s@<>,;.][^\s@<>,;]*$/.test(v) ? 'is not an email address' : undefined;
+// POSIX-ish user names, which is what cloud images use (ec2-user, ubuntu, admin, centos).
+export const checkUserName: Check = (v) =>
+  typeof v === 'string' && !/^[A-Za-z_][A-Za-z0-9_.-]{0,31}$/.test(v)
+    ? 'is not a user name such as ec2-user or ubuntu'
+    : undefined;
+// IAM access key ids are 16-128 word characters (AKIA…, ASIA…).
+export const checkAccessKeyId: Check = (v) =>
+  typeof v === 'string' && !/^\w{16,128}$/.test(v)
+    ? 'is not an AWS access key id (16-128 letters and digits, e.g. AKIA…)'
+    : undefined;
+export const checkNoBlanks: Check = (v) =>
+  typeof v === 'string' && /\s/.test(v) ? 'must be one word, with no blanks' : undefined;
+
 /** An absolute http(s) URL with no path; whether http is acceptable is a cross-check (allow_http). */
 export const checkPublicUrl: Check = (v) => {
   let url: URL;
@@ -123,7 +161,10 @@ export const CONFIG_SCHEMA: Field = {
           required: true,
           check: checkPublicUrl,
         }),
-        host: str('the address salt-api binds, e.g. 0.0.0.0', { default: '0.0.0.0' }),
+        host: str('the address salt-api binds, e.g. 0.0.0.0, :: or 10.0.0.5', {
+          default: '0.0.0.0',
+          check: checkBindAddress,
+        }),
         port: int('a TCP port from 1 to 65535', 1, 65535, 8000),
         ssl_crt: str('the path of the TLS certificate salt-api serves', { required: true, check: checkAbsolutePath }),
         ssl_key: str('the path of the TLS private key salt-api uses', { required: true, check: checkAbsolutePath }),
@@ -144,7 +185,10 @@ export const CONFIG_SCHEMA: Field = {
           default: '/srv/reactor',
           check: checkAbsolutePath,
         }),
-        master_address: str('the DNS name or IP address minions use to reach the master', { required: true }),
+        master_address: str('the DNS name or IP address minions use to reach the master', {
+          required: true,
+          check: checkHost,
+        }),
         pki_dir: str('an absolute path, usually /etc/salt/pki/master', { check: checkAbsolutePath }),
         autosign_timeout: int('minutes, from 1 to 1440', 1, 1440, 120),
       },
@@ -165,8 +209,8 @@ export const CONFIG_SCHEMA: Field = {
           enum: ['instance-role', 'keys'],
           hint: "instance-role (the master's IAM role) or keys",
         },
-        id: str('an AWS access key id (only with credentials: keys)'),
-        key: str('an AWS secret access key (only with credentials: keys)'),
+        id: str('an AWS access key id (only with credentials: keys)', { check: checkAccessKeyId }),
+        key: str('an AWS secret access key (only with credentials: keys)', { secret: true, check: checkNoBlanks }),
         keyname: str('the EC2 key pair name salt-cloud logs in with'),
         private_key: str("the path of that key pair's private key on the master", { check: checkAbsolutePath }),
         securitygroup: { kind: 'string-or-list', hint: 'a security group name, or a list of them' },
@@ -190,10 +234,10 @@ export const CONFIG_SCHEMA: Field = {
             hint: 'preauth or salt-cloud',
           },
           provider: str('a salt-cloud provider name'),
-          ssh_username: str('the SSH user of the AMI, e.g. ec2-user'),
+          ssh_username: str('the SSH user of the AMI, e.g. ec2-user', { check: checkUserName }),
           minion: { kind: 'any-map', default: {}, hint: 'a mapping of minion settings (grains, startup_states, …)' },
           settings: { kind: 'any-map', default: {}, hint: 'a mapping of further salt-cloud create options' },
-          salt_version: str('a Salt version such as "3007.1" (quoted), 3008, or latest', {
+          salt_version: str(`a Salt version such as "${SALT_RELEASES[1]}" (quoted), 3008, or latest`, {
             check: checkSaltVersion,
             wholeNumbersAsText: true,
           }),
@@ -209,13 +253,18 @@ export const CONFIG_SCHEMA: Field = {
           kind: 'object',
           hint: 'a mapping with smtp_host, from and to',
           fields: {
-            smtp_host: str('the SMTP server name', { required: true }),
+            smtp_host: str('the SMTP server name', { required: true, check: checkHost }),
             smtp_port: int('a TCP port from 1 to 65535', 1, 65535, 587),
             tls: { kind: 'boolean', default: true, hint: 'true or false' },
-            from: str('an email address', { required: true }),
-            to: { kind: 'string-or-list', required: true, hint: 'an email address or a list of them' },
+            from: str('an email address', { required: true, check: checkEmailAddress }),
+            to: {
+              kind: 'string-or-list',
+              required: true,
+              hint: 'an email address or a list of them',
+              items: str('an email address', { check: checkEmailAddress }),
+            },
             username: str('the SMTP user name'),
-            password: str('the SMTP password (prefer password_file)'),
+            password: str('the SMTP password (prefer password_file)', { secret: true }),
             password_file: str('the path of a file on the master holding the SMTP password', {
               check: checkAbsolutePath,
             }),
@@ -248,28 +297,18 @@ export const CONFIG_SCHEMA: Field = {
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
-function describe(v: unknown): string {
-  if (v === null || v === undefined) return 'nothing';
-  if (Array.isArray(v)) return 'a list';
-  if (isPlainObject(v)) return 'a mapping';
-  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 60 ? v.slice(0, 57) + '...' : v)}`;
-  return `${typeof v} ${String(v)}`;
-}
-
 /** Validates `value` against `field`, filling defaults; returns the normalized value. */
 function check(field: Field, value: unknown, path: Path, problems: Problem[]): unknown {
   const bad = (message: string) => {
     problems.push({ path, message: `${message}; expected ${field.hint}` });
     return value;
   };
+  const describe = (v: unknown) => describeValue(v, { secret: field.secret });
   switch (field.kind) {
     case 'string':
-      if (field.wholeNumbersAsText && typeof value === 'number' && Number.isInteger(value))
+      if (field.wholeNumbersAsText && typeof value === 'number' && Number.isSafeInteger(value))
         return check(field, String(value), path, problems);
-      if (field.wholeNumbersAsText && typeof value === 'number')
-        return bad(
-          `is the number ${value}; quote it ("${value}"), or YAML may change it (3007.10 would read as 3007.1)`,
-        );
+      if (typeof value === 'number') return bad(quoteItMessage(value, field.secret));
       if (typeof value !== 'string') return bad(`is ${describe(value)}, not a string`);
       if (value.trim() === '') return bad('is empty');
       if (field.enum && !field.enum.includes(value))
@@ -293,6 +332,10 @@ function check(field: Field, value: unknown, path: Path, problems: Problem[]): u
       const list = typeof value === 'string' ? [value] : value;
       if (!Array.isArray(list) || list.length === 0 || list.some((s) => typeof s !== 'string' || s.trim() === '')) {
         return bad(`is ${describe(value)}`);
+      }
+      if (field.items) {
+        if (typeof value === 'string') check(field.items, value, path, problems);
+        else list.forEach((item, i) => void check(field.items!, item, [...path, i], problems));
       }
       return value;
     }
@@ -492,7 +535,7 @@ function crossChecks(c: Config, problems: Problem[]): void {
       if (!g.salt_version)
         problems.push({
           path: ['groups', name, 'salt_version'],
-          message: 'is missing; preauth instances install this Salt version (e.g. 3007.1)',
+          message: `is missing; preauth instances install this Salt version (e.g. "${DEFAULT_SALT_VERSION}")`,
         });
     }
   }

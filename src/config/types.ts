@@ -71,7 +71,7 @@ export interface GroupSettings {
   minion: Record<string, unknown>;
   /** Any other keyword salt-cloud's create accepts (salt-cloud mode), passed through verbatim. */
   settings: Record<string, unknown>;
-  /** Salt version the instance installs (preauth mode), e.g. "3007.1". */
+  /** Salt version the instance installs (preauth mode), e.g. "3007.14". */
   salt_version?: string;
 }
 

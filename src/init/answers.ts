@@ -1,6 +1,7 @@
 // What `init` needs to know, as one flat record: the interview fills it, `--answers FILE` and flags pre-fill
 // it, and `answersToConfig` turns it into the salt-autoscale.yaml data. Keys are the snake_case twins of the
 // flags (--public-url <-> public_url), so a script author can move between the two without a table.
+import { DEFAULT_SALT_VERSION } from '../config/salt-releases.js';
 import type { BootstrapMode, CredentialsMode, EmailAlertSettings } from '../config/types.js';
 
 export interface GroupAnswers {
@@ -60,7 +61,7 @@ export const DEFAULTS = {
   topic_name: 'salt-autoscale',
   // New setups: preauth works on every Salt version (3008 has no salt-cloud in core).
   bootstrap: 'preauth' as BootstrapMode,
-  salt_version: '3007.1',
+  salt_version: DEFAULT_SALT_VERSION,
   ssh_username: 'ec2-user',
   smtp_port: 587,
   smtp_tls: true,

@@ -3,6 +3,7 @@
 // Secrets (the AWS secret access key, an SMTP password) have no flag: command lines end up in `ps` and shell
 // history. They come from the interview (masked) or from an --answers file.
 import { type Command, Option } from 'commander';
+import { SALT_RELEASES } from '../config/salt-releases.js';
 
 interface AnswerFlag {
   /** commander's flag spec. */
@@ -38,7 +39,7 @@ export const ANSWER_FLAGS: AnswerFlag[] = [
   {
     spec: '--salt-version <version>',
     key: 'salt_version',
-    description: 'Salt version preauth instances install, e.g. 3007.1',
+    description: `Salt version preauth instances install (newest patches: ${SALT_RELEASES.join(', ')})`,
   },
   {
     spec: '--ssh-username <user>',

@@ -1,6 +1,7 @@
 // The questions of `init`, in the order a new user can answer them. Everything outside comes in through
 // `InterviewContext` (the prompter, the AWS lookup, the environment), so a test can run the whole interview
 // with scripted answers and a stubbed group list. Preset answers (flags, --answers) become the defaults.
+import { SALT_RELEASES } from '../config/salt-releases.js';
 import type { BootstrapMode, CredentialsMode } from '../config/types.js';
 import type { Prompter } from '../prompts.js';
 import {
@@ -233,7 +234,7 @@ async function askGroupModes(
     if (bootstrap === 'preauth') {
       saltVersion = await p.text({
         name: `group.${name}.salt_version`,
-        message: `Salt version ${name}'s instances install (not newer than the master's)`,
+        message: `Salt version ${name}'s instances install (newest patches: ${SALT_RELEASES.join(', ')}; not newer than the master's)`,
         default: given?.salt_version ?? saltVersion ?? pre.salt_version ?? masterVersion ?? DEFAULTS.salt_version,
         validate: check.saltVersion,
       });

@@ -1,19 +1,26 @@
 // Validators for single answers, shared by the interview (re-ask on a problem) and by --yes / --answers
 // (report every problem at once). Where the config schema has a rule, it is reused, so an answer that passes
 // here cannot fail when the written file is loaded. Each returns a sentence for the user, or undefined.
+import { excerpt } from '../config/describe.js';
 import {
   type Check,
   checkAbsolutePath,
+  checkAccessKeyId,
+  checkBindAddress,
+  checkEmailAddress,
   checkGroupName,
+  checkHost,
+  checkNoBlanks,
   checkProviderName,
   checkPublicUrl,
   checkRegion,
   checkSaltVersion,
   checkTopicName,
+  checkUserName,
 } from '../config/schema.js';
 import type { Validate } from '../prompts.js';
 
-const quote = (v: string) => JSON.stringify(v.length > 60 ? `${v.slice(0, 57)}...` : v);
+const quote = (v: string) => excerpt(v, 60);
 
 /** Turns a schema rule ("is not …") into a sentence about the answer. */
 const fromSchema =
@@ -42,54 +49,30 @@ export const publicUrl: Validate<string> = (v) => {
   return undefined;
 };
 
-const noBlanks =
-  (what: string): Validate<string> =>
-  (v) => {
-    if (v === '') return 'An answer is required.';
-    return /\s/.test(v) ? `${quote(v)} is not ${what} (it contains blanks).` : undefined;
-  };
-
-export const bindHost = noBlanks('an address to bind (e.g. 0.0.0.0 or 10.0.0.5)');
-export const smtpHost = noBlanks('a host name');
+export const bindHost = fromSchema(checkBindAddress);
+export const smtpHost = fromSchema(checkHost);
+export const masterAddress = fromSchema(checkHost);
+export const sshUsername = fromSchema(checkUserName);
+export const emailAddress = fromSchema(checkEmailAddress);
 // Never repeats the value: it is a secret.
 export const secret: Validate<string> = (v) =>
-  v === '' ? 'An answer is required.' : /\s/.test(v) ? 'A secret access key is one word, with no blanks.' : undefined;
-
-export const masterAddress: Validate<string> = (v) => {
-  const problem = noBlanks('a host name or IP address')(v);
-  if (problem) return problem;
-  if (v.includes('://') || v.includes('/'))
-    return `${quote(v)} must be a bare host name or IP address, without https:// or a path.`;
-  return undefined;
-};
+  v === ''
+    ? 'An answer is required.'
+    : checkNoBlanks(v)
+      ? 'A secret access key is one word, with no blanks.'
+      : undefined;
+// An access key id is not a secret, but a mistyped one is often the secret key: do not repeat it either.
+export const accessKeyId: Validate<string> = (v) =>
+  v === ''
+    ? 'An answer is required.'
+    : checkAccessKeyId(v)
+      ? 'That is not an AWS access key id (16-128 letters and digits, e.g. AKIA…).'
+      : undefined;
 
 export const port: Validate<string> = (v) =>
   /^\d{1,5}$/.test(v) && Number(v) >= 1 && Number(v) <= 65535
     ? undefined
     : `${quote(v)} is not a TCP port (a number from 1 to 65535).`;
-
-// POSIX-ish user names, which is what cloud images use (ec2-user, ubuntu, admin, centos).
-export const sshUsername: Validate<string> = (v) =>
-  /^[A-Za-z_][A-Za-z0-9_.-]{0,31}$/.test(v)
-    ? undefined
-    : v === ''
-      ? 'An answer is required.'
-      : `${quote(v)} is not a user name such as ec2-user or ubuntu.`;
-
-// IAM access key ids are 16-128 word characters (AKIA…, ASIA…).
-export const accessKeyId: Validate<string> = (v) =>
-  /^\w{16,128}$/.test(v)
-    ? undefined
-    : v === ''
-      ? 'An answer is required.'
-      : 'That is not an AWS access key id (16-128 letters and digits, e.g. AKIA…).';
-
-export const emailAddress: Validate<string> = (v) =>
-  /^[^\s@<>,;]+@[^\s@<>,;]+\.[^\s@<>,;]+$/.test(v)
-    ? undefined
-    : v === ''
-      ? 'An answer is required.'
-      : `${quote(v)} is not an email address.`;
 
 /** Splits "a, b ,c" into ["a","b","c"]; commas separate, blanks around them do not count. */
 export const splitList = (v: string): string[] =>
@@ -110,5 +93,3 @@ export const list =
     }
     return undefined;
   };
-
-export const optionalAbsolutePath: Validate<string> = (v) => (v === '' ? undefined : absolutePath(v));
