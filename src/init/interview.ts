@@ -232,9 +232,13 @@ async function askGroupModes(
       default: given?.bootstrap ?? pre.bootstrap ?? DEFAULTS.bootstrap,
     });
     if (bootstrap === 'preauth') {
+      if (saltVersion === undefined)
+        p.note(
+          `The newest patch release of each Salt line: ${SALT_RELEASES.join(', ')} (older patches have known CVEs).`,
+        );
       saltVersion = await p.text({
         name: `group.${name}.salt_version`,
-        message: `Salt version ${name}'s instances install (newest patches: ${SALT_RELEASES.join(', ')}; not newer than the master's)`,
+        message: `Salt version ${name}'s instances install (not newer than the master's)`,
         default: given?.salt_version ?? saltVersion ?? pre.salt_version ?? masterVersion ?? DEFAULTS.salt_version,
         validate: check.saltVersion,
       });
