@@ -76,6 +76,10 @@ export function buildProgram(): Command {
       .option('--profile <name>', 'AWS profile (default: the config, then the SDK default chain)')
       .option('--region <region>', 'AWS region (default: the config)')
       .option('--endpoint-url <url>', 'send every AWS call to this URL (as the AWS CLI does)')
+      .option(
+        '--aws-timeout <seconds>',
+        'time limit per AWS call attempt (default: SALT_AUTOSCALE_AWS_TIMEOUT, else 10)',
+      )
       .option('--json', 'print the result as JSON');
 
   awsOptions(program.command('provision'))

@@ -54,6 +54,8 @@ export interface AwsClients {
   region: string;
   /** Where the calls go: "AWS" or the overriding endpoint URL(s), for messages. */
   endpointLabel: string;
+  /** The per-attempt time limit in ms, for messages. */
+  timeoutMs: number;
   sns: SnsApi;
   autoscaling: AutoScalingApi;
 }

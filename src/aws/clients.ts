@@ -16,6 +16,8 @@ export interface AwsClientOptions {
   profile?: string;
   /** --endpoint-url: every call of both services goes there. */
   endpointUrl?: string;
+  /** Per-attempt limit to connect and get an answer (transport.ts resolveTimeoutMs). */
+  timeoutMs?: number;
 }
 
 /** The env variables that the SDK reads for endpoints, most specific first. */
@@ -96,17 +98,19 @@ export async function createAwsClients(
   // The SDK warns on Node 20 that its releases after January 2027 will need Node 22. This CLI pins its SDK
   // version and supports Node 20, so the warning would only confuse its users; the SDK's own switch turns it off.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  const [snsSdk, asSdk, retry] = await Promise.all([
+  const [snsSdk, asSdk, retry, transport] = await Promise.all([
     import('@aws-sdk/client-sns'),
     import('@aws-sdk/client-auto-scaling'),
     retryConfig(env),
+    import('./transport.js'),
   ]);
+  const timeoutMs = opts.timeoutMs ?? transport.resolveTimeoutMs(undefined, env);
   const common = {
     region: opts.region,
     ...(opts.profile ? { profile: opts.profile } : {}),
     ...(opts.endpointUrl ? { endpoint: opts.endpointUrl } : {}),
-    // Fail in seconds, not minutes, when an endpoint swallows packets.
-    requestHandler: { connectionTimeout: 10_000, requestTimeout: 60_000 },
+    // Fail in seconds, not minutes, when an endpoint swallows packets or never answers; proxy and CA bundle.
+    requestHandler: transport.requestHandlerConfig(timeoutMs, env),
     ...retry,
   };
   const snsClient = new snsSdk.SNSClient(common);
@@ -267,7 +271,7 @@ export async function createAwsClients(
     },
   };
 
-  return { region: opts.region, endpointLabel, sns, autoscaling };
+  return { region: opts.region, endpointLabel, timeoutMs, sns, autoscaling };
 }
 
 /** Every Auto Scaling group name in the region, sorted (for `init`'s picker). */

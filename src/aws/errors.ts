@@ -78,6 +78,8 @@ export interface AwsErrorContext {
   region: string;
   endpointLabel: string;
   profile?: string;
+  /** The per-attempt time limit, to say what ran out. */
+  timeoutMs?: number;
 }
 
 /** The user-facing error for anything thrown while talking to AWS. Non-AWS errors are returned unchanged. */
@@ -132,6 +134,16 @@ export function toUserError(err: unknown, ctx: AwsErrorContext): unknown {
     return new UserError(
       `AWS kept throttling ${err.iamAction}${on} after ${attempts ?? 'several'} attempts (${name}). Wait a minute and run the command again; ` +
         'it only does what is still missing. (AWS_MAX_ATTEMPTS raises the number of attempts.)',
+      EXIT.aws,
+    );
+  }
+  if (name === 'TimeoutError' || (e as { code?: string }).code === 'ETIMEDOUT') {
+    const limit = ctx.timeoutMs ? `${ctx.timeoutMs / 1000} s` : 'the time limit';
+    const tries = attempts && attempts > 1 ? ` (${attempts} attempts)` : '';
+    return new UserError(
+      `${ctx.endpointLabel} did not answer ${err.iamAction} within ${limit}${tries}: check the network, the proxy ` +
+        '(HTTPS_PROXY, NO_PROXY) and --endpoint-url / AWS_ENDPOINT_URL*; --aws-timeout SECONDS (or ' +
+        'SALT_AUTOSCALE_AWS_TIMEOUT) sets the limit.',
       EXIT.aws,
     );
   }

@@ -7,12 +7,15 @@ import type { AwsClients } from './api.js';
 import { createAwsClients } from './clients.js';
 import { type DesiredState, desiredState } from './desired.js';
 import { type AwsErrorContext, toUserError } from './errors.js';
+import { resolveTimeoutMs } from './transport.js';
 
 export interface AwsCommandOptions {
   config: string;
   profile?: string;
   region?: string;
   endpointUrl?: string;
+  /** --aws-timeout SECONDS: the per-attempt limit (else SALT_AUTOSCALE_AWS_TIMEOUT, else 10). */
+  awsTimeout?: string;
   json?: boolean;
 }
 
@@ -32,8 +35,14 @@ export async function openSession(opts: AwsCommandOptions): Promise<AwsSession> 
     throw new UserError(`--region ${JSON.stringify(region)} is not an AWS region name such as us-east-1`, EXIT.usage);
   const profile = opts.profile ?? loaded.config.aws.profile;
   const desired = desiredState(loaded.config, region);
-  const clients = await createAwsClients({ region, profile, endpointUrl: opts.endpointUrl });
-  return { loaded, clients, desired, errorContext: { region, profile, endpointLabel: clients.endpointLabel } };
+  const timeoutMs = resolveTimeoutMs(opts.awsTimeout, process.env);
+  const clients = await createAwsClients({ region, profile, endpointUrl: opts.endpointUrl, timeoutMs });
+  return {
+    loaded,
+    clients,
+    desired,
+    errorContext: { region, profile, endpointLabel: clients.endpointLabel, timeoutMs },
+  };
 }
 
 /** Runs `fn`, turning AWS failures into clear UserErrors. */

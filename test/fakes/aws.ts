@@ -3,7 +3,8 @@
 // The written spec is test/fakes/README.md. Node built-ins only: scripts/bench-provision.mjs loads this
 // file by transpiling it, so it must not import anything relative.
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 
 export type Service = 'sns' | 'autoscaling';
@@ -20,6 +21,8 @@ export interface FakeAwsOptions {
   notificationPageSize?: number;
   /** Auto Scaling groups that exist from the start. */
   groups?: string[];
+  /** Serve HTTPS with this identity (PEM) instead of plain HTTP; `fake.url` is then https://127.0.0.1:PORT. */
+  tls?: { cert: string; key: string };
 }
 
 export interface FakeCall {
@@ -32,7 +35,7 @@ export interface FakeCall {
   signingRegion?: string;
 }
 
-export type FaultKind = 'throttle' | 'server' | 'denied' | 'quota';
+export type FaultKind = 'throttle' | 'server' | 'denied' | 'quota' | 'hang';
 
 export interface Fault {
   kind: FaultKind;
@@ -83,7 +86,7 @@ export interface FakeAws {
   state: FakeState;
   calls: FakeCall[];
   faults: Fault[];
-  options: Required<Omit<FakeAwsOptions, 'groups'>>;
+  options: Required<Omit<FakeAwsOptions, 'groups' | 'tls'>>;
   inject(fault: Fault): void;
   /** After `n` more successful mutating calls, every mutating call fails with a 500 (undefined: off). */
   failAfterMutations(n: number | undefined): void;
@@ -524,7 +527,7 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
     );
   };
 
-  const server = createServer((req, res) => {
+  const listener: RequestListener = (req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -557,6 +560,11 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
           const fault = faults.find((f) => f.times > 0 && (!f.action || f.action === action));
           if (fault) {
             fault.times--;
+            if (fault.kind === 'hang') {
+              // Accepted and never answered: the connection stays open until the client gives up or close().
+              calls.push({ service, action, mutating, params, status: 0, signingRegion: region });
+              return;
+            }
             throw faultError(fault.kind, service, action, resourceOf(service, action, params));
           }
           if (mutating && mutationsLeft !== undefined) {
@@ -587,13 +595,14 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
       if (opts.latencyMs > 0) setTimeout(answer, opts.latencyMs);
       else answer();
     });
-  });
+  };
+  const server = options.tls ? createTlsServer(options.tls, listener) : createServer(listener);
 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
 
   const fake: FakeAws = {
-    url: `http://127.0.0.1:${port}`,
+    url: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     state,
     calls,
     faults,
