@@ -1,30 +1,47 @@
 // Builds the commander program. Commands are loaded lazily (only the one that runs is imported), so `--help`
-// and `render` never load the AWS SDK or inquirer. This is the only place that maps errors to exit codes.
+// and `render` never load the AWS SDK or inquirer. This is the only place that builds the I/O layer
+// (src/io.ts), shows a command's outcome and maps errors to exit codes.
 import { Command, CommanderError, Option } from 'commander';
 import { EXIT, UserError } from './errors.js';
 import { addAnswerOptions } from './init/flags.js';
+import { createIo, type Io, type Outcome, type Streams } from './io.js';
 import { VERSION } from './version.js';
 
-/** Loads a command module on demand and runs its `run` export with the positionals and parsed options. */
-type Loader = () => Promise<{ run: (...args: any[]) => Promise<number | undefined> }>;
+/** A command module: `run(io, ...positionals, options)` returns the outcome for src/cli.ts to show. */
+type Loader = () => Promise<{ run: (io: Io, ...args: any[]) => Promise<Outcome> }>;
 
-function lazy(load: Loader) {
-  return async (...args: unknown[]) => {
-    const mod = await load();
-    // commander passes (...positionals, options, command); the command object is of no use to the core.
-    const code = await mod.run(...args.slice(0, -1));
-    if (typeof code === 'number') process.exitCode = code;
-  };
+/** What the chosen command decided; read by runCli once parsing is over. */
+interface RunState {
+  exitCode: number;
 }
 
 const configOption = () =>
   new Option('-c, --config <file>', 'the salt-autoscale config file').default('salt-autoscale.yaml');
 
-export function buildProgram(): Command {
+function buildProgram(streams: Streams, state: RunState): Command {
+  const lazy =
+    (load: Loader) =>
+    async (...args: unknown[]) => {
+      // commander passes (...positionals, options, command); the command object is of no use to the core.
+      const positionals = args.slice(0, -2);
+      const options = args[args.length - 2] as { json?: boolean };
+      const io = createIo(streams, { json: options.json });
+      const mod = await load();
+      const done = await mod.run(io, ...positionals, options);
+      io.emit(done);
+      state.exitCode = done.exitCode;
+    };
+
   const program = new Command('salt-autoscale')
     .description('Wire EC2 Auto Scaling groups to a Salt master: render the Salt side, provision the AWS side.')
     .version(VERSION, '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
+    // Set before the subcommands are added: they inherit it. Commander's own errors get the CLI's prefix.
+    .configureOutput({
+      writeOut: (text) => streams.stdout.write(text),
+      writeErr: (text) => streams.stderr.write(text),
+      outputError: (text, write) => write(text.replace(/^error: /, 'salt-autoscale: ')),
+    })
     .exitOverride();
 
   const init = program
@@ -110,37 +127,47 @@ export function buildProgram(): Command {
   return program;
 }
 
-/** Runs the CLI; returns the exit code. Every error ends here. */
-export async function runCli(argv: string[]): Promise<number> {
-  const program = buildProgram();
+/** The process's own streams; the prompter (and so inquirer) is loaded only when a question is asked. */
+function processStreams(): Streams {
+  return {
+    stdin: process.stdin,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    prompter: () => import('./terminal-prompter.js').then((m) => m.createTerminalPrompter(process.stdout)),
+  };
+}
+
+/** Runs the CLI on `streams` (the process's by default); returns the exit code. Every error ends here. */
+export async function runCli(argv: string[], streams: Streams = processStreams()): Promise<number> {
+  const state: RunState = { exitCode: EXIT.ok };
+  const program = buildProgram(streams, state);
   try {
     await program.parseAsync(argv);
-    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
+    return state.exitCode;
   } catch (err) {
-    return exitCodeFor(err);
+    return exitCodeFor(err, streams.stderr);
   }
 }
 
-function exitCodeFor(err: unknown): number {
+function exitCodeFor(err: unknown, stderr: NodeJS.WritableStream): number {
   if (err instanceof CommanderError) {
     // --help and --version end with a CommanderError whose exitCode is 0; usage errors are already printed.
     return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
   }
   if (err instanceof UserError) {
-    process.stderr.write(`salt-autoscale: ${err.message}\n`);
+    stderr.write(`salt-autoscale: ${err.message}\n`);
     return err.exitCode;
   }
-  if (isInterrupt(err)) {
-    process.stderr.write('salt-autoscale: interrupted; nothing was written\n');
+  if (isPromptInterrupt(err)) {
+    stderr.write('salt-autoscale: interrupted; nothing was written\n');
     return EXIT.interrupted;
   }
   const e = err as Error;
-  process.stderr.write(
-    `salt-autoscale: unexpected error: ${e?.stack ?? String(err)}\nThis is a bug; please report it.\n`,
-  );
+  stderr.write(`salt-autoscale: unexpected error: ${e?.stack ?? String(err)}\nThis is a bug; please report it.\n`);
   return EXIT.internal;
 }
 
-function isInterrupt(err: unknown): boolean {
+/** Ctrl-C at a question: inquirer's error names (and PromptInterrupted, which copies them). */
+function isPromptInterrupt(err: unknown): boolean {
   return err instanceof Error && (err.name === 'ExitPromptError' || err.name === 'AbortPromptError');
 }

@@ -2,7 +2,10 @@
 
 export const EXIT = {
   ok: 0,
-  /** verify rejected a message, status found drift: the command worked, the answer is "no". */
+  /**
+   * The command worked and the answer is "no": verify rejected the message, status found drift, a dry run
+   * has changes pending, the user declined a confirmation.
+   */
   negative: 1,
   /** Bad usage or bad input (config, flags, files). */
   usage: 2,
@@ -10,6 +13,8 @@ export const EXIT = {
   refused: 3,
   /** AWS said no (credentials, permissions, a missing group) or could not be reached. */
   aws: 4,
+  /** verify cannot judge the message here (what it needs is not available on this machine). */
+  undetermined: 5,
   /** The user interrupted (Ctrl-C). */
   interrupted: 130,
   /** An unexpected error: a bug. */

@@ -139,7 +139,7 @@ describe('AWS errors and faults', () => {
 
   it('signs for the region given with --region', async () => {
     const r = await cli(['--region', 'eu-west-1', '--dry-run']);
-    expect(r.code).toBe(0);
+    expect(r.code, 'a dry run with changes pending exits 1').toBe(1);
     expect(new Set(t.fake.calls.map((c) => c.signingRegion))).toEqual(new Set(['eu-west-1']));
     const bad = await cli(['--region', 'mars']);
     expect(bad.code).toBe(2);

@@ -103,7 +103,7 @@ describe('provision against the t.fake AWS', () => {
   it('--dry-run prints the plan and makes no mutating call', async () => {
     const before = await t.ws.readConfig();
     const r = await cli('--dry-run');
-    expect(r.code).toBe(0);
+    expect(r.code, 'a dry run with changes pending exits 1').toBe(1);
     expect(t.fake.calls.length).toBeGreaterThan(0);
     expect(t.fake.mutatingCalls()).toEqual([]);
     expect(r.stdout).toContain('4 to create');

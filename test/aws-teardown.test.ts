@@ -48,7 +48,7 @@ describe('teardown', () => {
     expect(refused.code).toBe(3);
     expect(refused.stderr).toContain('pass --yes to confirm. Nothing was changed.');
     const dry = await cli('teardown', '--dry-run');
-    expect(dry.code).toBe(0);
+    expect(dry.code, 'a dry run with something to remove exits 1').toBe(1);
     expect(dry.stdout).toContain('Dry run: nothing was changed.');
     expect(t.fake.mutatingCalls()).toEqual([]);
     expect(t.fake.state.topics.size).toBe(1);

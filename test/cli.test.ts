@@ -3,8 +3,11 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BIN, EXAMPLE, ROOT, runCli, runTracingImports } from './helpers/run-cli.js';
+import { INTERRUPT, scriptedPrompter } from '../src/prompts.js';
+import { awsEnv, useFakeAws } from './aws-helpers.js';
+import { BIN, EXAMPLE, ROOT, runCli, runInProcess, runTracingImports } from './helpers/run-cli.js';
 import { tempDir } from './helpers/tmp.js';
+import { KEY, Terminal } from './init-helpers.js';
 
 async function importsOf(args: string[]): Promise<string[]> {
   const res = await runTracingImports(args);
@@ -21,13 +24,15 @@ describe('salt-autoscale CLI', () => {
     }
   });
 
-  it('an unknown command or option is a usage error (exit 2)', async () => {
-    const res = await runCli(['rendr']);
+  it("an unknown command or option is a usage error (exit 2) with the CLI's own prefix", async () => {
+    const res = await runInProcess(['rendr']);
     expect(res.code).toBe(2);
-    expect(res.stderr).toContain("unknown command 'rendr'");
-    const opt = await runCli(['render', '--bogus']);
+    expect(res.stderr).toMatch(/^salt-autoscale: unknown command 'rendr'/);
+    const opt = await runInProcess(['render', '--bogus']);
     expect(opt.code).toBe(2);
-    expect(opt.stderr).toContain("unknown option '--bogus'");
+    expect(opt.stderr).toMatch(/^salt-autoscale: unknown option '--bogus'/);
+    const missing = await runInProcess(['verify']);
+    expect(missing.stderr).toMatch(/^salt-autoscale: missing required argument 'message'/);
   });
 
   it('output piped into a reader that stops early (| head) ends quietly with exit 0', async () => {
@@ -83,4 +88,42 @@ describe('the npm package', () => {
     expect(readdirSync(join(app, 'rendered')).sort()).toEqual(['cloud.providers.d', 'master.d', 'reactor', 'userdata']);
     expect(existsSync(join(app, 'rendered/reactor/ec2-autoscale.sls'))).toBe(true);
   }, 120_000);
+});
+
+describe('the [y/N] confirmation of provision and teardown', () => {
+  const t = useFakeAws({}, { topicArn: null });
+  const env = () => awsEnv(t.fake.url, t.ws.dir);
+  const answering = (confirm: typeof INTERRUPT | boolean, ...args: string[]) =>
+    runInProcess([...args, '--config', t.ws.configFile], {
+      env: env(),
+      wholeEnv: true,
+      prompter: scriptedPrompter({ confirm }),
+    });
+
+  it('goes through the one prompter: Ctrl-C exits 130 with one line and changes nothing', async () => {
+    for (const command of ['provision', 'teardown']) {
+      if (command === 'teardown') expect((await answering(true, 'provision')).code).toBe(0);
+      const before = t.fake.mutatingCalls().length;
+      const r = await answering(INTERRUPT, command);
+      expect(r.code, r.stderr).toBe(130);
+      expect(r.stderr).toBe('salt-autoscale: interrupted; nothing was written\n');
+      expect(t.fake.mutatingCalls().length).toBe(before);
+    }
+  });
+
+  it('answered no: nothing changes, exit 1', async () => {
+    const r = await answering(false, 'provision');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/3 to create.*\.\nNothing was changed\.\n$/s);
+    expect(t.fake.mutatingCalls()).toEqual([]);
+  });
+
+  it('on a real terminal (pseudo-terminal), Ctrl-C at the question exits 130 without a stack trace', async () => {
+    const term = new Terminal(t.ws.dir, ['provision', '--config', t.ws.configFile], { ...env(), NO_COLOR: '1' });
+    await term.answer(/Apply 3 change\(s\)\?/, KEY.ctrlC);
+    expect(await term.exitCode()).toBe(130);
+    expect(term.text).toContain('salt-autoscale: interrupted; nothing was written');
+    expect(term.text).not.toMatch(/This is a bug|at .*\.js:\d+/);
+    expect(t.fake.mutatingCalls()).toEqual([]);
+  });
 });

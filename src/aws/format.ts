@@ -1,6 +1,7 @@
 // How plans and progress look: an aligned table and a live counter on a terminal, one plain line per item
 // otherwise (logs, CI), and a JSON shape for scripts.
 import { DEFAULT_CONFIG_FILE } from '../config/load.js';
+import type { View } from '../io.js';
 import { countChanges, type Plan, type PlanItem, SYMBOL } from './plan.js';
 
 export function formatPlan(plan: Plan, tty: boolean): string {
@@ -10,6 +11,12 @@ export function formatPlan(plan: Plan, tty: boolean): string {
   const [w1, w2] = [width(1), width(2)];
   return rows.map(([s, r, n, d]) => `  ${s} ${r.padEnd(w1)}  ${n.padEnd(w2)}  ${d}\n`).join('');
 }
+
+/** A plan as shown before it is applied (or instead, for a dry run): heading, rows, counts. */
+export const planView: View<{ heading: string; plan: Plan }> = {
+  text: ({ heading, plan }, { tty }) => `${heading}:\n${formatPlan(plan, tty)}${summarize(plan)}.\n`,
+  json: ({ plan }) => planJson(plan),
+};
 
 export function summarize(plan: Plan): string {
   const c = countChanges(plan);

@@ -3,45 +3,55 @@
 import { masterPolicy, toolPolicy } from '../aws/iam.js';
 import { loadConfig } from '../config/load.js';
 import { EXIT, UserError } from '../errors.js';
+import { type Io, type Outcome, outcome, type View } from '../io.js';
 
 export interface IamPolicyOptions {
   config: string;
   only?: string;
 }
 
-export async function run(opts: IamPolicyOptions): Promise<number> {
-  const { config } = await loadConfig(opts.config);
-  const tool = toolPolicy(config);
-  const master = masterPolicy(config);
-  const json = (v: unknown) => JSON.stringify(v, null, 2) + '\n';
-  if (opts.only === 'tool') {
-    process.stdout.write(json(tool));
-    return EXIT.ok;
-  }
-  if (opts.only === 'master') {
-    if (!master)
-      throw new UserError(
-        'no group uses bootstrap: salt-cloud, so the Salt master needs no AWS permissions for salt-autoscale',
-        EXIT.negative,
-      );
-    process.stdout.write(json(master));
-    return EXIT.ok;
-  }
-  if (opts.only !== undefined)
-    throw new UserError(`--only must be tool or master, not ${JSON.stringify(opts.only)}`, EXIT.usage);
-  process.stdout.write('# For whoever runs salt-autoscale provision / status / teardown (a user or CI role):\n');
-  process.stdout.write(json(tool));
-  process.stdout.write(
-    "\n# For the Salt master's instance role (salt-cloud's EC2 driver, bootstrap: salt-cloud groups):\n",
-  );
-  process.stdout.write(
-    master
-      ? json(master)
-      : '# none needed: no group uses bootstrap: salt-cloud (preauth makes no AWS call from the master)\n',
-  );
-  if (!config.sns.topic_arn)
-    process.stdout.write(
-      '\n# The account is "*" until provision writes sns.topic_arn; run iam-policy again afterwards for exact ARNs.\n',
+interface Policies {
+  only?: 'tool' | 'master';
+  tool: object;
+  /** None when no group uses salt-cloud: the master then makes no AWS call. */
+  master?: object;
+  /** sns.topic_arn is set, so the topic's ARN is exact (else the account is "*"). */
+  exact: boolean;
+}
+
+const json = (v: unknown) => JSON.stringify(v, null, 2) + '\n';
+
+const policiesView: View<Policies> = {
+  text(p) {
+    if (p.only) return json(p.only === 'tool' ? p.tool : p.master);
+    return (
+      '# For whoever runs salt-autoscale provision / status / teardown (a user or CI role):\n' +
+      json(p.tool) +
+      "\n# For the Salt master's instance role (salt-cloud's EC2 driver, bootstrap: salt-cloud groups):\n" +
+      (p.master
+        ? json(p.master)
+        : '# none needed: no group uses bootstrap: salt-cloud (preauth makes no AWS call from the master)\n') +
+      (p.exact
+        ? ''
+        : '\n# The account is "*" until provision writes sns.topic_arn; run iam-policy again afterwards for exact ARNs.\n')
     );
-  return EXIT.ok;
+  },
+};
+
+export async function run(_io: Io, opts: IamPolicyOptions): Promise<Outcome> {
+  if (opts.only !== undefined && opts.only !== 'tool' && opts.only !== 'master')
+    throw new UserError(`--only must be tool or master, not ${JSON.stringify(opts.only)}`, EXIT.usage);
+  const { config } = await loadConfig(opts.config);
+  const policies: Policies = {
+    only: opts.only,
+    tool: toolPolicy(config),
+    master: masterPolicy(config),
+    exact: Boolean(config.sns.topic_arn),
+  };
+  if (opts.only === 'master' && !policies.master)
+    throw new UserError(
+      'no group uses bootstrap: salt-cloud, so the Salt master needs no AWS permissions for salt-autoscale',
+      EXIT.negative,
+    );
+  return outcome(policiesView, policies);
 }

@@ -6,7 +6,7 @@ import { dirname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { parseConfigText } from '../config/load.js';
 import { webhookEndpoint } from '../config/types.js';
-import { EXIT, UserError } from '../errors.js';
+import { UserError } from '../errors.js';
 import { FileExistsError, writeFileAtomic } from '../fs/atomic-write.js';
 import { holdsSecret, type InitAnswers, type PresetAnswers } from '../init/answers.js';
 import { defaultRegion, profileNames, readAwsFiles } from '../init/aws-environment.js';
@@ -18,7 +18,7 @@ import { nextSteps } from '../init/next-steps.js';
 import { mergePresets, parsePreset } from '../init/preset.js';
 import { detectMasterSaltVersion } from '../init/salt-version.js';
 import { configYaml } from '../init/yaml.js';
-import { createTerminalPrompter } from '../prompts.js';
+import { type Io, type Outcome, outcome, type View } from '../io.js';
 
 export interface InitOptions extends Record<string, unknown> {
   config: string;
@@ -28,7 +28,19 @@ export interface InitOptions extends Record<string, unknown> {
   endpointUrl?: string;
 }
 
-export async function run(options: InitOptions): Promise<number> {
+/** What init wrote: the answers behind the file, and what to run next. */
+interface Initialized {
+  answers: InitAnswers;
+  file: string;
+  endpoint: string;
+  secret: boolean;
+}
+
+const initView: View<Initialized> = {
+  text: (r) => nextSteps(r.answers, { file: r.file, endpoint: r.endpoint, secret: r.secret }),
+};
+
+export async function run(io: Io, options: InitOptions): Promise<Outcome> {
   const file = options.config;
   if (!options.force && exists(file)) throw new FileExistsError(file);
   // Found out now, not after the last question.
@@ -51,8 +63,8 @@ export async function run(options: InitOptions): Promise<number> {
     }
     answers = done.answers;
   } else {
-    if (!process.stdin.isTTY || !process.stdout.isTTY) throw new UserError(noTerminalMessage());
-    answers = await interview(await createTerminalPrompter(), {
+    if (!io.interactive) throw new UserError(noTerminalMessage());
+    answers = await interview(await io.prompter(), {
       preset,
       profiles: profileNames(awsFiles),
       defaultProfile: process.env.AWS_PROFILE,
@@ -74,8 +86,7 @@ export async function run(options: InitOptions): Promise<number> {
   }
   const secret = holdsSecret(answers);
   await writeFileAtomic(file, text, { mode: secret ? 0o600 : 0o644, overwrite: Boolean(options.force) });
-  process.stdout.write(nextSteps(answers, { file, endpoint, secret }));
-  return EXIT.ok;
+  return outcome(initView, { answers, file, endpoint, secret });
 }
 
 function isDirectory(path: string): boolean {

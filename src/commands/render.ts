@@ -4,6 +4,7 @@ import { join, relative, resolve } from 'node:path';
 import { loadConfig } from '../config/load.js';
 import { trustedTopicArns } from '../config/types.js';
 import { EXIT, UserError } from '../errors.js';
+import { type Io, type Outcome, outcome, type View } from '../io.js';
 import { unifiedDiff } from '../render/diff.js';
 import { renderFiles } from '../render/files.js';
 import { maskSecrets, secretLinesDiffer } from '../render/mask.js';
@@ -28,7 +29,47 @@ const WOULD = {
   unchanged: 'unchanged',
 } as const;
 
-export async function run(options: RenderOptions): Promise<number> {
+/** What render wrote (or, for a dry run, would write). */
+interface Rendered {
+  files: PlannedFile[];
+  dryRun: boolean;
+  /** A path as the user would type it: relative to the working directory when below it. */
+  show: (path: string) => string;
+}
+
+const renderedView: View<Rendered> = {
+  text({ files, dryRun, show }) {
+    const labels = dryRun ? WOULD : LABEL;
+    const width = Math.max(...Object.values(labels).map((l) => l.length));
+    const rows = files.map((f) => `  ${labels[f.status].padEnd(width)}  ${show(f.path)}  (${f.role})\n`);
+    return rows.join('') + summaryLine(files, dryRun) + '\n';
+  },
+};
+
+/** The --diff preview: one unified diff per changed file, secrets and seal lines masked. */
+const diffView: View<{ files: PlannedFile[]; secrets: string[]; show: (path: string) => string }> = {
+  text({ files, secrets, show }) {
+    let out = '';
+    for (const f of files) {
+      if (f.status === 'unchanged') continue;
+      const masked = (text: string) => maskSeal(maskSecrets(text, secrets));
+      const text = unifiedDiff(
+        masked(f.current),
+        masked(f.content),
+        f.status === 'create' ? '/dev/null' : `a/${show(f.path)}`,
+        `b/${show(f.path)}`,
+      );
+      const secretChanged = f.status !== 'create' && secretLinesDiffer(f.current, f.content);
+      out += text;
+      if (secretChanged)
+        out += `${show(f.path)}: ${text ? 'a secret value changes too' : 'only a secret value changes'} (masked)\n`;
+      else if (!text && f.modeOnly) out += `mode of ${show(f.path)} changes to ${f.mode.toString(8)}\n`;
+    }
+    return out;
+  },
+};
+
+export async function run(io: Io, options: RenderOptions): Promise<Outcome> {
   const { config, file } = await loadConfig(options.config);
   const files = renderFiles(config, { outDir: options.out, reactorDir: options.reactorOut, configFile: file });
   const planned = await planWrites(files).catch((err) => {
@@ -40,25 +81,7 @@ export async function run(options: RenderOptions): Promise<number> {
     return rel && !rel.startsWith('..') ? rel : p;
   };
 
-  if (options.diff) {
-    for (const f of planned) {
-      if (f.status === 'unchanged') continue;
-      const masked = (text: string) => maskSeal(maskSecrets(text, secrets));
-      const text = unifiedDiff(
-        masked(f.current),
-        masked(f.content),
-        f.status === 'create' ? '/dev/null' : `a/${show(f.path)}`,
-        `b/${show(f.path)}`,
-      );
-      const secretChanged = f.status !== 'create' && secretLinesDiffer(f.current, f.content);
-      if (text) process.stdout.write(text);
-      if (secretChanged)
-        process.stdout.write(
-          `${show(f.path)}: ${text ? 'a secret value changes too' : 'only a secret value changes'} (masked)\n`,
-        );
-      else if (!text && f.modeOnly) process.stdout.write(`mode of ${show(f.path)} changes to ${f.mode.toString(8)}\n`);
-    }
-  }
+  if (options.diff) io.show(diffView, { files: planned, secrets, show });
 
   // Render's own earlier output is replaced as the config changes; a file edited by hand only with --force.
   const conflicts = planned.filter((f) => f.status === 'conflict');
@@ -76,23 +99,18 @@ export async function run(options: RenderOptions): Promise<number> {
       throw fsError(err);
     });
 
-  const labels = options.dryRun ? WOULD : LABEL;
-  const width = Math.max(...Object.values(labels).map((l) => l.length));
-  for (const f of planned) process.stdout.write(`  ${labels[f.status].padEnd(width)}  ${show(f.path)}  (${f.role})\n`);
-  process.stdout.write(summaryLine(planned, !!options.dryRun) + '\n');
   if (resolve(options.out) === resolve(config.salt.config_dir)) {
     const masterPath = join(config.salt.config_dir, 'master');
     const text = await readFile(masterPath, 'utf8').catch(() => undefined);
-    for (const w of text === undefined ? [] : masterFileWarnings(text, masterPath))
-      process.stderr.write(`warning: ${w}\n`);
+    for (const w of text === undefined ? [] : masterFileWarnings(text, masterPath)) io.warn(w);
   }
   if (trustedTopicArns(config).length === 0) {
-    process.stderr.write(
-      `warning: ${file}: sns.topic_arn is not set, so the reactor trusts no topic and rejects every notification.\n` +
-        'Run `salt-autoscale provision` (it writes the ARN into the config), then render again.\n',
+    io.warn(
+      `${file}: sns.topic_arn is not set, so the reactor trusts no topic and rejects every notification.\n` +
+        'Run `salt-autoscale provision` (it writes the ARN into the config), then render again.',
     );
   }
-  return EXIT.ok;
+  return outcome(renderedView, { files: planned, dryRun: Boolean(options.dryRun), show });
 }
 
 function summaryLine(planned: PlannedFile[], dryRun: boolean): string {

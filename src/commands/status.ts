@@ -1,81 +1,32 @@
 // salt-autoscale status: what exists in AWS against what the config wants. Exit 0 only when everything is in
 // step and the subscription is confirmed, so it can serve as a monitoring check.
 
+import type { DesiredState } from '../aws/desired.js';
 import { SIGNATURE_VERSION, shortType } from '../aws/desired.js';
 import { formatPlan, planJson, withConfigFlag } from '../aws/format.js';
-import { PENDING_HINT, planProvision } from '../aws/plan.js';
-import { readState } from '../aws/read.js';
+import { PENDING_HINT, type Plan, planProvision } from '../aws/plan.js';
+import { type CurrentState, readState } from '../aws/read.js';
 import { type AwsCommandOptions, openSession, withAwsErrors } from '../aws/session.js';
 import { EXIT } from '../errors.js';
+import { type Io, type Outcome, outcome, type View } from '../io.js';
 
-export async function run(opts: AwsCommandOptions): Promise<number> {
-  const session = await openSession(opts);
-  return withAwsErrors(session.errorContext, async () => {
-    const { desired } = session;
-    const current = await readState(session.clients, desired);
-    const plan = planProvision(current, desired);
-    const drift = plan.items.filter((i) => i.change !== 'unchanged');
-    const sub = current.subscription;
-    const subscription = !sub ? 'missing' : sub.pending ? 'pending' : 'confirmed';
-    const configArn = session.loaded.config.sns.topic_arn;
-    const configInStep = !current.topic || configArn === current.topic.arn;
-    const ok = drift.length === 0 && subscription === 'confirmed' && configInStep;
+/** What status found. */
+interface Status {
+  desired: DesiredState;
+  current: CurrentState;
+  endpointLabel: string;
+  configTopicArn?: string;
+  subscription: 'confirmed' | 'pending' | 'missing';
+  /** The plan's items that are not unchanged: what provision would do (or cannot). */
+  drift: Plan;
+  inStep: boolean;
+  /** Why it is not in step, each with what to do. */
+  problems: string[];
+}
 
-    const problems: string[] = [];
-    const missingGroups = drift
-      .filter((i) => i.change === 'blocked' && i.resource === 'notifications')
-      .map((i) => i.name);
-    const fixable = drift.filter((i) => !(i.change === 'blocked' && i.resource === 'notifications'));
-    if (missingGroups.length) {
-      problems.push(
-        `no Auto Scaling group named ${missingGroups.join(', ')} in ${desired.region}: check the names under groups: in ${session.loaded.file}, the region and that the credentials belong to the right account (provision refuses until then).`,
-      );
-    }
-    if (fixable.length)
-      problems.push(
-        `${fixable.length} difference(s) from the config: run \`salt-autoscale provision\` (see the plan above).`,
-      );
-    if (subscription === 'pending') problems.push(`The subscription is pending confirmation. ${PENDING_HINT}`);
-    if (subscription === 'missing' && current.topic)
-      problems.push('The topic has no subscription for the webhook: run `salt-autoscale provision`.');
-    if (!configInStep) {
-      problems.push(
-        `sns.topic_arn in ${session.loaded.file} is ${configArn ?? 'not set'} but the topic is ${current.topic!.arn}: run \`salt-autoscale provision\` (it writes the ARN), then re-render.`,
-      );
-    }
-
-    if (opts.json) {
-      const out = {
-        command: 'status',
-        region: desired.region,
-        in_step: ok,
-        topic: current.topic
-          ? {
-              name: desired.topicName,
-              arn: current.topic.arn,
-              signature_version: current.topic.signatureVersion ?? '1',
-              managed: current.topic.managed,
-            }
-          : null,
-        config_topic_arn: configArn ?? null,
-        subscription: { endpoint: desired.endpoint, state: subscription, arn: sub && !sub.pending ? sub.arn : null },
-        other_webhook_subscriptions: current.otherWebhookSubscriptions.map((s) => ({
-          endpoint: s.endpoint,
-          state: s.pending ? 'pending' : 'confirmed',
-        })),
-        groups: current.groups.map((g) => ({
-          name: g.name,
-          exists: g.exists,
-          notification_types: g.types,
-          other_topics: g.otherTopics,
-        })),
-        drift: planJson({ ...plan, items: drift }),
-        problems: problems.map((p) => withConfigFlag(p, session.loaded.file)),
-      };
-      process.stdout.write(JSON.stringify(out, null, 2) + '\n');
-      return ok ? EXIT.ok : EXIT.negative;
-    }
-
+const statusView: View<Status> = {
+  text(s, { tty }) {
+    const { desired, current } = s;
     const lines: string[] = [];
     const t = current.topic;
     lines.push(
@@ -83,10 +34,10 @@ export async function run(opts: AwsCommandOptions): Promise<number> {
         ? `topic         ${t.arn}  SignatureVersion ${t.signatureVersion ?? '1 (default)'}${t.signatureVersion === SIGNATURE_VERSION ? '' : ' (want 2)'}, ${t.managed ? 'managed by salt-autoscale' : 'not tagged managed-by=salt-autoscale'}`
         : `topic         ${desired.topicName}: missing`,
     );
-    lines.push(`subscription  ${desired.endpoint}: ${subscription}`);
-    for (const s of current.otherWebhookSubscriptions)
+    lines.push(`subscription  ${desired.endpoint}: ${s.subscription}`);
+    for (const o of current.otherWebhookSubscriptions)
       lines.push(
-        `              also subscribed: ${s.endpoint} (${s.pending ? 'pending' : 'confirmed'}; not in the config)`,
+        `              also subscribed: ${o.endpoint} (${o.pending ? 'pending' : 'confirmed'}; not in the config)`,
       );
     const width = Math.max(...current.groups.map((g) => g.name.length));
     for (const g of current.groups) {
@@ -99,18 +50,92 @@ export async function run(opts: AwsCommandOptions): Promise<number> {
       for (const other of g.otherTopics)
         lines.push(`              ${' '.repeat(width)}  also notifies ${other} (not managed here)`);
     }
-    process.stdout.write(
-      `Status of ${desired.topicName} in ${desired.region} (${session.clients.endpointLabel}):\n${lines.map((l) => `  ${l}\n`).join('')}`,
-    );
-    if (drift.length)
-      process.stdout.write(
-        `\nprovision would change:\n${formatPlan({ ...plan, items: drift }, Boolean(process.stdout.isTTY))}`,
+    let text = `Status of ${desired.topicName} in ${desired.region} (${s.endpointLabel}):\n${lines.map((l) => `  ${l}\n`).join('')}`;
+    if (s.drift.items.length) text += `\nprovision would change:\n${formatPlan(s.drift, tty)}`;
+    text += s.inStep
+      ? '\nIn step: everything matches the config and the subscription is confirmed.\n'
+      : `\n${s.problems.join('\n')}\n`;
+    return text;
+  },
+  json(s) {
+    const { desired, current } = s;
+    const sub = current.subscription;
+    return {
+      command: 'status',
+      region: desired.region,
+      in_step: s.inStep,
+      topic: current.topic
+        ? {
+            name: desired.topicName,
+            arn: current.topic.arn,
+            signature_version: current.topic.signatureVersion ?? '1',
+            managed: current.topic.managed,
+          }
+        : null,
+      config_topic_arn: s.configTopicArn ?? null,
+      subscription: { endpoint: desired.endpoint, state: s.subscription, arn: sub && !sub.pending ? sub.arn : null },
+      other_webhook_subscriptions: current.otherWebhookSubscriptions.map((o) => ({
+        endpoint: o.endpoint,
+        state: o.pending ? 'pending' : 'confirmed',
+      })),
+      groups: current.groups.map((g) => ({
+        name: g.name,
+        exists: g.exists,
+        notification_types: g.types,
+        other_topics: g.otherTopics,
+      })),
+      drift: planJson(s.drift),
+      problems: s.problems,
+    };
+  },
+};
+
+export async function run(_io: Io, opts: AwsCommandOptions): Promise<Outcome> {
+  const session = await openSession(opts);
+  return withAwsErrors(session.errorContext, async () => {
+    const { desired } = session;
+    const file = session.loaded.file;
+    const current = await readState(session.clients, desired);
+    const plan = planProvision(current, desired);
+    const drift = plan.items.filter((i) => i.change !== 'unchanged');
+    const sub = current.subscription;
+    const subscription = !sub ? 'missing' : sub.pending ? 'pending' : 'confirmed';
+    const configArn = session.loaded.config.sns.topic_arn;
+    const configInStep = !current.topic || configArn === current.topic.arn;
+    const inStep = drift.length === 0 && subscription === 'confirmed' && configInStep;
+
+    const problems: string[] = [];
+    const missingGroups = drift
+      .filter((i) => i.change === 'blocked' && i.resource === 'notifications')
+      .map((i) => i.name);
+    const fixable = drift.filter((i) => !(i.change === 'blocked' && i.resource === 'notifications'));
+    if (missingGroups.length) {
+      problems.push(
+        `no Auto Scaling group named ${missingGroups.join(', ')} in ${desired.region}: check the names under groups: in ${file}, the region and that the credentials belong to the right account (provision refuses until then).`,
       );
-    process.stdout.write(
-      ok
-        ? '\nIn step: everything matches the config and the subscription is confirmed.\n'
-        : `\n${problems.map((p) => withConfigFlag(p, session.loaded.file)).join('\n')}\n`,
-    );
-    return ok ? EXIT.ok : EXIT.negative;
+    }
+    if (fixable.length)
+      problems.push(
+        `${fixable.length} difference(s) from the config: run \`salt-autoscale provision\` (see the plan above).`,
+      );
+    if (subscription === 'pending') problems.push(`The subscription is pending confirmation. ${PENDING_HINT}`);
+    if (subscription === 'missing' && current.topic)
+      problems.push('The topic has no subscription for the webhook: run `salt-autoscale provision`.');
+    if (!configInStep) {
+      problems.push(
+        `sns.topic_arn in ${file} is ${configArn ?? 'not set'} but the topic is ${current.topic!.arn}: run \`salt-autoscale provision\` (it writes the ARN), then re-render.`,
+      );
+    }
+    const status: Status = {
+      desired,
+      current,
+      endpointLabel: session.clients.endpointLabel,
+      configTopicArn: configArn,
+      subscription,
+      drift: { ...plan, items: drift },
+      inStep,
+      problems: problems.map((p) => withConfigFlag(p, file)),
+    };
+    return outcome(statusView, status, inStep ? EXIT.ok : EXIT.negative);
   });
 }

@@ -1,13 +1,13 @@
 // salt-autoscale teardown: undo the AWS side. Removes the groups' notifications to the topic, the webhook
 // subscription and, only when salt-autoscale created it (the managed-by tag), the topic itself.
 
-import { type ApplyResult, applyWithProgress } from '../aws/apply.js';
-import { confirm, isInteractive } from '../aws/confirm.js';
-import { attentionNotes, formatPlan, planJson, summarize } from '../aws/format.js';
-import { actionsOf, planTeardown } from '../aws/plan.js';
+import { applyPlan } from '../aws/apply.js';
+import { attentionNotes, planJson, planView, progressReporter } from '../aws/format.js';
+import { actionsOf, type Plan, planTeardown } from '../aws/plan.js';
 import { readState } from '../aws/read.js';
 import { type AwsCommandOptions, openSession, withAwsErrors } from '../aws/session.js';
 import { EXIT, UserError } from '../errors.js';
+import { type Io, type Outcome, outcome, type View } from '../io.js';
 
 export interface TeardownOptions extends AwsCommandOptions {
   dryRun?: boolean;
@@ -15,18 +15,45 @@ export interface TeardownOptions extends AwsCommandOptions {
   keepTopic?: boolean;
 }
 
-export async function run(opts: TeardownOptions): Promise<number> {
+/** What teardown removed (or, for a dry run, would remove). */
+interface TornDown {
+  plan: Plan;
+  dryRun: boolean;
+  outcome: 'nothing_to_do' | 'dry_run' | 'declined' | 'applied';
+  applied: number;
+  hints: string[];
+}
+
+const SAID: Record<TornDown['outcome'], (r: TornDown) => string> = {
+  nothing_to_do: () => 'Nothing to remove.',
+  dry_run: () => 'Dry run: nothing was changed.',
+  declined: () => 'Nothing was changed.',
+  applied: (r) => `Removed ${r.applied} resource(s).`,
+};
+
+const teardownView: View<TornDown> = {
+  text: (r) => `${SAID[r.outcome](r)}\n${r.hints.map((h) => `\n${h}\n`).join('')}`,
+  json: (r) => ({
+    command: 'teardown',
+    region: r.plan.region,
+    dry_run: r.dryRun,
+    outcome: r.outcome,
+    topic_arn: r.plan.topicArn ?? null,
+    plan: planJson(r.plan),
+    applied: r.applied,
+    hints: r.hints,
+  }),
+};
+
+export async function run(io: Io, opts: TeardownOptions): Promise<Outcome> {
   const session = await openSession(opts);
   return withAwsErrors(session.errorContext, async () => {
-    const tty = Boolean(process.stdout.isTTY) && !opts.json;
-    const say = (text: string) => {
-      if (!opts.json) process.stdout.write(text);
-    };
     const current = await readState(session.clients, session.desired);
     const plan = planTeardown(current, session.desired, { keepTopic: opts.keepTopic });
-    say(
-      `Teardown plan for topic ${session.desired.topicName} in ${plan.region} (${session.clients.endpointLabel}):\n${formatPlan(plan, tty)}${summarize(plan)}.\n`,
-    );
+    io.show(planView, {
+      heading: `Teardown plan for topic ${session.desired.topicName} in ${plan.region} (${session.clients.endpointLabel})`,
+      plan,
+    });
 
     const unmanaged = plan.items.find((i) => i.change === 'blocked' && i.resource === 'topic');
     if (unmanaged) {
@@ -37,42 +64,41 @@ export async function run(opts: TeardownOptions): Promise<number> {
       );
     }
     const actions = actionsOf(plan);
-    let applied: ApplyResult | undefined;
-    if (actions.length === 0) {
-      say('Nothing to remove.\n');
-    } else if (opts.dryRun) {
-      say('Dry run: nothing was changed.\n');
-    } else {
-      if (!opts.yes) {
-        if (opts.json || !isInteractive()) {
-          throw new UserError(
-            `teardown would delete ${actions.length} AWS resource(s) and there is no terminal to ask on; pass --yes to confirm. Nothing was changed.`,
-            EXIT.refused,
-          );
-        }
-        if (!(await confirm(`Delete ${actions.length} AWS resource(s)?`))) {
-          say('Nothing was changed.\n');
-          return EXIT.negative;
-        }
+    const result: TornDown = {
+      plan,
+      dryRun: Boolean(opts.dryRun),
+      outcome: 'nothing_to_do',
+      applied: 0,
+      hints: attentionNotes(plan),
+    };
+    if (actions.length === 0) return outcome(teardownView, result);
+    if (opts.dryRun) {
+      result.outcome = 'dry_run';
+      // As `terraform plan -detailed-exitcode`: 1 when there is something to remove.
+      return outcome(teardownView, result, EXIT.negative);
+    }
+    if (!opts.yes) {
+      if (!io.interactive) {
+        throw new UserError(
+          `teardown would delete ${actions.length} AWS resource(s) and there is no terminal to ask on; pass --yes to confirm. Nothing was changed.`,
+          EXIT.refused,
+        );
       }
-      applied = await applyWithProgress(session.clients, plan, opts.json ? 'quiet' : tty ? 'tty' : 'lines');
-      say(`Removed ${applied.done.length} resource(s).\n`);
+      if (!(await io.confirm(`Delete ${actions.length} AWS resource(s)?`))) {
+        result.outcome = 'declined';
+        result.hints = [];
+        return outcome(teardownView, result, EXIT.negative);
+      }
     }
-    const notes = attentionNotes(plan);
-    if (opts.json) {
-      const out = {
-        command: 'teardown',
-        region: plan.region,
-        dry_run: Boolean(opts.dryRun),
-        topic_arn: plan.topicArn ?? null,
-        plan: planJson(plan),
-        applied: applied?.done.length ?? 0,
-        hints: notes,
-      };
-      process.stdout.write(JSON.stringify(out, null, 2) + '\n');
-    } else {
-      for (const n of notes) say(`\n${n}\n`);
+    const progress = progressReporter(actions.length, io.progressMode, io.stdout, io.stderr);
+    try {
+      result.applied = (
+        await applyPlan(session.clients, plan, { onStart: progress.start, onDone: progress.done })
+      ).done.length;
+    } finally {
+      progress.finish();
     }
-    return EXIT.ok;
+    result.outcome = 'applied';
+    return outcome(teardownView, result);
   });
 }

@@ -4,6 +4,7 @@ import { accessSync, constants, existsSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { loadConfig } from '../config/load.js';
 import { EXIT, UserError } from '../errors.js';
+import { type Io, type Outcome, outcome } from '../io.js';
 import { handledRecord } from '../sns/cache.js';
 import { CertificateStore } from '../sns/certificate-store.js';
 import { MAX_BODY_BYTES } from '../sns/envelope.js';
@@ -37,10 +38,10 @@ function unreadable(source: string, err: unknown): UserError {
 }
 
 /** Reads the message, stopping once it is larger than READ_LIMIT. */
-async function readBody(source: string): Promise<Body> {
+async function readBody(source: string, stdin: NodeJS.ReadableStream): Promise<Body> {
   let stream: NodeJS.ReadableStream & { destroy?: () => void };
   try {
-    stream = source === '-' ? process.stdin : (await open(source, 'r')).createReadStream();
+    stream = source === '-' ? stdin : (await open(source, 'r')).createReadStream();
   } catch (err) {
     throw unreadable(source, err);
   }
@@ -90,7 +91,7 @@ export function snsBodyOf(text: string): { body: string; fromSaltEvent: boolean 
   return { body: text, fromSaltEvent: false };
 }
 
-export async function run(message: string, options: VerifyOptions): Promise<number> {
+export async function run(io: Io, message: string, options: VerifyOptions): Promise<Outcome> {
   const { config, file } = await loadConfig(options.config);
   const settings = verifySettings(config);
   if (options.cacheDir && options.cache === false) {
@@ -102,7 +103,7 @@ export async function run(message: string, options: VerifyOptions): Promise<numb
       `--cache-dir ${options.cacheDir}: no such directory (the reactor's cache is reactor.cache_dir, by default /var/cache/salt/master/ec2-autoscale)`,
     );
   }
-  const body = await readBody(message);
+  const body = await readBody(message, io.stdin);
   const certificates = new CertificateStore({ cacheDir, timeoutMs: settings.certFetchTimeoutSeconds * 1000 });
   const input = 'oversized' in body ? undefined : snsBodyOf(body.text);
   const verdict =
@@ -113,12 +114,9 @@ export async function run(message: string, options: VerifyOptions): Promise<numb
           certificate: (url, now) => certificates.certificate(url, now),
           handled: (id) => (cacheDir ? handledRecord(cacheDir, id) : undefined),
         });
-  if (input?.fromSaltEvent && !options.json)
-    process.stdout.write('(the input is salt-api event data: judging its "body", as the reactor does)\n');
-  process.stdout.write(
-    options.json ? JSON.stringify(toJson(verdict), null, 2) + '\n' : toText(verdict, file, cacheDir),
-  );
-  return verdict.verdict === 'accepted' ? EXIT.ok : EXIT.negative;
+  if (input?.fromSaltEvent) io.say('(the input is salt-api event data: judging its "body", as the reactor does)\n');
+  const view = { text: (v: Verdict) => toText(v, file, cacheDir), json: toJson };
+  return outcome(view, verdict, verdict.verdict === 'accepted' ? EXIT.ok : EXIT.negative);
 }
 
 /** The --json shape: stable keys for scripts (and for comparing with the reactor vector by vector). */
