@@ -2,7 +2,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { configText, loadConfig, parseConfigText } from '../src/config/load.js';
+import { loadConfig, parseConfigText, yamlText } from '../src/config/load.js';
 import { SALT_RELEASES } from '../src/config/salt-releases.js';
 import { CONFIG_SCHEMA } from '../src/config/schema.js';
 import { ConfigError } from '../src/errors.js';
@@ -165,11 +165,11 @@ describe('values shown back in messages', () => {
 
   it('a binary file is refused as not YAML text, and none of it is echoed', () => {
     const bytes = new Uint8Array([0x7f, 0x45, 0x4c, 0x46, 0x02, 0x01, 0x00, 0x1b, 0x5b, 0x32, 0x4a, 0xff, 0xfe]);
-    expect(() => configText(bytes, 'salt-autoscale.yaml')).toThrow(
+    expect(() => yamlText(bytes, 'salt-autoscale.yaml')).toThrow(
       /^salt-autoscale\.yaml: this is not a YAML text file \(it holds binary data or is not UTF-8\)/,
     );
-    expect(() => configText(new Uint8Array([0x61, 0x3a, 0x20, 0xc3]), 'x.yaml')).toThrow(/not a YAML text file/);
-    expect(configText(new TextEncoder().encode('\ufeffversion: 1\n'), 'x.yaml')).toBe('version: 1\n');
+    expect(() => yamlText(new Uint8Array([0x61, 0x3a, 0x20, 0xc3]), 'x.yaml')).toThrow(/not a YAML text file/);
+    expect(yamlText(new TextEncoder().encode('\ufeffversion: 1\n'), 'x.yaml')).toBe('version: 1\n');
   });
 
   it('names the path the user gave when the file cannot be read, in words rather than EISDIR/ENOTDIR', async () => {

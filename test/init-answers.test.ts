@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfigText } from '../src/config/load.js';
 import { answersToConfig, type InitAnswers } from '../src/init/answers.js';
+import { parseAnswersText } from '../src/init/answers-file.js';
 import { defaultRegion, parseIni, profileNames } from '../src/init/aws-environment.js';
 import { completeAnswers } from '../src/init/complete.js';
 import { flagsToRaw } from '../src/init/flags.js';
@@ -79,6 +80,50 @@ describe('answers files and flags', () => {
       '--email.smtp_host: "smtp:25" must be a host name or IP address without a port (the port is a setting of its own).',
     ]);
     expect(parsePreset({ api_host: '::', master_address: '10.0.0.5' }, fileLabel).problems).toEqual([]);
+  });
+
+  it('reads an answers file as text: numbers keep every digit as written (versions, passwords, keys)', () => {
+    const file = [
+      'region: eu-west-1',
+      'groups: {web: {bootstrap: salt-cloud, ssh_username: ec2-user}, workers: {salt_version: 3006.10}}',
+      'public_url: https://salt.example.com',
+      'keyname: kp',
+      'private_key: /etc/salt/kp.pem',
+      'credentials: keys',
+      'access_key_id: AKIAIOSFODNN7EXAMPLE',
+      'secret_access_key: 123456789012345678901234567890',
+      'api_port: 08443',
+      'email: {smtp_host: smtp.example.com, from: a@example.com, to: b@example.com, username: u, password: 0012345, tls: false}',
+      '',
+    ].join('\n');
+    const { preset, problems } = parsePreset(parseAnswersText(file, 'answers.yaml'), fileLabel);
+    expect(problems).toEqual([]);
+    const done = completeAnswers(preset, {});
+    const { config } = parseConfigText(configYaml(done.answers!), 'x.yaml');
+    expect(config.groups.workers.salt_version).toBe('3006.10');
+    expect(config.cloud_provider.key).toBe('123456789012345678901234567890');
+    expect(config.alerts.email).toMatchObject({ password: '0012345', tls: false });
+    expect(config.salt_api.port).toBe(8443);
+    const twenty = parsePreset(parseAnswersText('email: {password: 12345678901234567890}\n', 'a.yaml'), fileLabel);
+    expect(twenty.preset.email?.password).toBe('12345678901234567890');
+    // JSON is read the same way.
+    expect(parseAnswersText('{"salt_version": 3007.10}', 'a.json')).toEqual({ salt_version: '3007.10' });
+    // A caller's own number that is not exact is refused with the loader's message, never shown if secret.
+    expect(parsePreset({ salt_version: 3007.1, email: { password: 1e21 } }, fileLabel).problems).toEqual([
+      'answers.yaml: salt_version is the number 3007.1; quote it ("3007.1") as it is meant, or YAML may change it (3007.10 would read as 3007.1, 0012 as 12)',
+      'answers.yaml: email.password is a number; quote it ("…") as it is meant, or YAML may change it (3007.10 would read as 3007.1, 0012 as 12)',
+    ]);
+  });
+
+  it('answers files that are not answers: an alias bomb and broken YAML are refused as bad input', () => {
+    const bomb =
+      'a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n';
+    expect(() => parseAnswersText(bomb, 'answers.yaml')).toThrow(
+      expect.objectContaining({ exitCode: 2, message: expect.stringMatching(/^answers\.yaml: its YAML aliases/) }),
+    );
+    expect(() => parseAnswersText('region: "x\n', 'answers.yaml')).toThrow(
+      /^answers\.yaml:\d+:\d+: invalid YAML\/JSON: /,
+    );
   });
 
   it('maps commander options onto answer keys; only a given --no-smtp-tls counts', () => {

@@ -3,12 +3,13 @@
 import { existsSync, lstatSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { parse as parseYaml } from 'yaml';
-import { parseConfigText } from '../config/load.js';
+import { parseConfigText, yamlText } from '../config/load.js';
 import { webhookEndpoint } from '../config/types.js';
 import { UserError } from '../errors.js';
 import { FileExistsError, writeFileAtomic } from '../fs/atomic-write.js';
+import { fsProblem } from '../fs/errors.js';
 import { holdsSecret, type InitAnswers, type PresetAnswers } from '../init/answers.js';
+import { parseAnswersText } from '../init/answers-file.js';
 import { defaultRegion, profileNames, readAwsFiles } from '../init/aws-environment.js';
 import { completeAnswers } from '../init/complete.js';
 import { listGroupNames } from '../init/discover.js';
@@ -112,21 +113,10 @@ async function presetAnswers(options: InitOptions): Promise<PresetAnswers> {
   let fromFile: PresetAnswers = {};
   if (options.answers) {
     const path = options.answers;
-    let data: unknown;
-    try {
-      data = parseYaml(await readFile(path, 'utf8'));
-    } catch (err) {
-      const e = err as NodeJS.ErrnoException & { linePos?: { line: number; col: number }[] };
-      if (e.name === 'YAMLParseError') {
-        // The yaml library's errors carry a code too (MISSING_CHAR, …): say where and what instead.
-        const pos = e.linePos?.[0];
-        throw new UserError(
-          `${path}${pos ? `:${pos.line}:${pos.col}` : ''}: invalid YAML/JSON: ${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`,
-        );
-      }
-      const why = e.code === 'ENOENT' ? 'no such file' : `cannot read it (${e.code ?? e.message})`;
-      throw new UserError(`${path}: ${why}`);
-    }
+    const bytes = await readFile(path).catch((err) => {
+      throw new UserError(`${path}: cannot read it: ${fsProblem(err, path)}`);
+    });
+    const data = parseAnswersText(yamlText(bytes, path, 'an answers file'), path);
     const parsed = parsePreset(data, (key) => (key ? `${path}: ${key}` : `${path}:`));
     fromFile = parsed.preset;
     problems.push(...parsed.problems);

@@ -7,18 +7,17 @@ const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u206
 
 /** `text` as a double-quoted excerpt of at most `max` characters, every unsafe character escaped. */
 export function excerpt(text: string, max = 40): string {
-  const chars = [...text];
-  const cut = chars.length > max ? `${chars.slice(0, max - 3).join('')}...` : text;
-  const escaped = cut.replace(UNSAFE, (c) => {
-    const named: Record<string, string> = { '\n': '\\n', '\t': '\\t', '\r': '\\r' };
-    return named[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
-  });
-  return `"${escaped.replace(/"/g, '\\"')}"`;
+  return `"${safeText(text, max).replace(/"/g, '\\"')}"`;
 }
 
 /** A message-safe text: unsafe characters escaped, long text cut (for library messages that quote input). */
 export function safeText(text: string, max = 200): string {
-  return excerpt(text, max).slice(1, -1);
+  const chars = [...text];
+  const cut = chars.length > max ? `${chars.slice(0, max - 3).join('')}...` : text;
+  return cut.replace(UNSAFE, (c) => {
+    const named: Record<string, string> = { '\n': '\\n', '\t': '\\t', '\r': '\\r' };
+    return named[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+  });
 }
 
 const isMapping = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);

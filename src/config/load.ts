@@ -91,8 +91,8 @@ export function parseConfigText(text: string, file: string): LoadedConfig {
   return { file, config, document };
 }
 
-/** The text of a config file, or a ConfigError naming `file` that says why it cannot be one. */
-export function configText(bytes: Uint8Array, file: string): string {
+/** The text of a YAML file (`what`: "a config", "an answers file"), or a ConfigError saying why it is none. */
+export function yamlText(bytes: Uint8Array, file: string, what = 'the salt-autoscale.yaml config'): string {
   // A config is YAML text: binary data is refused without echoing any of it into the terminal.
   let text: string;
   try {
@@ -102,7 +102,7 @@ export function configText(bytes: Uint8Array, file: string): string {
   }
   if ((text === '' && bytes.length > 0) || text.includes('\u0000')) {
     throw new ConfigError(
-      `${file}: this is not a YAML text file (it holds binary data or is not UTF-8). Pass the salt-autoscale.yaml file with --config.`,
+      `${file}: this is not a YAML text file (it holds binary data or is not UTF-8); expected ${what}.`,
     );
   }
   return text.replace(/^\ufeff/, '');
@@ -121,5 +121,5 @@ export async function loadConfig(file: string): Promise<LoadedConfig> {
     }
     throw new ConfigError(`${file}: cannot read it: ${fsProblem(err, file)}`);
   }
-  return parseConfigText(configText(bytes, file), file);
+  return parseConfigText(yamlText(bytes, file), file);
 }

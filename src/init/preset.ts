@@ -1,6 +1,7 @@
 // Answers given before the interview: an --answers file (YAML or JSON) and answer flags, both parsed here into
 // PresetAnswers with the same validators the interview uses. Every problem is collected, so a script author
 // sees them all at once, each naming the key (or the flag) it is about.
+import { describeValue, quoteItMessage } from '../config/describe.js';
 import type { BootstrapMode, CredentialsMode } from '../config/types.js';
 import type { Validate } from '../prompts.js';
 import type { EmailAnswers, GroupAnswers, PresetAnswers } from './answers.js';
@@ -59,15 +60,22 @@ export function parsePreset(raw: unknown, label: (key: string) => string): Prese
   const secretKeys = new Set(['secret_access_key', 'email.password']);
 
   const text = (key: string, value: unknown, validate: Validate<string>): string | undefined => {
-    if (typeof value === 'number') value = String(value);
+    const secret = secretKeys.has(key);
+    // The answers file is read as text (./answers-file.ts); a number only comes from a caller's own data, and
+    // is taken only when its digits are exactly what was meant.
+    if (typeof value === 'number' && Number.isSafeInteger(value)) value = String(value);
+    if (typeof value === 'number') {
+      bad(key, quoteItMessage(value, secret));
+      return undefined;
+    }
     if (typeof value !== 'string') {
-      bad(key, `is ${describe(value)}; expected text`);
+      bad(key, `is ${describeValue(value, { secret, noun: 'text' })}; expected text`);
       return undefined;
     }
     const problem = validate(value.trim());
     if (problem) {
       // A validator quotes the value; for a secret, say only what is wrong.
-      rejected(key, secretKeys.has(key) ? 'the value is not valid (it must be one word, no blanks).' : problem);
+      rejected(key, secret ? 'the value is not valid (it must be one word, no blanks).' : problem);
       return undefined;
     }
     return value.trim();
@@ -196,13 +204,7 @@ function parseGroups(
   return groups;
 }
 
-function describe(v: unknown): string {
-  if (v === null || v === undefined) return 'empty';
-  if (Array.isArray(v)) return 'a list';
-  if (isMapping(v)) return 'a mapping';
-  if (typeof v === 'string') return `the text ${JSON.stringify(v.length > 40 ? v.slice(0, 37) + '...' : v)}`;
-  return `${typeof v} ${String(v)}`;
-}
+const describe = (v: unknown) => describeValue(v, { noun: 'text' });
 
 /** Flags win over the answers file; the two group lists are not merged (flags replace), nor are email fields. */
 export function mergePresets(fromFile: PresetAnswers, fromFlags: PresetAnswers): PresetAnswers {
