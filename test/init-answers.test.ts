@@ -219,6 +219,23 @@ describe('init --yes: completing the answers', () => {
       'email.to (--email-to): who receives alert emails',
       'email.username (--smtp-username): the SMTP user name that goes with the password',
     ]);
+    // The rule that a password and a password file exclude each other is the schema's, word for word.
+    expect(
+      completeAnswers(
+        {
+          ...base,
+          email: {
+            smtp_host: 'smtp',
+            from: 'a@e.com',
+            to: ['b@e.com'],
+            username: 'u',
+            password: 'p',
+            password_file: '/p',
+          },
+        },
+        {},
+      ).missing,
+    ).toEqual(['email.password (only in an --answers file): is set together with password_file; keep only one']);
     const done = completeAnswers(
       { ...base, email: { smtp_host: 'smtp', from: 'a@example.com', to: ['b@example.com'] } },
       {},

@@ -117,7 +117,7 @@ describe('init --yes (no questions)', () => {
   it('lists every missing answer with its flag, and writes nothing', async () => {
     const r = await run(dir(), ['init', '--yes', '--group', 'web:salt-cloud']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('init --yes needs these answers, which have no default:');
+    expect(r.stderr).toContain('init --yes needs these answers (missing, or not fitting together):');
     for (const flag of ['--region', '--public-url', '--ssh-username', '--keyname', '--private-key'])
       expect(r.stderr).toContain(`(${flag})`);
     expect(readdirSync(dir())).toEqual([]);

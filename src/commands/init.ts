@@ -58,7 +58,7 @@ export async function run(io: Io, options: InitOptions): Promise<Outcome> {
     });
     if (!done.answers) {
       throw new UserError(
-        `init --yes needs these answers, which have no default:\n${done.missing.map((m) => `  - ${m}`).join('\n')}\n` +
+        `init --yes needs these answers (missing, or not fitting together):\n${done.missing.map((m) => `  - ${m}`).join('\n')}\n` +
           'Give them as flags (see `salt-autoscale init --help`) or in an --answers file (see docs/init.md).',
       );
     }

@@ -448,7 +448,7 @@ function crossChecks(c: Config, problems: Problem[]): void {
       });
     }
   }
-  if (c.salt_api.public_url.startsWith('http:') && !c.salt_api.allow_http) {
+  if (String(c.salt_api.public_url).startsWith('http:') && !c.salt_api.allow_http) {
     problems.push({
       path: ['salt_api', 'public_url'],
       message:
@@ -487,7 +487,7 @@ function crossChecks(c: Config, problems: Problem[]): void {
   }
   for (const [name, g] of Object.entries(c.groups)) {
     if (!g || typeof g !== 'object') continue;
-    if ('master' in g.minion) {
+    if (isPlainObject(g.minion) && 'master' in g.minion) {
       problems.push({
         path: ['groups', name, 'minion', 'master'],
         atKey: true,
@@ -545,10 +545,22 @@ function crossChecks(c: Config, problems: Problem[]): void {
 export function validateConfig(data: unknown): { config?: Config; problems: Problem[] } {
   const problems: Problem[] = [];
   const out = check(CONFIG_SCHEMA, data, [], problems) as Config;
-  if (problems.length > 0) return { problems };
-  for (const g of Object.values(out.groups)) {
-    if (g.bootstrap === 'salt-cloud' && !g.provider) g.provider = out.cloud_provider.name;
+  if (problems.length === 0) {
+    for (const g of Object.values(out.groups)) {
+      if (g.bootstrap === 'salt-cloud' && !g.provider) g.provider = out.cloud_provider.name;
+    }
+    crossChecks(out, problems);
+  } else {
+    // Report the rules that tie settings together in the same run, as far as the data has their shape: every
+    // problem at once, not one round per kind. A shape too broken to judge waits for the next run.
+    const shaped: Problem[] = [];
+    try {
+      crossChecks(out, shaped);
+    } catch {
+      shaped.length = 0;
+    }
+    const known = new Set(problems.map((p) => p.path.join('\u0000')));
+    problems.push(...shaped.filter((p) => !known.has(p.path.join('\u0000'))));
   }
-  crossChecks(out, problems);
   return problems.length > 0 ? { problems } : { config: out, problems };
 }
