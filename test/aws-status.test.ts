@@ -130,3 +130,70 @@ describe('status, drift and repair', () => {
     );
   });
 });
+
+describe('a group removed from the config', () => {
+  // Small pages: the unfiltered DescribeNotificationConfigurations must be read to the end.
+  const t = useFakeAws({ groups: ['web-asg', 'worker-asg', 'unrelated-asg'], notificationPageSize: 3 }, {});
+  const cli = (...args: string[]) => runInProcess([...args, '--config', t.ws.configFile], awsEnv(t.fake.url, t.ws.dir));
+  const OTHER = 'arn:aws:sns:us-east-1:123456789012:someone-elses';
+
+  const provisionBothThenDropWorker = async () => {
+    t.fake.state.groups.get('unrelated-asg')!.notifications.set(OTHER, new Set(['autoscaling:EC2_INSTANCE_LAUNCH']));
+    expect((await cli('provision')).code).toBe(0);
+    t.fake.confirmSubscriptions();
+    await t.ws.cleanup();
+    t.ws = await workspace({ groups: ['web-asg'] });
+  };
+
+  it('is drift for status and a planned removal for provision, which removes exactly it', async () => {
+    await provisionBothThenDropWorker();
+    const status = await cli('status');
+    expect(status.code).toBe(1);
+    expect(status.stdout).toContain(
+      '- notifications worker-asg: not in the config: remove launch, terminate, launch_error, terminate_error',
+    );
+    const json = JSON.parse((await cli('status', '--json')).stdout);
+    expect(json.in_step).toBe(false);
+    expect(json.drift).toEqual([
+      expect.objectContaining({
+        change: 'delete',
+        resource: 'notifications',
+        name: 'worker-asg',
+        call: 'DeleteNotificationConfiguration',
+      }),
+    ]);
+
+    t.fake.calls.length = 0;
+    const repair = await cli('provision');
+    expect(repair.code).toBe(0);
+    expect(t.fake.mutatingCalls().map((c) => `${c.action} ${c.params.AutoScalingGroupName}`)).toEqual([
+      'DeleteNotificationConfiguration worker-asg',
+    ]);
+    expect(t.fake.state.groups.get('worker-asg')!.notifications.size).toBe(0);
+    expect(t.fake.state.groups.get('web-asg')!.notifications.get(TOPIC)!.size).toBe(4);
+    expect(t.fake.state.groups.get('unrelated-asg')!.notifications.get(OTHER)!.size).toBe(1);
+    expect((await cli('status')).code).toBe(0);
+  });
+
+  it('teardown removes its configuration before deleting the topic, so no group points at a deleted topic', async () => {
+    await provisionBothThenDropWorker();
+    const down = await cli('teardown', '--yes');
+    expect(down.code, down.stderr).toBe(0);
+    expect(down.stdout).toContain('- notifications worker-asg: not in the config: remove launch');
+    expect(t.fake.state.topics.size).toBe(0);
+    for (const g of t.fake.state.groups.values()) expect(g.notifications.has(TOPIC)).toBe(false);
+    expect(t.fake.mutatingCalls().at(-1)!.action).toBe('DeleteTopic');
+  });
+
+  it('on a topic salt-autoscale does not manage, another group is shown and left alone', async () => {
+    t.fake.state.topics.set(TOPIC, { arn: TOPIC, name: 'salt-autoscale', attributes: {}, tags: new Map() });
+    t.fake.state.groups.get('unrelated-asg')!.notifications.set(TOPIC, new Set(['autoscaling:EC2_INSTANCE_LAUNCH']));
+    const r = await cli('provision', '--dry-run');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(
+      '= notifications unrelated-asg: not in the config: launch, left alone (the topic is not managed by salt-autoscale)',
+    );
+    expect((await cli('teardown', '--yes', '--keep-topic')).code).toBe(0);
+    expect(t.fake.state.groups.get('unrelated-asg')!.notifications.get(TOPIC)!.size).toBe(1);
+  });
+});

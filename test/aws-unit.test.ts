@@ -20,6 +20,7 @@ const inStep = (): CurrentState => ({
   subscription: { arn: `${ARN}:1`, pending: false, protocol: 'https', endpoint: desired.endpoint },
   otherWebhookSubscriptions: [],
   groups: desired.groups.map((name) => ({ name, exists: true, types: [...NOTIFICATION_TYPES], otherTopics: [] })),
+  strayGroups: [],
 });
 
 describe('planProvision', () => {

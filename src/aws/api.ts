@@ -44,8 +44,8 @@ export interface AutoScalingApi {
   describeGroups(names: string[]): Promise<string[]>;
   /** Every group name in the region (DescribeAutoScalingGroups with no filter, all pages). */
   listAllGroups(): Promise<string[]>;
-  /** Notification configurations of these groups, for every topic (DescribeNotificationConfigurations, paged). */
-  describeNotifications(groups: string[]): Promise<NotificationConfig[]>;
+  /** Every notification configuration in the region (DescribeNotificationConfigurations without a filter, paged). */
+  listAllNotifications(): Promise<NotificationConfig[]>;
   putNotifications(group: string, topicArn: string, types: string[]): Promise<void>;
   deleteNotifications(group: string, topicArn: string): Promise<void>;
 }

@@ -214,6 +214,31 @@ export async function createAwsClients(
     return found;
   };
 
+  const describeNotificationPages = async (names: string[] | undefined): Promise<NotificationConfig[]> => {
+    const configs: NotificationConfig[] = [];
+    let token: string | undefined;
+    do {
+      const out = await call('autoscaling:DescribeNotificationConfigurations', undefined, () =>
+        asClient.send(
+          new asSdk.DescribeNotificationConfigurationsCommand({
+            AutoScalingGroupNames: names,
+            MaxRecords: 100,
+            NextToken: token,
+          }),
+        ),
+      );
+      for (const n of out.NotificationConfigurations ?? []) {
+        configs.push({
+          group: n.AutoScalingGroupName ?? '',
+          topicArn: n.TopicARN ?? '',
+          type: n.NotificationType ?? '',
+        });
+      }
+      token = out.NextToken;
+    } while (token);
+    return configs;
+  };
+
   const autoscaling: AutoScalingApi = {
     async describeGroups(names) {
       if (names.length === 0) return [];
@@ -223,34 +248,7 @@ export async function createAwsClients(
       return pages.flat();
     },
     listAllGroups: () => describeGroupPages(undefined),
-    async describeNotifications(groups) {
-      if (groups.length === 0) return [];
-      const pages = await mapConcurrent(chunk(groups, NAMES_PER_CALL), BATCH_CONCURRENCY, async (batch) => {
-        const configs: NotificationConfig[] = [];
-        let token: string | undefined;
-        do {
-          const out = await call('autoscaling:DescribeNotificationConfigurations', undefined, () =>
-            asClient.send(
-              new asSdk.DescribeNotificationConfigurationsCommand({
-                AutoScalingGroupNames: batch,
-                MaxRecords: 100,
-                NextToken: token,
-              }),
-            ),
-          );
-          for (const n of out.NotificationConfigurations ?? []) {
-            configs.push({
-              group: n.AutoScalingGroupName ?? '',
-              topicArn: n.TopicARN ?? '',
-              type: n.NotificationType ?? '',
-            });
-          }
-          token = out.NextToken;
-        } while (token);
-        return configs;
-      });
-      return pages.flat();
-    },
+    listAllNotifications: () => describeNotificationPages(undefined),
     async putNotifications(group, topicArn, types) {
       await call('autoscaling:PutNotificationConfiguration', group, () =>
         asClient.send(

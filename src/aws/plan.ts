@@ -56,6 +56,31 @@ export const BEFORE_SUBSCRIBE_HINT =
 
 const typeList = (types: string[]) => (types.length ? types.map(shortType).join(', ') : 'none');
 
+/**
+ * Groups that are no longer in the config but still notify the topic: their configurations go, as Terraform
+ * deletes a resource removed from its config. Only for a topic salt-autoscale manages; on a topic it merely
+ * uses, another group's notifications may be someone else's, so they are shown and left alone.
+ */
+function strayGroupItems(current: CurrentState): PlanItem[] {
+  return current.strayGroups.map(
+    (g): PlanItem =>
+      current.topic?.managed
+        ? {
+            change: 'delete',
+            resource: 'notifications',
+            name: g.name,
+            detail: `not in the config: remove ${typeList(g.types)}`,
+            action: { type: 'DeleteNotificationConfiguration', group: g.name },
+          }
+        : {
+            change: 'unchanged',
+            resource: 'notifications',
+            name: g.name,
+            detail: `not in the config: ${typeList(g.types)}, left alone (the topic is not managed by salt-autoscale)`,
+          },
+  );
+}
+
 export interface ProvisionOptions {
   resendConfirmation?: boolean;
 }
@@ -169,6 +194,7 @@ export function planProvision(current: CurrentState, desired: DesiredState, opts
       items.push({ change: 'unchanged', resource: 'notifications', name: g.name, detail: typeList(g.types) });
     }
   }
+  items.push(...strayGroupItems(current));
   return { region: desired.region, topicArn: topic?.arn, items };
 }
 
@@ -209,6 +235,7 @@ export function planTeardown(current: CurrentState, desired: DesiredState, opts:
         action: { type: 'DeleteNotificationConfiguration', group: g.name },
       });
   }
+  items.push(...strayGroupItems(current));
 
   const sub = current.subscription;
   if (!sub && !reactorTrustsTopic(desired, topic?.arn)) {

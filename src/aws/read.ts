@@ -28,12 +28,21 @@ export interface GroupState {
   otherTopics: string[];
 }
 
+/** A group that the config no longer names but that still notifies the topic (e.g. removed from `groups:`). */
+export interface StrayGroupState {
+  name: string;
+  /** Notification types it sends to the topic. */
+  types: string[];
+}
+
 export interface CurrentState {
   topic?: TopicState;
   subscription?: SubscriptionState;
   /** Other subscriptions of the topic that point at a salt-autoscale webhook (e.g. an old public_url). */
   otherWebhookSubscriptions: SubscriptionState[];
   groups: GroupState[];
+  /** Groups outside the config whose notification configurations target the topic. */
+  strayGroups: StrayGroupState[];
 }
 
 export const PENDING_ARN = 'PendingConfirmation';
@@ -66,9 +75,13 @@ async function readTopic(clients: AwsClients, desired: DesiredState) {
 }
 
 async function readGroups(clients: AwsClients, desired: DesiredState) {
-  const existing = new Set(await clients.autoscaling.describeGroups(desired.groups));
-  const configs = await clients.autoscaling.describeNotifications(desired.groups.filter((g) => existing.has(g)));
-  return { existing, configs };
+  // Every configuration in the region, not only the configured groups': a group removed from the config
+  // must still be found while it notifies the topic (as Terraform plans the deletion of a removed resource).
+  const [names, configs] = await Promise.all([
+    clients.autoscaling.describeGroups(desired.groups),
+    clients.autoscaling.listAllNotifications(),
+  ]);
+  return { existing: new Set(names), configs };
 }
 
 export async function readState(clients: AwsClients, desired: DesiredState): Promise<CurrentState> {
@@ -102,5 +115,14 @@ export async function readState(clients: AwsClients, desired: DesiredState): Pro
       ],
     }),
   );
-  return { topic, subscription, otherWebhookSubscriptions, groups };
+  const configured = new Set(desired.groups);
+  const strays = new Map<string, string[]>();
+  for (const c of configs) {
+    if (!topic || c.topicArn !== topic.arn || configured.has(c.group)) continue;
+    strays.set(c.group, [...(strays.get(c.group) ?? []), c.type]);
+  }
+  const strayGroups = [...strays]
+    .map(([name, types]): StrayGroupState => ({ name, types: types.sort(byCanonicalOrder) }))
+    .sort((a, b) => a.name.localeCompare(b.name));
+  return { topic, subscription, otherWebhookSubscriptions, groups, strayGroups };
 }
