@@ -21,6 +21,8 @@ export interface FakeAwsOptions {
   notificationPageSize?: number;
   /** Auto Scaling groups that exist from the start. */
   groups?: string[];
+  /** The port to listen on (127.0.0.1); default 0, a free port. */
+  port?: number;
   /** Serve HTTPS with this identity (PEM) instead of plain HTTP; `fake.url` is then https://127.0.0.1:PORT. */
   tls?: { cert: string; key: string };
 }
@@ -86,7 +88,7 @@ export interface FakeAws {
   state: FakeState;
   calls: FakeCall[];
   faults: Fault[];
-  options: Required<Omit<FakeAwsOptions, 'groups' | 'tls'>>;
+  options: Required<Omit<FakeAwsOptions, 'groups' | 'tls' | 'port'>>;
   inject(fault: Fault): void;
   /** After `n` more successful mutating calls, every mutating call fails with a 500 (undefined: off). */
   failAfterMutations(n: number | undefined): void;
@@ -598,7 +600,10 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
   };
   const server = options.tls ? createTlsServer(options.tls, listener) : createServer(listener);
 
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', resolve);
+  });
   const { port } = server.address() as AddressInfo;
 
   const fake: FakeAws = {
