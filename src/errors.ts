@@ -15,8 +15,10 @@ export const EXIT = {
   aws: 4,
   /** verify cannot judge the message here (what it needs is not available on this machine). */
   undetermined: 5,
-  /** The user interrupted (Ctrl-C). */
+  /** The user interrupted (Ctrl-C, SIGINT). */
   interrupted: 130,
+  /** Stopped by SIGTERM during apply (128 + 15, as a shell reports it). */
+  terminated: 143,
   /** An unexpected error: a bug. */
   internal: 70,
 } as const;

@@ -129,7 +129,15 @@ export function createIo(streams: Streams, options: { json?: boolean } = {}): Io
     },
     async interruptible(fn) {
       const controller = new AbortController();
-      const stop = (signal: StopSignal) => () => controller.abort(signal);
+      const release = () => {
+        signals.off('SIGINT', onInt);
+        signals.off('SIGTERM', onTerm);
+      };
+      // The first signal asks for a clean stop; a second one meets the default handler and ends the process.
+      const stop = (signal: StopSignal) => () => {
+        release();
+        controller.abort(signal);
+      };
       const onInt = stop('SIGINT');
       const onTerm = stop('SIGTERM');
       signals.on('SIGINT', onInt);
@@ -137,8 +145,7 @@ export function createIo(streams: Streams, options: { json?: boolean } = {}): Io
       try {
         return await fn(controller.signal);
       } finally {
-        signals.off('SIGINT', onInt);
-        signals.off('SIGTERM', onTerm);
+        release();
       }
     },
   };

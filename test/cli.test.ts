@@ -1,10 +1,12 @@
 // The CLI as a whole: help, exit codes, lazy loading (start-up cost), and the packed npm tarball.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { EventEmitter } from 'node:events';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { INTERRUPT, scriptedPrompter } from '../src/prompts.js';
 import { awsEnv, useFakeAws } from './aws-helpers.js';
+import { startFakeAws } from './fakes/aws.js';
 import { BIN, EXAMPLE, ROOT, runCli, runInProcess, runTracingImports } from './helpers/run-cli.js';
 import { tempDir } from './helpers/tmp.js';
 import { KEY, Terminal } from './init-helpers.js';
@@ -125,5 +127,66 @@ describe('the [y/N] confirmation of provision and teardown', () => {
     expect(term.text).toContain('salt-autoscale: interrupted; nothing was written');
     expect(term.text).not.toMatch(/This is a bug|at .*\.js:\d+/);
     expect(t.fake.mutatingCalls()).toEqual([]);
+  });
+});
+
+describe('SIGINT or SIGTERM during apply', () => {
+  const t = useFakeAws({}, { topicArn: null });
+  const env = () => awsEnv(t.fake.url, t.ws.dir);
+
+  it('stops starting calls, says what was done and what was not, and running again converges', async () => {
+    const signals = new EventEmitter();
+    const r = await runInProcess(['provision', '--yes', '--config', t.ws.configFile], {
+      env: env(),
+      wholeEnv: true,
+      signals,
+      // Ctrl-C the moment the topic exists, before the groups' notifications start.
+      onStdout: (text) => {
+        if (text.startsWith('done + topic')) signals.emit('SIGINT');
+      },
+    });
+    expect(r.code, r.stderr).toBe(130);
+    expect(r.stderr).toBe(
+      [
+        'salt-autoscale: interrupted (SIGINT): 1 of 3 change(s) were made, 2 were not.',
+        '  done:     + topic salt-autoscale',
+        '  not done: + notifications web-asg',
+        '  not done: + notifications worker-asg',
+        `Run \`salt-autoscale provision --config ${t.ws.configFile}\` again: it reads what exists and makes only the changes still missing.`,
+        '',
+      ].join('\n'),
+    );
+    expect(t.fake.mutatingCalls().map((c) => c.action)).toEqual(['CreateTopic']);
+    expect(signals.listenerCount('SIGINT') + signals.listenerCount('SIGTERM')).toBe(0);
+
+    const again = await runInProcess(['provision', '--yes', '--config', t.ws.configFile], {
+      env: env(),
+      wholeEnv: true,
+    });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toContain('2 to create, 0 to update, 0 to delete, 1 unchanged, 1 blocked.');
+    expect(again.stdout).toContain('Applied 2 change(s).');
+  });
+
+  it('a real SIGTERM to the process ends it with 143 and the same report', async () => {
+    await t.fake.close();
+    t.fake = await startFakeAws({ groups: ['web-asg', 'worker-asg'], latencyMs: 400 });
+    const child = spawn(process.execPath, [BIN, 'provision', '--yes', '--config', t.ws.configFile], {
+      env: { ...env(), NO_COLOR: '1' },
+    });
+    let stdout = '';
+    let stderr = '';
+    let sent = false;
+    child.stderr.on('data', (d) => (stderr += d));
+    child.stdout.on('data', (d) => {
+      stdout += d;
+      if (!sent && stdout.includes('done + topic')) sent = child.kill('SIGTERM');
+    });
+    const code = await new Promise((done) => child.on('close', done));
+    expect(code, stderr).toBe(143);
+    expect(stderr).toMatch(/^salt-autoscale: interrupted \(SIGTERM\): \d of 3 change\(s\) were made/);
+    expect(stderr).toContain('  done:     + topic salt-autoscale\n');
+    expect(stderr).toContain('again: it reads what exists and makes only the changes still missing.');
+    expect(stderr).not.toMatch(/This is a bug|at .*\.js:\d+/);
   });
 });

@@ -2,8 +2,7 @@
 // (attributes, subscription, one call per group) with bounded concurrency, and a topic deletion last.
 // Each action is idempotent on the AWS side, so a run that stops half-way is completed by the next one.
 import type { AwsClients } from './api.js';
-import { progressReporter } from './format.js';
-import { type Action, actionsOf, type Plan, type PlanItem } from './plan.js';
+import type { Action, Plan, PlanItem } from './plan.js';
 import { mapConcurrent } from './pool.js';
 
 export interface ApplyOptions {
@@ -11,12 +10,13 @@ export interface ApplyOptions {
   concurrency?: number;
   onStart?: (item: PlanItem) => void;
   onDone?: (item: PlanItem) => void;
+  /** Once aborted (Ctrl-C, SIGTERM), no further call starts; calls in flight finish and count as done. */
+  signal?: AbortSignal;
 }
 
 export interface ApplyResult {
   topicArn?: string;
-  /** The ARN Subscribe returned (with ReturnSubscriptionArn the real one, even while pending). */
-  subscriptionArn?: string;
+  /** The items whose call AWS answered, in the order they finished. */
   done: PlanItem[];
 }
 
@@ -30,6 +30,7 @@ export async function applyPlan(clients: AwsClients, plan: Plan, opts: ApplyOpti
   const middle = withAction.filter((i) => !first.includes(i) && !last.includes(i));
 
   const run = async (item: PlanItem & { action: Action }) => {
+    if (opts.signal?.aborted) return;
     opts.onStart?.(item);
     await perform(clients, item.action, result);
     result.done.push(item);
@@ -53,7 +54,7 @@ async function perform(clients: AwsClients, action: Action, result: ApplyResult)
     case 'SetTopicAttributes':
       return clients.sns.setTopicAttribute(topicArn, action.name, action.value);
     case 'Subscribe':
-      result.subscriptionArn = await clients.sns.subscribe(topicArn, action.protocol, action.endpoint);
+      await clients.sns.subscribe(topicArn, action.protocol, action.endpoint);
       return;
     case 'PutNotificationConfiguration':
       return clients.autoscaling.putNotifications(action.group, topicArn, action.types);
@@ -63,19 +64,5 @@ async function perform(clients: AwsClients, action: Action, result: ApplyResult)
       return clients.sns.unsubscribe(action.subscriptionArn);
     case 'DeleteTopic':
       return clients.sns.deleteTopic(topicArn);
-  }
-}
-
-/** Applies the plan with a progress display: a live counter on a terminal, a line per change otherwise. */
-export async function applyWithProgress(
-  clients: AwsClients,
-  plan: Plan,
-  mode: 'tty' | 'lines' | 'quiet',
-): Promise<ApplyResult> {
-  const progress = progressReporter(actionsOf(plan).length, mode);
-  try {
-    return await applyPlan(clients, plan, { onStart: progress.start, onDone: progress.done });
-  } finally {
-    progress.finish();
   }
 }

@@ -1,14 +1,15 @@
 // salt-autoscale provision: read what exists, plan, show the plan, apply only the difference, and write the
 // topic ARN back into the config so that `render` makes the reactor trust exactly that topic.
 
-import { type ApplyResult, applyPlan } from '../aws/apply.js';
-import { attentionNotes, planJson, planView, progressReporter, withConfigFlag } from '../aws/format.js';
+import type { ApplyResult } from '../aws/apply.js';
+import { attentionNotes, planJson, planView, withConfigFlag } from '../aws/format.js';
 import { actionsOf, PENDING_HINT, type Plan, planProvision, SUBSCRIBE_LATER_HINT } from '../aws/plan.js';
 import { readState } from '../aws/read.js';
 import { type AwsCommandOptions, type AwsSession, openSession, withAwsErrors } from '../aws/session.js';
 import { writeTopicArn } from '../config/edit.js';
 import { EXIT, UserError } from '../errors.js';
 import { type Io, type Outcome, outcome, type View } from '../io.js';
+import { applyWithIo } from './apply-with-io.js';
 
 export interface ProvisionOptions extends AwsCommandOptions {
   dryRun?: boolean;
@@ -128,12 +129,7 @@ async function provision(io: Io, session: AwsSession, opts: ProvisionOptions): P
       result.outcome = 'declined';
       return done(EXIT.negative);
     }
-    const progress = progressReporter(actions.length, io.progressMode, io.stdout, io.stderr);
-    try {
-      applied = await applyPlan(session.clients, plan, { onStart: progress.start, onDone: progress.done });
-    } finally {
-      progress.finish();
-    }
+    applied = await applyWithIo(io, session.clients, plan, withConfigFlag('salt-autoscale provision', file));
     result.outcome = 'applied';
     result.applied = applied.done.length;
   }

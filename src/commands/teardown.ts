@@ -1,13 +1,13 @@
 // salt-autoscale teardown: undo the AWS side. Removes the groups' notifications to the topic, the webhook
 // subscription and, only when salt-autoscale created it (the managed-by tag), the topic itself.
 
-import { applyPlan } from '../aws/apply.js';
-import { attentionNotes, planJson, planView, progressReporter } from '../aws/format.js';
+import { attentionNotes, planJson, planView, withConfigFlag } from '../aws/format.js';
 import { actionsOf, type Plan, planTeardown } from '../aws/plan.js';
 import { readState } from '../aws/read.js';
 import { type AwsCommandOptions, openSession, withAwsErrors } from '../aws/session.js';
 import { EXIT, UserError } from '../errors.js';
 import { type Io, type Outcome, outcome, type View } from '../io.js';
+import { applyWithIo } from './apply-with-io.js';
 
 export interface TeardownOptions extends AwsCommandOptions {
   dryRun?: boolean;
@@ -90,14 +90,8 @@ export async function run(io: Io, opts: TeardownOptions): Promise<Outcome> {
         return outcome(teardownView, result, EXIT.negative);
       }
     }
-    const progress = progressReporter(actions.length, io.progressMode, io.stdout, io.stderr);
-    try {
-      result.applied = (
-        await applyPlan(session.clients, plan, { onStart: progress.start, onDone: progress.done })
-      ).done.length;
-    } finally {
-      progress.finish();
-    }
+    const rerun = withConfigFlag('salt-autoscale teardown', session.loaded.file);
+    result.applied = (await applyWithIo(io, session.clients, plan, rerun)).done.length;
     result.outcome = 'applied';
     return outcome(teardownView, result);
   });

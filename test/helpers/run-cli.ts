@@ -83,15 +83,25 @@ export interface InProcessOptions {
   tty?: boolean;
   /** Where SIGINT/SIGTERM come from: emit on it to interrupt the run. */
   signals?: EventEmitter;
+  /** Called with each write to stdout, as it happens (to act at a precise moment of the run). */
+  onStdout?: (text: string) => void;
 }
 
 /** A writable that keeps what was written. */
 class Capture extends Writable {
   text = '';
   isTTY?: boolean;
-  override _write(chunk: Buffer | string, _enc: BufferEncoding, done: () => void): void {
-    this.text += chunk.toString();
-    done();
+  constructor(private readonly onText?: (text: string) => void) {
+    super({ decodeStrings: false });
+  }
+  override write(chunk: unknown, ...rest: any[]): boolean {
+    // Synchronous, unlike Writable's queue: the test sees each write at the moment the CLI makes it.
+    const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString();
+    this.text += text;
+    this.onText?.(text);
+    const cb = rest.find((r) => typeof r === 'function');
+    cb?.();
+    return true;
   }
 }
 
@@ -105,7 +115,7 @@ export async function runInProcess(
   options: InProcessOptions = {},
 ): Promise<CliResult & { code: number }> {
   const { runCli: main } = await import('../../src/cli.js');
-  const stdout = new Capture();
+  const stdout = new Capture(options.onStdout);
   const stderr = new Capture();
   if (options.tty) stdout.isTTY = true;
   const savedEnv = process.env;
