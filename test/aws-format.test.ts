@@ -9,13 +9,20 @@ import { runTracingImports } from './helpers/run-cli.js';
 const plan: Plan = {
   region: 'us-east-1',
   items: [
-    { change: 'create', resource: 'topic', name: 'salt-autoscale', detail: 'create' },
-    { change: 'update', resource: 'notifications', name: 'web-asg', detail: 'add terminate_error' },
-    { change: 'unchanged', resource: 'subscription', name: 'https://h/hook/ec2/autoscale', detail: 'confirmed' },
+    { change: 'create', resource: 'topic', name: 'salt-autoscale', state: 'missing', detail: 'create' },
+    { change: 'update', resource: 'notifications', name: 'web-asg', state: 'differs', detail: 'add terminate_error' },
+    {
+      change: 'unchanged',
+      resource: 'subscription',
+      name: 'https://h/hook/ec2/autoscale',
+      state: 'confirmed',
+      detail: 'confirmed',
+    },
     {
       change: 'blocked',
       resource: 'notifications',
       name: 'gone-asg',
+      state: 'no_such_group',
       detail: 'no Auto Scaling group named gone-asg in us-east-1',
     },
   ],

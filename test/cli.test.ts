@@ -190,3 +190,50 @@ describe('SIGINT or SIGTERM during apply', () => {
     expect(stderr).not.toMatch(/This is a bug|at .*\.js:\d+/);
   });
 });
+
+/** Every key of every object in `value`, recursively. */
+function keysOf(value: unknown): string[] {
+  if (Array.isArray(value)) return value.flatMap(keysOf);
+  if (value && typeof value === 'object') return Object.entries(value).flatMap(([k, v]) => [k, ...keysOf(v)]);
+  return [];
+}
+
+describe('--json, the contract for scripts', () => {
+  const t = useFakeAws();
+  const json = async (...args: string[]) => {
+    const r = await runInProcess([...args, '--json', '--config', t.ws.configFile], {
+      env: awsEnv(t.fake.url, t.ws.dir),
+      wholeEnv: true,
+    });
+    expect(r.stderr).toBe('');
+    return { code: r.code, doc: JSON.parse(r.stdout) };
+  };
+
+  it('is one snake_case document per command, and plans carry states, not prose to parse', async () => {
+    const dry = await json('provision', '--dry-run');
+    expect(dry.code, 'changes pending').toBe(1);
+    expect(dry.doc.plan.map((i: { resource: string; state: string }) => `${i.resource}:${i.state}`)).toEqual([
+      'topic:missing',
+      'subscription:missing',
+      'notifications:missing',
+      'notifications:missing',
+    ]);
+    const applied = await json('provision');
+    expect(applied.doc).toMatchObject({ outcome: 'applied', applied: 4, subscription: 'pending' });
+    const status = await json('status');
+    expect(status.code).toBe(1);
+    expect(status.doc.drift.map((i: { state: string }) => i.state)).toEqual([]);
+    expect(status.doc.subscription.state).toBe('pending');
+    const teardown = await json('teardown', '--dry-run');
+    expect(teardown.code, 'something to remove').toBe(1);
+    for (const { doc } of [dry, applied, status, teardown])
+      expect(keysOf(doc).filter((k) => !/^[a-z][a-z0-9_]*$/.test(k))).toEqual([]);
+  });
+
+  it('a dry run with nothing to do exits 0, as terraform plan -detailed-exitcode does', async () => {
+    await json('provision');
+    const { code, doc } = await json('provision', '--dry-run');
+    expect(doc.plan.filter((i: { change: string }) => i.change !== 'unchanged')).toEqual([]);
+    expect(code).toBe(0);
+  });
+});

@@ -2,14 +2,14 @@
 // otherwise (logs, CI), and a JSON shape for scripts.
 import { DEFAULT_CONFIG_FILE } from '../config/load.js';
 import type { View } from '../io.js';
-import { countChanges, type Plan, type PlanItem, SYMBOL } from './plan.js';
+import { countChanges, formatRows, SYMBOL } from '../plan.js';
+import type { Plan, PlanItem } from './plan.js';
 
 export function formatPlan(plan: Plan, tty: boolean): string {
-  const rows = plan.items.map((i) => [SYMBOL[i.change], i.resource, i.name, i.detail]);
-  if (!tty) return rows.map(([s, r, n, d]) => `${s} ${r} ${n}: ${d}\n`).join('');
-  const width = (col: number) => Math.max(...rows.map((r) => r[col].length));
-  const [w1, w2] = [width(1), width(2)];
-  return rows.map(([s, r, n, d]) => `  ${s} ${r.padEnd(w1)}  ${n.padEnd(w2)}  ${d}\n`).join('');
+  return formatRows(
+    plan.items.map((i) => ({ change: i.change, subject: [i.resource, i.name], detail: i.detail })),
+    tty,
+  );
 }
 
 /** A plan as shown before it is applied (or instead, for a dry run): heading, rows, counts. */
@@ -19,7 +19,7 @@ export const planView: View<{ heading: string; plan: Plan }> = {
 };
 
 export function summarize(plan: Plan): string {
-  const c = countChanges(plan);
+  const c = countChanges(plan.items);
   const parts = [`${c.create} to create`, `${c.update} to update`, `${c.delete} to delete`, `${c.unchanged} unchanged`];
   if (c.blocked) parts.push(`${c.blocked} blocked`);
   return parts.join(', ');
@@ -28,6 +28,9 @@ export function summarize(plan: Plan): string {
 export function attentionNotes(plan: Plan): string[] {
   return [...new Set(plan.items.filter((i) => i.attention).map((i) => i.attention!))];
 }
+
+/** An item in one short line: `+ notifications web-asg`. */
+export const itemLabel = (i: PlanItem) => `${SYMBOL[i.change]} ${i.resource} ${i.name}`;
 
 export interface Progress {
   start(item: PlanItem): void;
@@ -48,21 +51,20 @@ export function progressReporter(
   const tty = mode === 'tty';
   let finished = 0;
   const inFlight = new Set<string>();
-  const label = (i: PlanItem) => `${SYMBOL[i.change]} ${i.resource} ${i.name}`;
   const draw = () => {
     const current = [...inFlight].slice(0, 2).join(', ');
     err.write(`\r\x1b[2K[${finished}/${total}] ${current}`);
   };
   return {
     start(item) {
-      inFlight.add(label(item));
+      inFlight.add(itemLabel(item));
       if (tty) draw();
     },
     done(item) {
       finished++;
-      inFlight.delete(label(item));
+      inFlight.delete(itemLabel(item));
       if (tty) draw();
-      else if (mode === 'lines') out.write(`done ${label(item)}\n`);
+      else if (mode === 'lines') out.write(`done ${itemLabel(item)}\n`);
     },
     finish() {
       if (tty) err.write('\r\x1b[2K');
@@ -76,6 +78,7 @@ export function planJson(plan: Plan) {
     change: i.change,
     resource: i.resource,
     name: i.name,
+    state: i.state,
     detail: i.detail,
     ...(i.action ? { call: i.action.type } : {}),
     ...(i.attention ? { attention: i.attention } : {}),

@@ -1,9 +1,9 @@
 // Pure planning: current state + desired state -> the list of what to do. No I/O here, so provision,
 // --dry-run, status and teardown all show the same plan, and the tests can check plans without AWS.
+
+import type { Change } from '../plan.js';
 import { type DesiredState, MANAGED_TAG, reactorTrustsTopic, SIGNATURE_VERSION, shortType } from './desired.js';
 import type { CurrentState } from './read.js';
-
-export type Change = 'create' | 'update' | 'delete' | 'unchanged' | 'blocked';
 
 /** What apply does for one plan item. The topic ARN comes from the apply context (it may be created first). */
 export type Action =
@@ -15,11 +15,33 @@ export type Action =
   | { type: 'Unsubscribe'; subscriptionArn: string }
   | { type: 'DeleteTopic' };
 
+/**
+ * What was found, for scripts and for the code that reads a plan (never the prose in `detail`):
+ * missing, managed/unmanaged (a topic's tag), signature_version (a topic's SignatureVersion is not 2),
+ * awaiting_trust (the reactor does not trust the topic yet), pending/confirmed (a subscription),
+ * no_such_group, differs/in_step/present (a group's notifications), kept (--keep-topic).
+ */
+export type ItemState =
+  | 'missing'
+  | 'managed'
+  | 'unmanaged'
+  | 'signature_version'
+  | 'awaiting_trust'
+  | 'pending'
+  | 'confirmed'
+  | 'no_such_group'
+  | 'differs'
+  | 'in_step'
+  | 'present'
+  | 'kept';
+
 export interface PlanItem {
   change: Change;
   resource: 'topic' | 'subscription' | 'notifications';
   /** The topic name, the endpoint URL, or the group name. */
   name: string;
+  state: ItemState;
+  /** For people; never parsed. */
   detail: string;
   action?: Action;
   /** Something the user must know or do, even when nothing changes (a pending confirmation). */
@@ -32,8 +54,6 @@ export interface Plan {
   topicArn?: string;
   items: PlanItem[];
 }
-
-export const SYMBOL: Record<Change, string> = { create: '+', update: '~', delete: '-', unchanged: '=', blocked: '!' };
 
 export const PENDING_HINT =
   'SNS sends the confirmation request to the webhook, and the reactor confirms it. If salt-api was not serving ' +
@@ -94,6 +114,7 @@ export function planProvision(current: CurrentState, desired: DesiredState, opts
       change: 'create',
       resource: 'topic',
       name: desired.topicName,
+      state: 'missing',
       detail: `create, tagged ${MANAGED_TAG.Key}=${MANAGED_TAG.Value}, SignatureVersion ${SIGNATURE_VERSION}`,
       action: {
         type: 'CreateTopic',
@@ -107,6 +128,7 @@ export function planProvision(current: CurrentState, desired: DesiredState, opts
       change: 'unchanged',
       resource: 'topic',
       name: desired.topicName,
+      state: topic.managed ? 'managed' : 'unmanaged',
       detail: topic.managed
         ? 'exists (managed by salt-autoscale)'
         : `exists, not tagged ${MANAGED_TAG.Key}=${MANAGED_TAG.Value}: used as is, teardown will keep it`,
@@ -116,6 +138,7 @@ export function planProvision(current: CurrentState, desired: DesiredState, opts
         change: 'update',
         resource: 'topic',
         name: desired.topicName,
+        state: 'signature_version',
         detail: `SignatureVersion ${topic.signatureVersion ?? '1 (default)'} -> ${SIGNATURE_VERSION}`,
         action: { type: 'SetTopicAttributes', name: 'SignatureVersion', value: SIGNATURE_VERSION },
       });
@@ -129,6 +152,7 @@ export function planProvision(current: CurrentState, desired: DesiredState, opts
       change: 'blocked',
       resource: 'subscription',
       name: desired.endpoint,
+      state: 'awaiting_trust',
       detail: 'not yet: the rendered reactor does not trust this topic (sns.topic_arn)',
       attention: SUBSCRIBE_LATER_HINT,
     });
@@ -137,6 +161,7 @@ export function planProvision(current: CurrentState, desired: DesiredState, opts
       change: 'create',
       resource: 'subscription',
       name: desired.endpoint,
+      state: 'missing',
       detail: `subscribe ${desired.protocol} (SNS sends the confirmation request at once)`,
       action: subscribe,
       attention: BEFORE_SUBSCRIBE_HINT,
@@ -146,6 +171,7 @@ export function planProvision(current: CurrentState, desired: DesiredState, opts
       change: 'update',
       resource: 'subscription',
       name: desired.endpoint,
+      state: 'pending',
       detail: 're-send the confirmation request (Subscribe again)',
       action: subscribe,
       attention: PENDING_HINT,
@@ -155,11 +181,18 @@ export function planProvision(current: CurrentState, desired: DesiredState, opts
       change: 'unchanged',
       resource: 'subscription',
       name: desired.endpoint,
+      state: 'pending',
       detail: 'pending confirmation',
       attention: PENDING_HINT,
     });
   } else {
-    items.push({ change: 'unchanged', resource: 'subscription', name: desired.endpoint, detail: 'confirmed' });
+    items.push({
+      change: 'unchanged',
+      resource: 'subscription',
+      name: desired.endpoint,
+      state: 'confirmed',
+      detail: 'confirmed',
+    });
   }
 
   for (const g of current.groups) {
@@ -168,6 +201,7 @@ export function planProvision(current: CurrentState, desired: DesiredState, opts
         change: 'blocked',
         resource: 'notifications',
         name: g.name,
+        state: 'no_such_group',
         detail: `no Auto Scaling group named ${g.name} in ${desired.region}`,
       });
       continue;
@@ -181,6 +215,7 @@ export function planProvision(current: CurrentState, desired: DesiredState, opts
         change: 'create',
         resource: 'notifications',
         name: g.name,
+        state: 'missing',
         detail: typeList(desired.notificationTypes),
         action: put,
       });
@@ -189,9 +224,22 @@ export function planProvision(current: CurrentState, desired: DesiredState, opts
         missing.length ? `add ${typeList(missing)}` : '',
         extra.length ? `remove ${typeList(extra)}` : '',
       ].filter(Boolean);
-      items.push({ change: 'update', resource: 'notifications', name: g.name, detail: parts.join('; '), action: put });
+      items.push({
+        change: 'update',
+        resource: 'notifications',
+        name: g.name,
+        state: 'differs',
+        detail: parts.join('; '),
+        action: put,
+      });
     } else {
-      items.push({ change: 'unchanged', resource: 'notifications', name: g.name, detail: typeList(g.types) });
+      items.push({
+        change: 'unchanged',
+        resource: 'notifications',
+        name: g.name,
+        state: 'in_step',
+        detail: typeList(g.types),
+      });
     }
   }
   items.push(...strayGroupItems(current));
@@ -210,6 +258,7 @@ export function planTeardown(current: CurrentState, desired: DesiredState, opts:
       change: 'unchanged',
       resource: 'topic',
       name: desired.topicName,
+      state: 'missing',
       detail: 'does not exist; nothing to remove',
     });
     return { region: desired.region, items };
@@ -222,15 +271,23 @@ export function planTeardown(current: CurrentState, desired: DesiredState, opts:
         change: 'unchanged',
         resource: 'notifications',
         name: g.name,
+        state: 'no_such_group',
         detail: `no group named ${g.name} in ${desired.region}; nothing to remove`,
       });
     else if (g.types.length === 0)
-      items.push({ change: 'unchanged', resource: 'notifications', name: g.name, detail: 'none for this topic' });
+      items.push({
+        change: 'unchanged',
+        resource: 'notifications',
+        name: g.name,
+        state: 'missing',
+        detail: 'none for this topic',
+      });
     else
       items.push({
         change: 'delete',
         resource: 'notifications',
         name: g.name,
+        state: 'present',
         detail: `remove ${typeList(g.types)}`,
         action: { type: 'DeleteNotificationConfiguration', group: g.name },
       });
@@ -243,16 +300,24 @@ export function planTeardown(current: CurrentState, desired: DesiredState, opts:
       change: 'blocked',
       resource: 'subscription',
       name: desired.endpoint,
+      state: 'awaiting_trust',
       detail: 'not yet: the rendered reactor does not trust this topic (sns.topic_arn)',
       attention: SUBSCRIBE_LATER_HINT,
     });
   } else if (!sub) {
-    items.push({ change: 'unchanged', resource: 'subscription', name: desired.endpoint, detail: 'does not exist' });
+    items.push({
+      change: 'unchanged',
+      resource: 'subscription',
+      name: desired.endpoint,
+      state: 'missing',
+      detail: 'does not exist',
+    });
   } else if (!sub.pending) {
     items.push({
       change: 'delete',
       resource: 'subscription',
       name: desired.endpoint,
+      state: 'confirmed',
       detail: 'unsubscribe',
       action: { type: 'Unsubscribe', subscriptionArn: sub.arn },
     });
@@ -261,6 +326,7 @@ export function planTeardown(current: CurrentState, desired: DesiredState, opts:
       change: 'delete',
       resource: 'subscription',
       name: desired.endpoint,
+      state: 'pending',
       detail: 'pending confirmation: goes with the topic',
     });
   } else {
@@ -268,6 +334,7 @@ export function planTeardown(current: CurrentState, desired: DesiredState, opts:
       change: 'blocked',
       resource: 'subscription',
       name: desired.endpoint,
+      state: 'pending',
       detail: 'pending confirmation: SNS does not let the API remove a pending subscription',
       attention:
         'It receives nothing until confirmed, and SNS deletes it after 48 hours. (Deleting the topic removes it at once.)',
@@ -275,12 +342,19 @@ export function planTeardown(current: CurrentState, desired: DesiredState, opts:
   }
 
   if (opts.keepTopic) {
-    items.push({ change: 'unchanged', resource: 'topic', name: desired.topicName, detail: 'kept (--keep-topic)' });
+    items.push({
+      change: 'unchanged',
+      resource: 'topic',
+      name: desired.topicName,
+      state: 'kept',
+      detail: 'kept (--keep-topic)',
+    });
   } else if (topic.managed) {
     items.push({
       change: 'delete',
       resource: 'topic',
       name: desired.topicName,
+      state: 'managed',
       detail: 'delete (tagged managed-by=salt-autoscale)',
       action: { type: 'DeleteTopic' },
     });
@@ -289,16 +363,11 @@ export function planTeardown(current: CurrentState, desired: DesiredState, opts:
       change: 'blocked',
       resource: 'topic',
       name: desired.topicName,
+      state: 'unmanaged',
       detail: `not tagged ${MANAGED_TAG.Key}=${MANAGED_TAG.Value}: salt-autoscale did not create it and will not delete it`,
     });
   }
   return { region: desired.region, topicArn: topic.arn, items };
-}
-
-export function countChanges(plan: Plan): Record<Change, number> {
-  const counts: Record<Change, number> = { create: 0, update: 0, delete: 0, unchanged: 0, blocked: 0 };
-  for (const item of plan.items) counts[item.change]++;
-  return counts;
 }
 
 export const actionsOf = (plan: Plan) => plan.items.filter((i) => i.action);

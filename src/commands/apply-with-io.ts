@@ -3,12 +3,10 @@
 // Every change is idempotent and the next run plans from what exists, so running again converges.
 import type { AwsClients } from '../aws/api.js';
 import { type ApplyResult, applyPlan } from '../aws/apply.js';
-import { progressReporter } from '../aws/format.js';
-import { actionsOf, type Plan, type PlanItem, SYMBOL } from '../aws/plan.js';
+import { itemLabel, progressReporter } from '../aws/format.js';
+import { actionsOf, type Plan, type PlanItem } from '../aws/plan.js';
 import { EXIT, UserError } from '../errors.js';
 import type { Io, StopSignal } from '../io.js';
-
-const row = (i: PlanItem) => `${SYMBOL[i.change]} ${i.resource} ${i.name}`;
 
 /** Applies `plan`; when interrupted, throws the report (exit 130 for SIGINT, 143 for SIGTERM). */
 export async function applyWithIo(io: Io, clients: AwsClients, plan: Plan, rerun: string): Promise<ApplyResult> {
@@ -34,8 +32,8 @@ function interruptedError(signal: StopSignal, actions: PlanItem[], done: PlanIte
   return new UserError(
     [
       `interrupted (${signal}): ${done.length} of ${actions.length} change(s) were made, ${notDone.length} were not.`,
-      ...done.map((i) => `  done:     ${row(i)}`),
-      ...notDone.map((i) => `  not done: ${row(i)}`),
+      ...done.map((i) => `  done:     ${itemLabel(i)}`),
+      ...notDone.map((i) => `  not done: ${itemLabel(i)}`),
       `Run \`${rerun}\` again: it reads what exists and makes only the changes still missing.`,
     ].join('\n'),
     signal === 'SIGTERM' ? EXIT.terminated : EXIT.interrupted,

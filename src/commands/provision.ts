@@ -73,9 +73,10 @@ function missingGroupsError(plan: Plan, session: AwsSession): UserError | undefi
 
 function subscriptionAfter(plan: Plan): Provisioned['subscription'] {
   const item = plan.items.find((i) => i.resource === 'subscription');
-  if (!item || item.change === 'blocked') return 'missing';
-  if (item.action || item.detail.startsWith('pending')) return 'pending';
-  return 'confirmed';
+  if (item?.state === 'confirmed') return 'confirmed';
+  // Subscribing (again) leaves it pending until the reactor confirms.
+  if (item?.state === 'pending' || item?.action) return 'pending';
+  return 'missing';
 }
 
 export async function run(io: Io, opts: ProvisionOptions): Promise<Outcome> {

@@ -5,12 +5,13 @@ import { loadConfig } from '../config/load.js';
 import { trustedTopicArns } from '../config/types.js';
 import { EXIT, UserError } from '../errors.js';
 import { type Io, type Outcome, outcome, type View } from '../io.js';
+import { type Change, formatRows } from '../plan.js';
 import { unifiedDiff } from '../render/diff.js';
 import { renderFiles } from '../render/files.js';
 import { maskSecrets, secretLinesDiffer } from '../render/mask.js';
 import { masterFileWarnings } from '../render/master-check.js';
 import { maskSeal } from '../render/seal.js';
-import { applyWrites, type PlannedFile, planWrites } from '../render/writer.js';
+import { applyWrites, type FileStatus, type PlannedFile, planWrites } from '../render/writer.js';
 
 export interface RenderOptions {
   config: string;
@@ -37,12 +38,25 @@ interface Rendered {
   show: (path: string) => string;
 }
 
+/** Render's files in the one plan vocabulary: a file edited by hand is blocked until --force. */
+const CHANGE: Record<FileStatus, Change> = {
+  create: 'create',
+  update: 'update',
+  conflict: 'blocked',
+  unchanged: 'unchanged',
+};
+
 const renderedView: View<Rendered> = {
   text({ files, dryRun, show }) {
     const labels = dryRun ? WOULD : LABEL;
-    const width = Math.max(...Object.values(labels).map((l) => l.length));
-    const rows = files.map((f) => `  ${labels[f.status].padEnd(width)}  ${show(f.path)}  (${f.role})\n`);
-    return rows.join('') + summaryLine(files, dryRun) + '\n';
+    // A forced replacement is an update; the list is short, so it is aligned on any output.
+    const change = (f: PlannedFile) => (f.status === 'conflict' && !dryRun ? 'update' : CHANGE[f.status]);
+    const rows = files.map((f) => ({
+      change: change(f),
+      subject: [labels[f.status], show(f.path)],
+      detail: `(${f.role})`,
+    }));
+    return formatRows(rows, true) + summaryLine(files, dryRun) + '\n';
   },
 };
 
