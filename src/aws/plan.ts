@@ -19,7 +19,8 @@ export type Action =
  * What was found, for scripts and for the code that reads a plan (never the prose in `detail`):
  * missing, managed/unmanaged (a topic's tag), signature_version (a topic's SignatureVersion is not 2),
  * awaiting_trust (the reactor does not trust the topic yet), pending/confirmed (a subscription),
- * no_such_group, differs/in_step/present (a group's notifications), kept (--keep-topic).
+ * no_such_group, differs/in_step/present (a group's notifications), not_in_config (a group the config no longer
+ * names still notifies the topic), kept (--keep-topic).
  */
 export type ItemState =
   | 'missing'
@@ -33,6 +34,7 @@ export type ItemState =
   | 'differs'
   | 'in_step'
   | 'present'
+  | 'not_in_config'
   | 'kept';
 
 export interface PlanItem {
@@ -89,6 +91,7 @@ function strayGroupItems(current: CurrentState): PlanItem[] {
             change: 'delete',
             resource: 'notifications',
             name: g.name,
+            state: 'not_in_config',
             detail: `not in the config: remove ${typeList(g.types)}`,
             action: { type: 'DeleteNotificationConfiguration', group: g.name },
           }
@@ -96,6 +99,7 @@ function strayGroupItems(current: CurrentState): PlanItem[] {
             change: 'unchanged',
             resource: 'notifications',
             name: g.name,
+            state: 'not_in_config',
             detail: `not in the config: ${typeList(g.types)}, left alone (the topic is not managed by salt-autoscale)`,
           },
   );
