@@ -70,8 +70,9 @@ function buildProgram(streams: Streams, state: RunState): Command {
       'where to write ec2-autoscale.sls (default: salt.reactor_dir when --out is salt.config_dir, else <out>/reactor)',
     )
     .option('-n, --dry-run', 'show what would change, write nothing')
-    .option('--diff', 'show a unified diff of every change (secrets masked)')
+    .option('--diff', 'show a unified diff of every change (secrets masked); a preview: writes nothing')
     .option('-f, --force', 'replace files edited by hand since render wrote them')
+    .option('--prune', "remove render's own files the config no longer produces (userdata/<removed group>.sh)")
     .action(lazy(() => import('./commands/render.js')));
 
   program

@@ -204,6 +204,8 @@ describe('secrets', () => {
     const first = await runCli(['render', '-c', config, '-o', out, '--diff']);
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
+    expect(existsSync(out)).toBe(false); // --diff is a preview
+    expect((await runCli(['render', '-c', config, '-o', out])).code).toBe(0);
     expect(statSync(join(out, 'cloud.providers.d/ec2.conf')).mode & 0o777).toBe(0o600);
     expect(statSync(join(out, 'master.d/ec2-autoscale.conf')).mode & 0o777).toBe(0o600);
     const [master, provider] = pyYamlLoad([
@@ -219,7 +221,7 @@ describe('secrets', () => {
       () => readFileSync(config, 'utf8').replace(secretKey, secretKey.replace('EXAMPLE', 'CHANGED')),
       dir,
     );
-    const second = await runCli(['render', '-c', config2, '-o', out, '--diff', '--force']);
+    const second = await runCli(['render', '-c', config2, '-o', out, '--diff']);
     expect(second.code).toBe(0);
     expect(second.stdout).toContain('cloud.providers.d/ec2.conf: only a secret value changes (masked)');
     const printed = first.stdout + second.stdout + second.stderr;

@@ -4,14 +4,27 @@ import { join, relative, resolve } from 'node:path';
 import { loadConfig } from '../config/load.js';
 import { trustedTopicArns } from '../config/types.js';
 import { EXIT, UserError } from '../errors.js';
+import { fsProblem } from '../fs/errors.js';
 import { type Io, type Outcome, outcome, type View } from '../io.js';
 import { type Change, formatRows } from '../plan.js';
 import { unifiedDiff } from '../render/diff.js';
-import { renderFiles } from '../render/files.js';
+import { dropInKeys, type Owner, renderFiles, withOwner } from '../render/files.js';
 import { maskSecrets, secretLinesDiffer } from '../render/mask.js';
 import { masterFileWarnings } from '../render/master-check.js';
-import { maskSeal } from '../render/seal.js';
-import { applyWrites, type FileStatus, type PlannedFile, planWrites } from '../render/writer.js';
+import { lookupUser, reactorDirs, readMasterOptions } from '../render/master-user.js';
+import { withoutSeal } from '../render/seal.js';
+import { EC2_USER_DATA_LIMIT, oversizedUserData } from '../render/userdata.js';
+import {
+  applyWrites,
+  type FileStatus,
+  findStale,
+  type PlannedDir,
+  type PlannedFile,
+  planDirs,
+  planWrites,
+  type StaleFile,
+  TargetError,
+} from '../render/writer.js';
 
 export interface RenderOptions {
   config: string;
@@ -20,6 +33,8 @@ export interface RenderOptions {
   dryRun?: boolean;
   diff?: boolean;
   force?: boolean;
+  /** Remove render's own files that the config no longer produces. */
+  prune?: boolean;
 }
 
 const LABEL = { create: 'created', update: 'updated', conflict: 'replaced', unchanged: 'unchanged' } as const;
@@ -30,9 +45,14 @@ const WOULD = {
   unchanged: 'unchanged',
 } as const;
 
-/** What render wrote (or, for a dry run, would write). */
+/** What render wrote (or, for a dry run or a diff, would write). */
 interface Rendered {
   files: PlannedFile[];
+  /** Render's own earlier files the config no longer produces; removed when `pruned`. */
+  stale: StaleFile[];
+  pruned: boolean;
+  /** Folders made (or handed over) for the master's user. */
+  dirs: PlannedDir[];
   dryRun: boolean;
   /** A path as the user would type it: relative to the working directory when below it. */
   show: (path: string) => string;
@@ -47,16 +67,32 @@ const CHANGE: Record<FileStatus, Change> = {
 };
 
 const renderedView: View<Rendered> = {
-  text({ files, dryRun, show }) {
+  text({ files, stale, pruned, dirs, dryRun, show }) {
     const labels = dryRun ? WOULD : LABEL;
     // A forced replacement is an update; the list is short, so it is aligned on any output.
     const change = (f: PlannedFile) => (f.status === 'conflict' && !dryRun ? 'update' : CHANGE[f.status]);
-    const rows = files.map((f) => ({
-      change: change(f),
-      subject: [labels[f.status], show(f.path)],
-      detail: `(${f.role})`,
-    }));
-    return formatRows(rows, true) + summaryLine(files, dryRun) + '\n';
+    const owned = (owner?: Owner) => (owner ? `, owned by ${owner.user}` : '');
+    const rows = [
+      ...dirs
+        .filter((d) => d.status !== 'unchanged')
+        .map((d) => ({
+          change: CHANGE[d.status],
+          subject: [labels[d.status], `${show(d.path)}/`],
+          detail: `(${d.role}${owned(d.owner)}, mode 0${d.mode.toString(8)})`,
+        })),
+      ...files.map((f) => ({
+        change: change(f),
+        subject: [labels[f.status], show(f.path)],
+        detail: `(${f.role}${owned(f.owner)})`,
+      })),
+      // Render's own leftovers: deleted with --prune, else held back (and said how to remove them).
+      ...stale.map((f) => ({
+        change: (pruned ? 'delete' : 'blocked') as Change,
+        subject: [pruned ? (dryRun ? 'would remove' : 'removed') : 'stale', show(f.path)],
+        detail: `(${f.role}${pruned ? '' : '; --prune removes it'})`,
+      })),
+    ];
+    return formatRows(rows, true) + summaryLine(files, stale, pruned, dryRun) + '\n';
   },
 };
 
@@ -66,7 +102,8 @@ const diffView: View<{ files: PlannedFile[]; secrets: string[]; show: (path: str
     let out = '';
     for (const f of files) {
       if (f.status === 'unchanged') continue;
-      const masked = (text: string) => maskSeal(maskSecrets(text, secrets));
+      // The seal is a hash of the lines above it: not content to review, and it may hide a secret's change.
+      const masked = (text: string) => withoutSeal(maskSecrets(text, secrets));
       const text = unifiedDiff(
         masked(f.current),
         masked(f.content),
@@ -85,21 +122,56 @@ const diffView: View<{ files: PlannedFile[]; secrets: string[]; show: (path: str
 
 export async function run(io: Io, options: RenderOptions): Promise<Outcome> {
   const { config, file } = await loadConfig(options.config);
-  const files = renderFiles(config, { outDir: options.out, reactorDir: options.reactorOut, configFile: file });
-  const planned = await planWrites(files).catch((err) => {
-    throw fsError(err);
-  });
-  const secrets = [config.cloud_provider.key, config.alerts.email?.password].filter((s): s is string => !!s);
+  let files = renderFiles(config, { outDir: options.out, reactorDir: options.reactorOut, configFile: file });
   const show = (p: string) => {
     const rel = relative(process.cwd(), p);
     return rel && !rel.startsWith('..') ? rel : p;
   };
+  const oversized = oversizedUserData(files);
+  if (oversized.length > 0) {
+    throw new UserError(
+      oversized
+        .map(
+          (f) =>
+            `${show(f.path)} (${f.role}) would be ${f.bytes} bytes; EC2 accepts at most ${EC2_USER_DATA_LIMIT} bytes (16 KB) of user data.`,
+        )
+        .join('\n') +
+        "\nNothing was written. Shorten the group's minion settings in the config (or move them into pillar).",
+    );
+  }
+  // Installing into the Salt config dir: secret files and the reactor's folders go to the master's user.
+  const installing = resolve(options.out) === resolve(config.salt.config_dir);
+  let dirs: PlannedDir[] = [];
+  if (installing) {
+    const master = await readMasterOptions(config.salt.config_dir, 'ec2-autoscale.conf');
+    const owner = master.user && master.user !== 'root' ? lookupUser(master.user) : undefined;
+    if (master.user && master.user !== 'root' && !owner)
+      io.warn(
+        `the master runs as user ${master.user} (\`user:\` in ${config.salt.config_dir}/master or master.d), which this machine does not know; secret files stay root's and salt-master may not read them.`,
+      );
+    if (owner && owner.uid !== 0) {
+      files = withOwner(files, owner);
+      dirs = await planDirs(reactorDirs(config, master).map((d) => ({ ...d, mode: 0o700, owner })));
+    }
+  }
+  const planned = await planWrites(files).catch((err) => {
+    throw fsError(err);
+  });
+  const stale = await findStale(
+    join(resolve(options.out), 'userdata'),
+    /\.sh$/,
+    files,
+    'user data of a group no longer in the config',
+  );
+  // --diff is a preview like --dry-run: it writes nothing.
+  const preview = Boolean(options.dryRun || options.diff);
+  const secrets = [config.cloud_provider.key, config.alerts.email?.password].filter((s): s is string => !!s);
 
   if (options.diff) io.show(diffView, { files: planned, secrets, show });
 
   // Render's own earlier output is replaced as the config changes; a file edited by hand only with --force.
   const conflicts = planned.filter((f) => f.status === 'conflict');
-  if (conflicts.length > 0 && !options.force && !options.dryRun) {
+  if (conflicts.length > 0 && !options.force && !preview) {
     throw new UserError(
       `${conflicts.length === 1 ? 'this file was' : 'these files were'} edited by hand since render wrote ${conflicts.length === 1 ? 'it' : 'them'} (or not written by salt-autoscale):\n` +
         conflicts.map((f) => `  ${show(f.path)}`).join('\n') +
@@ -108,15 +180,16 @@ export async function run(io: Io, options: RenderOptions): Promise<Outcome> {
     );
   }
 
-  if (!options.dryRun)
-    await applyWrites(planned).catch((err) => {
+  const prune = Boolean(options.prune);
+  if (!preview)
+    await applyWrites({ files: planned, dirs, remove: prune ? stale : [] }).catch((err) => {
       throw fsError(err);
     });
 
-  if (resolve(options.out) === resolve(config.salt.config_dir)) {
+  if (installing) {
     const masterPath = join(config.salt.config_dir, 'master');
     const text = await readFile(masterPath, 'utf8').catch(() => undefined);
-    for (const w of text === undefined ? [] : masterFileWarnings(text, masterPath)) io.warn(w);
+    for (const w of text === undefined ? [] : masterFileWarnings(text, masterPath, dropInKeys(config))) io.warn(w);
   }
   if (trustedTopicArns(config).length === 0) {
     io.warn(
@@ -124,36 +197,36 @@ export async function run(io: Io, options: RenderOptions): Promise<Outcome> {
         'Run `salt-autoscale provision` (it writes the ARN into the config), then render again.',
     );
   }
-  return outcome(renderedView, { files: planned, dryRun: Boolean(options.dryRun), show });
+  return outcome(renderedView, { files: planned, stale, pruned: prune, dirs, dryRun: preview, show });
 }
 
-function summaryLine(planned: PlannedFile[], dryRun: boolean): string {
+function summaryLine(planned: PlannedFile[], stale: StaleFile[], pruned: boolean, dryRun: boolean): string {
   const count = (s: string) => planned.filter((f) => f.status === s).length;
-  if (count('unchanged') === planned.length) return `${planned.length} files, all unchanged: nothing to do.`;
+  const leftovers = stale.length
+    ? pruned
+      ? `, ${stale.length} ${dryRun ? 'to remove' : 'removed'}`
+      : `, ${stale.length} stale (no longer in the config; --prune removes ${stale.length === 1 ? 'it' : 'them'})`
+    : '';
+  if (count('unchanged') === planned.length && !stale.length)
+    return `${planned.length} files, all unchanged: nothing to do.`;
   const edited = count('conflict');
   const changes = dryRun
     ? `dry run, nothing written: ${count('create')} to create, ${count('update')} to update` +
       (edited ? `, ${edited} edited by hand (to replace them, add --force)` : '')
     : `${count('create')} created, ${count('update')} updated` + (edited ? `, ${edited} replaced` : '');
-  return `${planned.length} files: ${changes}, ${count('unchanged')} unchanged`;
+  return `${planned.length} files: ${changes}, ${count('unchanged')} unchanged${leftovers}`;
 }
 
+/** A file system failure, about the path the user knows (never a temp file), in words. */
 function fsError(err: unknown): Error {
-  const e = err as NodeJS.ErrnoException;
-  if (e.code === 'EACCES' || e.code === 'EPERM') {
+  const target = err instanceof TargetError ? err : undefined;
+  const e = (target?.cause ?? err) as NodeJS.ErrnoException;
+  const path = target?.path ?? e.path;
+  if (!e.code || !path) return e;
+  if (e.code === 'EACCES' || e.code === 'EPERM')
     return new UserError(
-      `cannot write ${e.path}: permission denied. Run as a user who may write there (e.g. root for /etc/salt), or render into another folder with --out.`,
+      `cannot write ${path}: permission denied. Run as a user who may write there (e.g. root for /etc/salt), or render into another folder with --out.`,
       EXIT.refused,
     );
-  }
-  if (
-    e.code === 'ENOTFILE' ||
-    e.code === 'EISDIR' ||
-    e.code === 'ENOTDIR' ||
-    e.code === 'EROFS' ||
-    e.code === 'ENOSPC'
-  ) {
-    return new UserError(`cannot write ${e.path ?? ''}: ${e.message}`, EXIT.refused);
-  }
-  return e;
+  return new UserError(`cannot write ${path}: ${fsProblem(e, path)}`, EXIT.refused);
 }

@@ -16,6 +16,13 @@ import { toSaltYaml } from './serialize.js';
 import { renderTemplate } from './templates.js';
 import { autosignSettings, BOOTSTRAP_URL, userDataFileNames } from './userdata.js';
 
+/** Who owns a file or folder: the user the master runs as (Salt's `user`). */
+export interface Owner {
+  user: string;
+  uid: number;
+  gid: number;
+}
+
 export interface RenderedFile {
   /** Absolute path to write. */
   path: string;
@@ -24,6 +31,13 @@ export interface RenderedFile {
   mode: number;
   /** What the file is, for the summary. */
   role: string;
+  /** Set when the file must belong to the master's user (a secret file it reads, under Salt 3006+ packages). */
+  owner?: Owner;
+}
+
+/** Secret files (0600) handed to the master's user, who must read them; the others stay world-readable. */
+export function withOwner(files: RenderedFile[], owner: Owner): RenderedFile[] {
+  return files.map((f) => (f.mode === 0o600 ? { ...f, owner } : f));
 }
 
 export interface RenderTarget {
@@ -40,6 +54,17 @@ export function reactorOutputDir(config: Config, target: RenderTarget): string {
   if (target.reactorDir) return resolve(target.reactorDir);
   const out = resolve(target.outDir);
   return out === resolve(config.salt.config_dir) ? resolve(config.salt.reactor_dir) : join(out, 'reactor');
+}
+
+/** The top-level keys the master drop-in sets: each replaces the same key in /etc/salt/master. */
+export function dropInKeys(config: Config): string[] {
+  return [
+    'rest_cherrypy',
+    'reactor',
+    'ec2.autoscale',
+    ...Object.keys(autosignSettings(config) ?? {}),
+    ...Object.keys(smtpSettings(config)),
+  ];
 }
 
 /** Every file render writes, each sealed (./seal.ts). */

@@ -1,23 +1,40 @@
-// Pure: what in the admin's own /etc/salt/master would defeat the drop-in. Salt applies master.d/*.conf over
-// the main file key by key at the top level (salt/config include_config + dict.update), so a `reactor:` or
-// `rest_cherrypy:` there is replaced, and a changed default_include may not read master.d at all.
+// Pure: what in the admin's own /etc/salt/master the drop-in overrides or defeats. Salt applies
+// master.d/*.conf over the main file key by key at the top level (salt/config: `overrides.update(
+// include_config(default_include, …))`), so every key the drop-in sets replaces the main file's value
+// silently, and a changed default_include may not read master.d at all.
 import { parse } from 'yaml';
 
-const REPLACED = ['reactor', 'rest_cherrypy', 'ec2.autoscale'];
+/** Why a key the drop-in sets replaces the main file's, and what to do instead. */
+function advice(key: string): string {
+  if (key === 'reactor')
+    return 'Move your own reactor entries into another master.d/*.conf file, where lists are merged.';
+  if (key === 'rest_cherrypy' || key === 'ec2.autoscale')
+    return 'Remove it there; salt-autoscale.yaml (salt_api.*) is where these settings live now.';
+  if (key === 'autosign_timeout') return 'Remove it there and set salt.autosign_timeout in salt-autoscale.yaml.';
+  if (key.startsWith('smtp.'))
+    return 'Remove it there and set alerts.email in salt-autoscale.yaml (other Salt features that send mail use it too).';
+  return 'Remove it there, or from salt-autoscale.yaml.';
+}
 
-export function masterFileWarnings(masterText: string, masterPath: string): string[] {
+/**
+ * Warnings about `masterText` (the main master file at `masterPath`) for a drop-in that sets `dropInKeys`:
+ * one per key both set, and one when default_include no longer reads master.d/.
+ */
+export function masterFileWarnings(masterText: string, masterPath: string, dropInKeys: string[]): string[] {
   let data: unknown;
   try {
-    data = parse(masterText, { version: '1.1' });
+    data = parse(masterText, { version: '1.1', maxAliasCount: 100 });
   } catch {
     return [`${masterPath} is not valid YAML; Salt will fail to read it too`];
   }
   if (!data || typeof data !== 'object' || Array.isArray(data)) return [];
   const opts = data as Record<string, unknown>;
-  const warnings = REPLACED.filter((k) => k in opts).map(
-    (k) =>
-      `${masterPath} sets \`${k}:\`; master.d/ec2-autoscale.conf replaces it (Salt does not merge a drop-in into the main file). Move your own entries into another master.d/*.conf file, where lists are merged.`,
-  );
+  const warnings = dropInKeys
+    .filter((k) => k in opts)
+    .map(
+      (k) =>
+        `${masterPath} sets \`${k}:\`; master.d/ec2-autoscale.conf replaces it (Salt does not merge a drop-in into the main file). ${advice(k)}`,
+    );
   const include = opts.default_include;
   if (include !== undefined && !(typeof include === 'string' && include.startsWith('master.d/'))) {
     warnings.push(

@@ -25,3 +25,14 @@ export function userDataFileNames(config: Config): [string, string][] {
 export function autosignSettings(config: Config): Record<string, number> | null {
   return preauthGroups(config).length > 0 ? { autosign_timeout: config.salt.autosign_timeout } : null;
 }
+
+/** EC2 refuses user data above 16 KB (before base64): a launch template holding more cannot be saved. */
+export const EC2_USER_DATA_LIMIT = 16 * 1024;
+
+/** The user-data files over EC2's limit, with their size in bytes. */
+export function oversizedUserData(files: { path: string; role: string; content: string }[]) {
+  return files
+    .filter((f) => f.role.startsWith('user data'))
+    .map((f) => ({ ...f, bytes: Buffer.byteLength(f.content, 'utf8') }))
+    .filter((f) => f.bytes > EC2_USER_DATA_LIMIT);
+}

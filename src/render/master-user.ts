@@ -1,0 +1,77 @@
+// Who the master runs as, and which folders its reactor writes to. Salt 3006+ packages run salt-master (and
+// salt-api) as the `salt` user: the packaged /etc/salt/master says `user: salt`. Salt reads `user` like any
+// option: the main file, then master.d/*.conf in sorted order over it, top-level key by key
+// (salt/config: master_config → include_config). The master chowns its own folders (pki_dir and
+// minions_autosign, cachedir; salt/cli/daemons.py → salt/utils/verify.py verify_env) to that user when it
+// starts as root, but not a cache_dir or pki_dir the config names elsewhere, nor files render writes 0600.
+import { execFileSync } from 'node:child_process';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import type { Config } from '../config/types.js';
+import type { Owner } from './files.js';
+import { preauthGroups } from './userdata.js';
+
+/** Salt's defaults for the options the reactor's folders derive from (salt/config DEFAULT_MASTER_OPTS). */
+const DEFAULT_CACHEDIR = '/var/cache/salt/master';
+const DEFAULT_PKI_DIR = '/etc/salt/pki/master';
+
+export interface MasterOptions {
+  user?: string;
+  cachedir?: string;
+  pki_dir?: string;
+}
+
+/** The options as Salt merges them: the main file, then each master.d file (sorted) over it, key by key. */
+export function mergeMasterOptions(texts: string[]): MasterOptions {
+  const merged: Record<string, unknown> = {};
+  for (const text of texts) {
+    try {
+      const data = parse(text, { version: '1.1', maxAliasCount: 100 });
+      if (data && typeof data === 'object' && !Array.isArray(data)) Object.assign(merged, data);
+    } catch {
+      // A file Salt cannot read either: master-check.ts says so for the main file.
+    }
+  }
+  const text = (v: unknown) => (typeof v === 'string' && v.trim() !== '' ? v : undefined);
+  return { user: text(merged.user), cachedir: text(merged.cachedir), pki_dir: text(merged.pki_dir) };
+}
+
+/** Reads `<configDir>/master` and `<configDir>/master.d/*.conf` except the drop-in render is about to write. */
+export async function readMasterOptions(configDir: string, ownDropIn: string): Promise<MasterOptions> {
+  const main = await readFile(join(configDir, 'master'), 'utf8').catch(() => '');
+  const dropIns = (await readdir(join(configDir, 'master.d')).catch(() => [] as string[]))
+    .filter((n) => n.endsWith('.conf') && n !== ownDropIn)
+    .sort();
+  const texts = await Promise.all(dropIns.map((n) => readFile(join(configDir, 'master.d', n), 'utf8').catch(() => '')));
+  return mergeMasterOptions([main, ...texts]);
+}
+
+/** uid and gid of a user as the system resolves it (NSS: /etc/passwd, LDAP, …), or undefined when unknown. */
+export function lookupUser(user: string): Owner | undefined {
+  try {
+    const id = (flag: string) =>
+      Number(execFileSync('id', [flag, '--', user], { encoding: 'utf8', stdio: 'pipe' }).trim());
+    const uid = id('-u');
+    const gid = id('-g');
+    return Number.isInteger(uid) && Number.isInteger(gid) ? { user, uid, gid } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The folders the reactor writes to: its cache, and minions_autosign/ when a group uses preauth. */
+export function reactorDirs(config: Config, master: MasterOptions): { path: string; role: string }[] {
+  const dirs = [
+    {
+      path: config.reactor.cache_dir ?? join(master.cachedir ?? DEFAULT_CACHEDIR, 'ec2-autoscale'),
+      role: "the reactor's cache",
+    },
+  ];
+  if (preauthGroups(config).length > 0)
+    dirs.push({
+      path: join(config.salt.pki_dir ?? master.pki_dir ?? DEFAULT_PKI_DIR, 'minions_autosign'),
+      role: 'preauth autosign stubs',
+    });
+  return dirs;
+}
