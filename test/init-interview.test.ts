@@ -48,6 +48,10 @@ describe('init interview', () => {
     ]);
     expect(config.aws).toEqual({ region: 'us-east-1' });
     expect(config.groups['web-asg']).toMatchObject({ bootstrap: 'preauth', salt_version: '3007.14' });
+    // It names the newest patch release of every supported line before asking (older patches carry CVEs).
+    expect(prompter.notes).toContain(
+      'The newest patch release of each Salt line: 3008.3, 3007.14, 3006.25 (older patches have known CVEs).',
+    );
     expect(config.salt_api).toMatchObject({
       public_url: 'https://salt.example.com:8000',
       host: '0.0.0.0',

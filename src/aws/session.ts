@@ -2,6 +2,7 @@
 // config; the SDK's default chain does the rest), build the clients and the desired state.
 
 import { type LoadedConfig, loadConfig } from '../config/load.js';
+import { checkRegion } from '../config/schema.js';
 import { EXIT, UserError } from '../errors.js';
 import type { AwsClients } from './api.js';
 import { createAwsClients } from './clients.js';
@@ -26,13 +27,12 @@ export interface AwsSession {
   errorContext: AwsErrorContext;
 }
 
-const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d+$/;
-
 export async function openSession(opts: AwsCommandOptions): Promise<AwsSession> {
   const loaded = await loadConfig(opts.config);
   const region = opts.region ?? loaded.config.aws.region;
-  if (!REGION.test(region))
-    throw new UserError(`--region ${JSON.stringify(region)} is not an AWS region name such as us-east-1`, EXIT.usage);
+  // The config schema's region rule, the one place it lives.
+  const wrongRegion = checkRegion(region);
+  if (wrongRegion) throw new UserError(`--region ${JSON.stringify(region)} ${wrongRegion}`, EXIT.usage);
   const profile = opts.profile ?? loaded.config.aws.profile;
   const desired = desiredState(loaded.config, region);
   const timeoutMs = resolveTimeoutMs(opts.awsTimeout, process.env);
