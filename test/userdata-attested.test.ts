@@ -252,16 +252,14 @@ describe('attested user data (draft template)', () => {
       'python3',
       [
         '-c',
-        `import base64, json, sys, time
+        `import json, sys, time
 from salt_autoscale_gate import identity as i
-p = json.load(sys.stdin)
 class Ledger(object):
     def announced(self, x): return "web-asg" if x == "${INSTANCE}" else None
     def recorded_key(self, x): return None
     def document_used(self, d): return False
-v = i.judge(base64.b64decode(p["document_b64"]), p["signature"], base64.b64decode(p["public_key_b64"]).decode(),
-            p["instance_id"], i.load_certificates(sys.argv[1]), i.Policy(["${ACCOUNT}"], ["us-east-1"], 600, time.time()),
-            Ledger())
+policy = i.Policy(["${ACCOUNT}"], ["us-east-1"], 600, time.time())
+v = i.judge_request(sys.stdin.buffer.read(), i.load_certificates(sys.argv[1]), policy, Ledger())
 print(json.dumps(v.to_dict()))`,
         join(dir, 'extra-certs'),
       ],

@@ -30,6 +30,8 @@ import tempfile
 MAX_DOCUMENT_BYTES = 16 * 1024   # a real document is ~500 bytes
 MAX_SIGNATURE_BYTES = 16 * 1024  # a real rsa2048 signature is ~1.5 KB of base64
 MAX_PUBLIC_KEY_BYTES = 16 * 1024
+MAX_REQUEST_BYTES = 64 * 1024    # the POST body: the three above, base64-encoded, plus the id
+REQUEST_FIELDS = ("instance_id", "document_b64", "signature", "public_key_b64")
 MAX_DER_DEPTH = 16
 MIN_KEY_BITS, MAX_KEY_BITS = 2048, 8192  # Salt's keysize defaults to 2048; 4096 is common
 SALT_KEY_EXPONENT = 65537                # salt.crypt.gen_keys always uses e = 65537
@@ -649,6 +651,38 @@ def _judge(document, signature, public_key, instance_id, certificates, policy, l
         raise Refused("document_replayed", "this document was used before and no key is on record for %s"
                       % doc["instanceId"])
     facts["outcome"] = "admit"
+
+
+def request_fields(body):
+    """(document bytes, signature, public key, instance id) from the body the attested user data POSTs:
+    a JSON object with exactly REQUEST_FIELDS, all strings; the document and the key base64-encoded (so their
+    bytes arrive exact, with no JSON escaping in the shell), the signature as IMDS's base64. Refused otherwise."""
+    if isinstance(body, str):
+        body = body.encode("utf-8", "surrogatepass")
+    if not isinstance(body, bytes) or len(body) > MAX_REQUEST_BYTES:
+        raise Refused("bad_request", "the body is not text under %d bytes" % MAX_REQUEST_BYTES)
+    try:
+        value = json.loads(body.decode("utf-8"), object_pairs_hook=_no_duplicates, parse_constant=_refuse_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise Refused("bad_request", "the body is not a strict JSON object")
+    if not isinstance(value, dict) or sorted(value) != sorted(REQUEST_FIELDS) or \
+            not all(isinstance(v, str) for v in value.values()):
+        raise Refused("bad_request", "the body must hold exactly the strings %s" % ", ".join(REQUEST_FIELDS))
+    try:
+        document = base64.b64decode(value["document_b64"], validate=True)
+        public_key = base64.b64decode(value["public_key_b64"], validate=True).decode("ascii")
+    except (binascii.Error, ValueError):
+        raise Refused("bad_request", "document_b64 or public_key_b64 is not base64 (of ASCII, for the key)")
+    return document, value["signature"], public_key, value["instance_id"]
+
+
+def judge_request(body, certificates, policy, ledger, backend=None):
+    """judge() for a raw POST body from the attested user data (see request_fields)."""
+    try:
+        fields = request_fields(body)
+    except Refused as refusal:
+        return Verdict(refusal.reason, refusal.detail, {})
+    return judge(*fields, certificates=certificates, policy=policy, ledger=ledger, backend=backend)
 
 
 def judge(document, signature, public_key, instance_id, certificates, policy, ledger, backend=None):

@@ -471,3 +471,35 @@ def test_other_pythons_judge_the_genuine_document_alike(iid, python, backend):
     if backend == "cryptography" and name != backend:
         pytest.skip("%s has no cryptography" % python)
     assert (name, accepted, outcome, refusal) == (backend, True, "admit", "document_mismatch")
+
+
+# --- the POST body the attested user data sends ---------------------------------------------------------------
+
+def body(iid, doc=None, **changes):
+    doc = document() if doc is None else doc
+    value = {"instance_id": INSTANCE, "document_b64": base64.b64encode(doc).decode(),
+             "signature": iid.sign(doc).replace("\n", ""),
+             "public_key_b64": base64.b64encode(iid.pub().encode()).decode()}
+    value.update(changes)
+    return json.dumps(value)
+
+
+def test_a_posted_body_is_judged_with_its_exact_bytes(iid):
+    verdict = identity.judge_request(body(iid), iid.certificates, policy(), Ledger(), VERIFIERS[0]())
+    assert verdict.accepted, verdict.to_dict()
+    assert verdict.facts["public_key"] == iid.pub()
+
+
+@pytest.mark.parametrize("raw", [
+    "[]", "{}", '{"instance_id": "x"}', "x" * 70000, b"\xff{}",
+    json.dumps({"instance_id": INSTANCE, "document_b64": "%%", "signature": "", "public_key_b64": ""}),
+    json.dumps({"instance_id": INSTANCE, "document_b64": "", "signature": "", "public_key_b64": "", "more": ""}),
+    json.dumps({"instance_id": 1, "document_b64": "", "signature": "", "public_key_b64": ""})])
+def test_a_body_that_is_not_what_the_user_data_sends(iid, raw):
+    verdict = identity.judge_request(raw, iid.certificates, policy(), Ledger(), VERIFIERS[0]())
+    assert_refused(verdict, "bad_request")
+
+
+def test_a_body_with_a_key_field_repeated_is_refused(iid):
+    raw = body(iid)[:-1] + ', "instance_id": "i-0fedcba9876543210"}'
+    assert_refused(identity.judge_request(raw, iid.certificates, policy(), Ledger(), VERIFIERS[0]()), "bad_request")
