@@ -7,10 +7,6 @@ export interface Tag {
   Value: string;
 }
 
-export interface TopicSummary {
-  arn: string;
-}
-
 export interface SubscriptionSummary {
   /** The subscription ARN, or "PendingConfirmation" while the endpoint has not confirmed it. */
   arn: string;

@@ -82,6 +82,7 @@ function hostProblem(v: string): string | undefined {
   return undefined;
 }
 export const checkHost: Check = (v) => (typeof v === 'string' ? hostProblem(v) : undefined);
+/** @alias salt_api.host is a host like any other, named for where it is used. */
 export const checkBindAddress: Check = checkHost;
 // user@domain; a domain without a dot (root@localhost) is a fine address for a local relay.
 export const checkEmailAddress: Check = (v) =>

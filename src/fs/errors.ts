@@ -30,7 +30,3 @@ export function fsProblem(err: unknown, path: string): string {
       return code ? `the system refused (${code})` : String((err as Error).message ?? err);
   }
 }
-
-/** Whether `err` is a file system error (as opposed to a bug). */
-export const isFsError = (err: unknown): err is NodeJS.ErrnoException =>
-  typeof (err as NodeJS.ErrnoException)?.code === 'string' && (err as NodeJS.ErrnoException).syscall !== undefined;
