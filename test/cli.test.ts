@@ -1,7 +1,7 @@
 // The CLI as a whole: help, exit codes, lazy loading (start-up cost), and the packed npm tarball.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { INTERRUPT, scriptedPrompter } from '../src/prompts.js';
@@ -71,6 +71,15 @@ describe('the npm package', () => {
     expect(files).toContain('dist/main.js');
     expect(files).toContain('examples/salt-autoscale.yaml');
     expect(files.some((f) => f.startsWith('src/') || f.startsWith('test/'))).toBe(false);
+    expect(files).toEqual(expect.arrayContaining(['LICENSE', 'CHANGELOG.md', 'README.md']));
+    expect(
+      files.filter((f) => f.endsWith('.map')),
+      'no source maps',
+    ).toEqual([]);
+    // Every doc the README names ships beside it, so its references hold in the installed package too.
+    const named = [...readFileSync(join(ROOT, 'README.md'), 'utf8').matchAll(/\bdocs\/[\w-]+\.md/g)].map((m) => m[0]);
+    expect(named.length).toBeGreaterThan(3);
+    expect(named.filter((d) => !files.includes(d))).toEqual([]);
 
     const app = join(dir, 'app');
     mkdirSync(app);
@@ -87,6 +96,9 @@ describe('the npm package', () => {
       },
     );
     expect(out).toContain('4 files: 4 created');
+    // Only Handlebars' runtime runs, bundled: the library, its compiler and uglify-js are not installed.
+    const installed = readdirSync(join(app, 'node_modules'));
+    expect(installed.filter((m) => m === 'handlebars' || m === 'uglify-js')).toEqual([]);
     expect(readdirSync(join(app, 'rendered')).sort()).toEqual(['cloud.providers.d', 'master.d', 'reactor', 'userdata']);
     expect(existsSync(join(app, 'rendered/reactor/ec2-autoscale.sls'))).toBe(true);
   }, 120_000);

@@ -12,7 +12,6 @@ import { reactorOpts, reactorSource } from './reactor-opts.js';
 import { buildVectors, type Expect, type VectorSet } from './sns-vectors.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const TEMPLATE = join(ROOT, 'templates', 'ec2-autoscale.sls.hbs');
 export const EXAMPLE_CONFIG = join(ROOT, 'examples', 'salt-autoscale.yaml');
 
 /** Writes the reactor as `render` renders it for the example config. */
