@@ -5,6 +5,7 @@ import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'n
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.js';
+import { runInProcess } from './helpers/run-cli.js';
 import { cleanEnv, run, SECRET, scratchFolders } from './init-helpers.js';
 
 const dir = scratchFolders();
@@ -173,6 +174,41 @@ describe('init --yes (no questions)', () => {
     expect(config.salt_api.port).toBe(443);
     expect(config.sns.topic_name).toBe('from-flag'); // a flag wins over the file
     expect(config.alerts.email?.password).toBe('hunter2-smtp');
+  });
+
+  it('takes the numbers of an answers file exactly as written, and refuses a binary file without echoing it', async () => {
+    writeFileSync(
+      join(dir(), 'answers.yaml'),
+      [
+        'region: us-west-2',
+        'groups: {workers: {salt_version: 3006.10}}',
+        'public_url: https://salt.example.com',
+        'email: {smtp_host: smtp.example.com, from: a@example.com, to: b@example.com, username: u, password: 0012345}',
+        '',
+      ].join('\n'),
+    );
+    const r = await runInProcess(['init', '--yes', '--answers', 'answers.yaml'], {
+      cwd: dir(),
+      env: cleanEnv(dir()),
+      wholeEnv: true,
+    });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const { config } = await loadConfig(configPath());
+    expect(config.groups.workers.salt_version).toBe('3006.10');
+    expect(config.alerts.email?.password).toBe('0012345');
+    expect(r.stdout).not.toContain('0012345');
+
+    writeFileSync(join(dir(), 'binary.yaml'), Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0, 0x1b, 0x5b, 0x32, 0x4a]));
+    const bin = await runInProcess(['init', '--yes', '--answers', 'binary.yaml', '-c', 'b.yaml'], {
+      cwd: dir(),
+      env: cleanEnv(dir()),
+      wholeEnv: true,
+    });
+    expect(bin.code).toBe(2);
+    expect(bin.stderr).toBe(
+      'salt-autoscale: binary.yaml: this is not a YAML text file (it holds binary data or is not UTF-8); expected an answers file.\n',
+    );
   });
 
   it('reads an answers file in JSON too, and reports its mistakes by file and key', async () => {
