@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeEach } from 'vitest';
-import { runCli } from './helpers/run-cli.js';
+import { runCli, runInProcess } from './helpers/run-cli.js';
 
 export const BIN = resolve('bin/salt-autoscale.js');
 export const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
@@ -44,12 +44,16 @@ export interface Result {
   stderr: string;
 }
 
+/** Runs the CLI in-process (through the same entry and I/O layer) in `dir`; `spawn` runs the built bin instead. */
 export function run(
   dir: string,
   args: string[],
-  options: { env?: NodeJS.ProcessEnv; nodeArgs?: string[] } = {},
+  options: { env?: NodeJS.ProcessEnv; nodeArgs?: string[]; spawn?: boolean } = {},
 ): Promise<Result> {
-  return runCli(args, { cwd: dir, env: options.env ?? cleanEnv(dir), wholeEnv: true, nodeArgs: options.nodeArgs });
+  const env = options.env ?? cleanEnv(dir);
+  if (options.spawn || options.nodeArgs)
+    return runCli(args, { cwd: dir, env, wholeEnv: true, nodeArgs: options.nodeArgs });
+  return runInProcess(args, { cwd: dir, env, wholeEnv: true });
 }
 
 // python3 forks the child onto a pty (120 columns) and relays our keys and its screen.

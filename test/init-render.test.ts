@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { pyYamlLoad } from './helpers/python.js';
-import { runCli } from './helpers/run-cli.js';
+import { runInProcess } from './helpers/run-cli.js';
 import { tempDir } from './helpers/tmp.js';
 
 describe('init then render', () => {
@@ -15,7 +15,7 @@ describe('init then render', () => {
       AWS_SHARED_CREDENTIALS_FILE: join(dir, 'none'),
       PATH: '/usr/bin:/bin',
     };
-    const init = await runCli(
+    const init = await runInProcess(
       [
         'init',
         '--yes',
@@ -39,7 +39,7 @@ describe('init then render', () => {
     expect(init.stderr).toBe('');
     expect(init.code).toBe(0);
 
-    const render = await runCli(['render', '--out', 'staged'], { cwd: dir, env });
+    const render = await runInProcess(['render', '--out', 'staged'], { cwd: dir, env });
     expect(render.code).toBe(0);
     expect(render.stdout).toContain('4 files: 4 created');
     // init leaves sns.topic_arn for provision to fill in; until then render says the reactor trusts no topic.

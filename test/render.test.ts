@@ -1,4 +1,5 @@
-// render, end to end through the built bin: the files, their parse-back, idempotence, conflicts, errors.
+// render end to end: the files, their parse-back, idempotence, conflicts, errors. The first test runs the built
+// bin (a smoke test of the shipped entry); the others run in-process through the same CLI and I/O layer.
 
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -6,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { pyYamlLoad } from './helpers/python.js';
-import { EXAMPLE, runCli } from './helpers/run-cli.js';
+import { EXAMPLE, runCli, runInProcess } from './helpers/run-cli.js';
 import { tempDir } from './helpers/tmp.js';
 
 const FILES = [
@@ -86,7 +87,7 @@ describe('render on the example config', () => {
 
   it('--dry-run says what it would write and writes nothing', async () => {
     const out = join(tempDir(), 'out');
-    const res = await runCli(['render', '-c', EXAMPLE, '-o', out, '--dry-run']);
+    const res = await runInProcess(['render', '-c', EXAMPLE, '-o', out, '--dry-run']);
     expect(res.code).toBe(0);
     expect(res.stdout).toContain('would create');
     expect(res.stdout).toContain('dry run, nothing written');
@@ -107,7 +108,7 @@ describe('render on the example config', () => {
       `${dir}/etc/salt/master`,
       'interface: 0.0.0.0\nreactor:\n  - salt/auth:\n      - /srv/reactor/auth.sls\n',
     );
-    const res = await runCli(['render', '-c', config, '-o', `${dir}/etc/salt`]);
+    const res = await runInProcess(['render', '-c', config, '-o', `${dir}/etc/salt`]);
     expect(res.code).toBe(0);
     expect(res.stderr).toContain(
       `warning: ${dir}/etc/salt/master sets \`reactor:\`; master.d/ec2-autoscale.conf replaces it`,
@@ -123,19 +124,19 @@ describe('render on the example config', () => {
 describe('render refuses to lose anything', () => {
   it('does not overwrite a file that differs without --force; --diff shows the change; --force writes it', async () => {
     const out = join(tempDir(), 'out');
-    await runCli(['render', '-c', EXAMPLE, '-o', out]);
+    await runInProcess(['render', '-c', EXAMPLE, '-o', out]);
     const target = join(out, 'master.d/ec2-autoscale.conf');
     const edited = readFileSync(target, 'utf8').replace('port: 8000', 'port: 9999');
     writeFileSync(target, edited);
 
-    const refused = await runCli(['render', '-c', EXAMPLE, '-o', out]);
+    const refused = await runInProcess(['render', '-c', EXAMPLE, '-o', out]);
     expect(refused.code).toBe(3);
     expect(refused.stderr).toContain('this file was edited by hand since render wrote it');
     expect(refused.stderr).toContain('master.d/ec2-autoscale.conf');
     expect(refused.stderr).toContain('--force');
     expect(readFileSync(target, 'utf8')).toBe(edited);
 
-    const diff = await runCli(['render', '-c', EXAMPLE, '-o', out, '--diff', '--dry-run']);
+    const diff = await runInProcess(['render', '-c', EXAMPLE, '-o', out, '--diff', '--dry-run']);
     expect(diff.code).toBe(0);
     expect(diff.stdout).toMatch(/edited by hand\s+\S*master\.d\/ec2-autoscale\.conf/);
     expect(diff.stdout).toContain('1 edited by hand (to replace them, add --force)');
@@ -143,7 +144,7 @@ describe('render refuses to lose anything', () => {
     expect(diff.stdout).toMatch(/^@@ -\d+,\d+ \+\d+,\d+ @@$/m);
     expect(readFileSync(target, 'utf8')).toBe(edited);
 
-    const forced = await runCli(['render', '-c', EXAMPLE, '-o', out, '--force']);
+    const forced = await runInProcess(['render', '-c', EXAMPLE, '-o', out, '--force']);
     expect(forced.code).toBe(0);
     expect(forced.stdout).toMatch(/replaced\s+\S*master\.d\/ec2-autoscale\.conf/);
     expect(readFileSync(target, 'utf8')).toContain('port: 8000');
@@ -152,9 +153,9 @@ describe('render refuses to lose anything', () => {
   it('re-renders after a config change without --force: its own earlier output is replaced, and says which files', async () => {
     const dir = tempDir();
     const out = join(dir, 'out');
-    await runCli(['render', '-c', EXAMPLE, '-o', out]);
+    await runInProcess(['render', '-c', EXAMPLE, '-o', out]);
     const config = exampleWith((t) => t.replace('  port: 8000', '  port: 8443'), dir);
-    const res = await runCli(['render', '-c', config, '-o', out]);
+    const res = await runInProcess(['render', '-c', config, '-o', out]);
     expect(res.stderr).toBe('');
     expect(res.code).toBe(0);
     expect(res.stdout).toMatch(/updated\s+\S*master\.d\/ec2-autoscale\.conf/);
@@ -166,13 +167,13 @@ describe('render refuses to lose anything', () => {
   it('writes all files or none: a failure half-way leaves earlier files as they were and no temp files', async () => {
     const dir = tempDir();
     const out = join(dir, 'out');
-    await runCli(['render', '-c', EXAMPLE, '-o', out]);
+    await runInProcess(['render', '-c', EXAMPLE, '-o', out]);
     const before = readFileSync(join(out, 'master.d/ec2-autoscale.conf'), 'utf8');
     // The reactor's folder becomes a plain file, so staging the third file fails after the first two.
     rmSync(join(out, 'reactor'), { recursive: true });
     writeFileSync(join(out, 'reactor'), 'not a folder');
     const config = exampleWith((t) => t.replace('port: 8000', 'port: 8443'), dir);
-    const res = await runCli(['render', '-c', config, '-o', out, '--force']);
+    const res = await runInProcess(['render', '-c', config, '-o', out, '--force']);
     expect(res.code).not.toBe(0);
     expect(res.stderr).toContain('reactor');
     expect(readFileSync(join(out, 'master.d/ec2-autoscale.conf'), 'utf8')).toBe(before);
@@ -201,11 +202,11 @@ describe('secrets', () => {
       dir,
     );
     const out = join(dir, 'out');
-    const first = await runCli(['render', '-c', config, '-o', out, '--diff']);
+    const first = await runInProcess(['render', '-c', config, '-o', out, '--diff']);
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
     expect(existsSync(out)).toBe(false); // --diff is a preview
-    expect((await runCli(['render', '-c', config, '-o', out])).code).toBe(0);
+    expect((await runInProcess(['render', '-c', config, '-o', out])).code).toBe(0);
     expect(statSync(join(out, 'cloud.providers.d/ec2.conf')).mode & 0o777).toBe(0o600);
     expect(statSync(join(out, 'master.d/ec2-autoscale.conf')).mode & 0o777).toBe(0o600);
     const [master, provider] = pyYamlLoad([
@@ -221,7 +222,7 @@ describe('secrets', () => {
       () => readFileSync(config, 'utf8').replace(secretKey, secretKey.replace('EXAMPLE', 'CHANGED')),
       dir,
     );
-    const second = await runCli(['render', '-c', config2, '-o', out, '--diff']);
+    const second = await runInProcess(['render', '-c', config2, '-o', out, '--diff']);
     expect(second.code).toBe(0);
     expect(second.stdout).toContain('cloud.providers.d/ec2.conf: only a secret value changes (masked)');
     const printed = first.stdout + second.stdout + second.stderr;
@@ -276,7 +277,7 @@ describe('bad config files', () => {
       const dir = tempDir();
       const config = exampleWith(c.edit, dir);
       const out = join(dir, 'out');
-      const res = await runCli(['render', '-c', config, '-o', out]);
+      const res = await runInProcess(['render', '-c', config, '-o', out]);
       expect(res.code).toBe(2);
       for (const re of c.expect) expect(res.stderr).toMatch(re);
       expect(res.stdout).toBe('');
@@ -286,7 +287,7 @@ describe('bad config files', () => {
 
   it('a missing config file says how to make one', async () => {
     const dir = tempDir();
-    const res = await runCli(['render', '-o', join(dir, 'out')], { cwd: dir });
+    const res = await runInProcess(['render', '-o', join(dir, 'out')], { cwd: dir });
     expect(res.code).toBe(2);
     expect(res.stderr).toContain('salt-autoscale.yaml: no such file');
     expect(res.stderr).toContain('salt-autoscale init');
@@ -296,11 +297,11 @@ describe('bad config files', () => {
     const dir = tempDir();
     mkdirSync(join(dir, 'out'));
     writeFileSync(join(dir, 'out', 'master.d'), 'a file where a folder should be');
-    const res = await runCli(['render', '-c', EXAMPLE, '-o', join(dir, 'out')]);
+    const res = await runInProcess(['render', '-c', EXAMPLE, '-o', join(dir, 'out')]);
     expect(res.code).toBe(3);
     expect(res.stderr).toContain('master.d');
     mkdirSync(join(dir, 'out2', 'master.d', 'ec2-autoscale.conf'), { recursive: true });
-    const folder = await runCli(['render', '-c', EXAMPLE, '-o', join(dir, 'out2')]);
+    const folder = await runInProcess(['render', '-c', EXAMPLE, '-o', join(dir, 'out2')]);
     expect(folder.code).toBe(3);
     expect(folder.stderr).toBe(
       `salt-autoscale: cannot write ${join(dir, 'out2', 'master.d', 'ec2-autoscale.conf')}: it exists and is not a regular file\n`,
