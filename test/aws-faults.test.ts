@@ -78,7 +78,8 @@ describe('AWS errors and faults', () => {
     expect(crashed.stderr).toMatch(/AWS failed .* with 500/);
     expect(t.fake.state.topics.size).toBe(1);
     const configured = [...t.fake.state.groups.values()].filter((g) => g.notifications.get(TOPIC)?.size === 4);
-    expect(configured.length + t.fake.state.subscriptions.size).toBe(1);
+    const policySet = t.fake.state.topics.get(TOPIC)!.attributes.Policy ? 1 : 0;
+    expect(configured.length + t.fake.state.subscriptions.size + policySet).toBe(1);
 
     t.fake.failAfterMutations(undefined);
     const rerun = await cli([]);

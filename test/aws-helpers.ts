@@ -16,6 +16,8 @@ export interface ConfigOptions {
   topicArn?: string | null;
   publicUrl?: string;
   allowHttp?: boolean;
+  /** sns.publishers */
+  publishers?: string[];
 }
 
 /** A config with comments in it, so the tests can check that provision keeps them. */
@@ -32,6 +34,7 @@ export function configText(o: ConfigOptions = {}): string {
       ? []
       : [`  topic_arn: ${o.topicArn ?? `arn:aws:sns:us-east-1:123456789012:${o.topicName ?? 'salt-autoscale'}`}`]),
     '  extra_topic_arns: []           # further topics',
+    ...(o.publishers ? ['  publishers:', ...o.publishers.map((p) => `    - ${p}`)] : []),
     'salt_api:',
     `  public_url: ${o.publicUrl ?? 'https://salt.example.com:8000'}`,
     ...(o.allowHttp ? ['  allow_http: true'] : []),

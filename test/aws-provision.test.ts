@@ -43,7 +43,7 @@ describe('provision against the t.fake AWS', () => {
     expect(r.stdout).toMatch(/\+ topic salt-autoscale: create, tagged managed-by=salt-autoscale, SignatureVersion 2/);
     expect(r.stdout).toContain(`+ subscription ${ENDPOINT}`);
     expect(r.stdout).toContain('+ notifications web-asg: launch, terminate, launch_error, terminate_error');
-    expect(r.stdout).toContain('Applied 4 change(s).');
+    expect(r.stdout).toContain('Applied 5 change(s).');
     expect(r.stdout).toMatch(/pending confirmation/);
     expect(r.stdout).toContain('--resend-confirmation');
     // The config named the topic already: nothing to write back, nothing to re-render.
@@ -66,7 +66,7 @@ describe('provision against the t.fake AWS', () => {
     expect(first.stdout).toContain(
       `! subscription ${ENDPOINT}: not yet: the rendered reactor does not trust this topic`,
     );
-    expect(first.stdout).toContain('Applied 3 change(s).');
+    expect(first.stdout).toContain('Applied 4 change(s).');
     expect(first.stdout).toMatch(
       /Wrote sns\.topic_arn: arn:aws:sns:us-east-1:123456789012:salt-autoscale .*Re-render the Salt side/,
     );
@@ -106,7 +106,7 @@ describe('provision against the t.fake AWS', () => {
     expect(r.code, 'a dry run with changes pending exits 1').toBe(1);
     expect(t.fake.calls.length).toBeGreaterThan(0);
     expect(t.fake.mutatingCalls()).toEqual([]);
-    expect(r.stdout).toContain('4 to create');
+    expect(r.stdout).toContain('5 to create');
     expect(r.stdout).toContain('Dry run: nothing was changed.');
     expect(t.fake.state.topics.size).toBe(0);
     expect(await t.ws.readConfig()).toBe(before);
@@ -121,11 +121,12 @@ describe('provision against the t.fake AWS', () => {
       region: 'us-east-1',
       topic_arn: 'arn:aws:sns:us-east-1:123456789012:salt-autoscale',
       subscription: 'pending',
-      applied: 4,
+      applied: 5,
       config_updated: false,
     });
     expect(out.plan.map((i: { change: string; call?: string }) => `${i.change}:${i.call}`)).toEqual([
       'create:CreateTopic',
+      'create:SetTopicPolicy',
       'create:Subscribe',
       'create:PutNotificationConfiguration',
       'create:PutNotificationConfiguration',

@@ -34,7 +34,7 @@ describe('status, drift and repair', () => {
       t.fake
         .mutatingCalls()
         .filter(
-          (c) => c.action !== 'CreateTopic' && c.action !== 'Subscribe' && c.action !== 'PutNotificationConfiguration',
+          (c) => !['CreateTopic', 'SetTopicAttributes', 'Subscribe', 'PutNotificationConfiguration'].includes(c.action),
         ),
     ).toEqual([]);
   });

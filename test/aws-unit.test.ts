@@ -3,7 +3,7 @@ import { chmod, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { desiredState, NOTIFICATION_TYPES } from '../src/aws/desired.js';
+import { desiredState, NOTIFICATION_TYPES, topicPolicy } from '../src/aws/desired.js';
 import { AwsCallError, toUserError } from '../src/aws/errors.js';
 import { planProvision, planTeardown } from '../src/aws/plan.js';
 import { mapConcurrent } from '../src/aws/pool.js';
@@ -16,7 +16,7 @@ import { configText } from './aws-helpers.js';
 const ARN = 'arn:aws:sns:us-east-1:123456789012:salt-autoscale';
 const desired = desiredState(parseConfigText(configText(), 'test.yaml').config, 'us-east-1');
 const inStep = (): CurrentState => ({
-  topic: { arn: ARN, managed: true, signatureVersion: '2' },
+  topic: { arn: ARN, managed: true, signatureVersion: '2', policy: JSON.stringify(topicPolicy(ARN, [])) },
   subscription: { arn: `${ARN}:1`, pending: false, protocol: 'https', endpoint: desired.endpoint },
   otherWebhookSubscriptions: [],
   groups: desired.groups.map((name) => ({ name, exists: true, types: [...NOTIFICATION_TYPES], otherTopics: [] })),

@@ -2,6 +2,7 @@
 // (attributes, subscription, one call per group) with bounded concurrency, and a topic deletion last.
 // Each action is idempotent on the AWS side, so a run that stops half-way is completed by the next one.
 import type { AwsClients } from './api.js';
+import { topicPolicy } from './desired.js';
 import type { Action, Plan, PlanItem } from './plan.js';
 import { mapConcurrent } from './pool.js';
 
@@ -53,6 +54,12 @@ async function perform(clients: AwsClients, action: Action, result: ApplyResult)
   switch (action.type) {
     case 'SetTopicAttributes':
       return clients.sns.setTopicAttribute(topicArn, action.name, action.value);
+    case 'SetTopicPolicy':
+      return clients.sns.setTopicAttribute(
+        topicArn,
+        'Policy',
+        JSON.stringify(topicPolicy(topicArn, action.publishers)),
+      );
     case 'Subscribe':
       await clients.sns.subscribe(topicArn, action.protocol, action.endpoint);
       return;

@@ -32,6 +32,8 @@ export interface DesiredState {
   notificationTypes: string[];
   /** The topic ARNs the rendered reactor trusts (sns.topic_arn and sns.extra_topic_arns). */
   trustedTopicArns: string[];
+  /** sns.publishers: who may publish to the topic besides Auto Scaling (topicPolicy). */
+  publishers: string[];
 }
 
 export function desiredState(config: Config, region: string): DesiredState {
@@ -52,6 +54,7 @@ export function desiredState(config: Config, region: string): DesiredState {
     groups: Object.keys(config.groups),
     notificationTypes: [...NOTIFICATION_TYPES],
     trustedTopicArns: trustedTopicArns(config),
+    publishers: [...config.sns.publishers],
   };
 }
 
@@ -70,4 +73,69 @@ export function reactorTrustsTopic(desired: DesiredState, topicArn: string | und
   return desired.trustedTopicArns.some(
     (arn) => arn.split(':')[3] === desired.region && topicNameOf(arn) === desired.topicName,
   );
+}
+
+/**
+ * Auto Scaling publishes group notifications as its service-linked role (AWSServiceRoleForAutoScaling, or a
+ * custom-suffix AWSServiceRoleForAutoScaling_x a group may name; the role's AutoScalingServiceRolePolicy grants
+ * sns:Publish), not as a service principal.
+ */
+export const autoScalingRolePattern = (partition: string, account: string) =>
+  `arn:${partition}:iam::${account}:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling*`;
+
+/**
+ * The topic policy provision sets: nobody but this account's Auto Scaling and the config's `sns.publishers` may
+ * publish. Within the account an identity policy with sns:Publish would be enough to publish, so the limit has
+ * to be a Deny (with every allowed principal excepted by aws:PrincipalArn); the Allow is for named principals of
+ * other accounts, who need the topic's own grant.
+ */
+export function topicPolicy(topicArn: string, publishers: readonly string[]) {
+  const [, partition, , , account] = topicArn.split(':');
+  const allowed = [autoScalingRolePattern(partition, account), ...publishers];
+  return {
+    Version: '2012-10-17',
+    Id: 'salt-autoscale-publishers',
+    Statement: [
+      ...(publishers.length
+        ? [
+            {
+              Sid: 'NamedPublishers',
+              Effect: 'Allow',
+              Principal: { AWS: [...publishers] },
+              Action: 'sns:Publish',
+              Resource: topicArn,
+            },
+          ]
+        : []),
+      {
+        Sid: 'OnlyAutoScalingAndNamedPublishers',
+        Effect: 'Deny',
+        Principal: '*',
+        Action: 'sns:Publish',
+        Resource: topicArn,
+        Condition: { ArnNotLike: { 'aws:PrincipalArn': allowed } },
+      },
+    ],
+  };
+}
+
+/**
+ * Whether two policy documents say the same: SNS may hand a policy back with keys reordered, one-element lists
+ * as plain values and list members in another order, none of which changes what it means.
+ */
+export function samePolicy(a: unknown, b: unknown): boolean {
+  const canonical = (v: unknown): unknown => {
+    if (Array.isArray(v)) {
+      const items = v.map(canonical).sort((x, y) => JSON.stringify(x).localeCompare(JSON.stringify(y)));
+      return items.length === 1 ? items[0] : items;
+    }
+    if (v && typeof v === 'object')
+      return Object.fromEntries(
+        Object.keys(v)
+          .sort()
+          .map((k) => [k, canonical((v as Record<string, unknown>)[k])]),
+      );
+    return v;
+  };
+  return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
 }

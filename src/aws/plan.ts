@@ -2,13 +2,23 @@
 // --dry-run, status and teardown all show the same plan, and the tests can check plans without AWS.
 
 import type { Change } from '../plan.js';
-import { type DesiredState, MANAGED_TAG, reactorTrustsTopic, SIGNATURE_VERSION, shortType } from './desired.js';
+import {
+  type DesiredState,
+  MANAGED_TAG,
+  reactorTrustsTopic,
+  SIGNATURE_VERSION,
+  samePolicy,
+  shortType,
+  topicPolicy,
+} from './desired.js';
 import type { CurrentState } from './read.js';
 
 /** What apply does for one plan item. The topic ARN comes from the apply context (it may be created first). */
 export type Action =
   | { type: 'CreateTopic'; name: string; attributes: Record<string, string>; tags: { Key: string; Value: string }[] }
   | { type: 'SetTopicAttributes'; name: string; value: string }
+  /** The Policy attribute: topicPolicy() for the topic ARN known at apply time. */
+  | { type: 'SetTopicPolicy'; publishers: string[] }
   | { type: 'Subscribe'; protocol: string; endpoint: string }
   | { type: 'PutNotificationConfiguration'; group: string; types: string[] }
   | { type: 'DeleteNotificationConfiguration'; group: string }
@@ -20,7 +30,8 @@ export type Action =
  * missing, managed/unmanaged (a topic's tag), signature_version (a topic's SignatureVersion is not 2),
  * awaiting_trust (the reactor does not trust the topic yet), pending/confirmed (a subscription),
  * no_such_group, differs/in_step/present (a group's notifications), not_in_config (a group the config no longer
- * names still notifies the topic), kept (--keep-topic).
+ * names still notifies the topic), kept (--keep-topic), policy_differs (the topic's Policy is not the one provision
+ * sets).
  */
 export type ItemState =
   | 'missing'
@@ -35,7 +46,8 @@ export type ItemState =
   | 'in_step'
   | 'present'
   | 'not_in_config'
-  | 'kept';
+  | 'kept'
+  | 'policy_differs';
 
 export interface PlanItem {
   change: Change;
@@ -75,6 +87,22 @@ export const BEFORE_SUBSCRIBE_HINT =
   'SNS sends the confirmation request as soon as the subscription is created, so have salt-api serving the rendered ' +
   'reactor first (`salt-autoscale render`, restart salt-master and salt-api); otherwise re-send it later with ' +
   '`salt-autoscale provision --resend-confirmation`.';
+
+/** Who the topic policy lets publish, for people. */
+const publishersText = (desired: DesiredState) =>
+  desired.publishers.length
+    ? `only Auto Scaling and the ${desired.publishers.length} principal(s) of sns.publishers may publish`
+    : 'only Auto Scaling may publish';
+
+/** Whether the Policy attribute SNS returned is the one provision sets. */
+function policyInStep(policyText: string | undefined, topicArn: string, desired: DesiredState): boolean {
+  if (!policyText) return false;
+  try {
+    return samePolicy(JSON.parse(policyText), topicPolicy(topicArn, desired.publishers));
+  } catch {
+    return false;
+  }
+}
 
 const typeList = (types: string[]) => (types.length ? types.map(shortType).join(', ') : 'none');
 
@@ -147,6 +175,27 @@ export function planProvision(current: CurrentState, desired: DesiredState, opts
         action: { type: 'SetTopicAttributes', name: 'SignatureVersion', value: SIGNATURE_VERSION },
       });
     }
+  }
+  // Without it, any principal of the account with sns:Publish could publish genuinely signed fake events.
+  const setPolicy: Action = { type: 'SetTopicPolicy', publishers: [...desired.publishers] };
+  if (!topic) {
+    items.push({
+      change: 'create',
+      resource: 'topic',
+      name: desired.topicName,
+      state: 'missing',
+      detail: `policy: ${publishersText(desired)}`,
+      action: setPolicy,
+    });
+  } else if (!policyInStep(topic.policy, topic.arn, desired)) {
+    items.push({
+      change: 'update',
+      resource: 'topic',
+      name: desired.topicName,
+      state: 'policy_differs',
+      detail: `policy is not the one provision sets -> ${publishersText(desired)}`,
+      action: setPolicy,
+    });
   }
 
   const sub = current.subscription;

@@ -9,6 +9,8 @@ export interface TopicState {
   /** Tagged managed-by=salt-autoscale: created by this tool, so teardown may delete it. */
   managed: boolean;
   signatureVersion?: string;
+  /** The Policy attribute as SNS returns it (JSON text). */
+  policy?: string;
 }
 
 export interface SubscriptionState {
@@ -70,7 +72,7 @@ async function readTopic(clients: AwsClients, desired: DesiredState) {
     clients.sns.listSubscriptions(arn),
   ]);
   const managed = tags.some((t) => t.Key === MANAGED_TAG.Key && t.Value === MANAGED_TAG.Value);
-  const topic: TopicState = { arn, managed, signatureVersion: attributes.SignatureVersion };
+  const topic: TopicState = { arn, managed, signatureVersion: attributes.SignatureVersion, policy: attributes.Policy };
   return { topic, subscriptions };
 }
 

@@ -41,6 +41,8 @@ interface Field {
 
 const TOPIC_ARN = /^arn:aws(-cn|-us-gov)?:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
 const TOPIC_NAME = /^[A-Za-z0-9_-]{1,256}$/;
+/** An IAM user or role ARN, or an account's root (who may publish to the topic besides Auto Scaling). */
+const PRINCIPAL_ARN = /^arn:aws(-cn|-us-gov)?:iam::\d{12}:(root|(user|role)\/[\w+=,.@/-]{1,512})$/;
 // Auto Scaling group names: 1-255 characters, no ':' (ARN separator) per the AWS API reference.
 const GROUP_NAME = /^[^:\x00-\x1f]{1,255}$/;
 const SALT_VERSION = /^(latest|\d{4}(\.\d+)?)$/;
@@ -56,6 +58,10 @@ export const checkAbsolutePath: Check = (v) =>
 export const checkRegion = matches(REGION_PATTERN, 'an AWS region name such as us-east-1');
 export const checkTopicName = matches(TOPIC_NAME, 'a valid SNS topic name (1-256 letters, digits, - or _)');
 export const checkTopicArn = matches(TOPIC_ARN, 'an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT_ID:NAME)');
+const checkPrincipalArn = matches(
+  PRINCIPAL_ARN,
+  'an IAM role or user ARN (arn:aws:iam::ACCOUNT_ID:role/NAME, …:user/NAME) or arn:aws:iam::ACCOUNT_ID:root',
+);
 export const checkSaltVersion = matches(SALT_VERSION, `a Salt version such as ${SALT_RELEASES.join(', ')} or latest`);
 export const checkProviderName = matches(/^[A-Za-z0-9_.-]+$/, 'a plain name (letters, digits, . _ -)');
 export const checkGroupName: Check = (v) =>
@@ -150,6 +156,12 @@ export const CONFIG_SCHEMA: Field = {
           default: [],
           hint: 'a list of SNS topic ARNs',
           items: str('arn:aws:sns:REGION:ACCOUNT:NAME', { check: checkTopicArn }),
+        },
+        publishers: {
+          kind: 'list',
+          default: [],
+          hint: 'a list of IAM role or user ARNs that may publish to the topic besides Auto Scaling',
+          items: str('arn:aws:iam::ACCOUNT:role/NAME', { check: checkPrincipalArn }),
         },
       },
     },

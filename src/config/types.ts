@@ -17,6 +17,8 @@ export interface SnsSettings {
   topic_arn?: string;
   /** Further topic ARNs the reactor trusts (e.g. a topic managed elsewhere). */
   extra_topic_arns: string[];
+  /** IAM principals (role/user ARNs) that the topic policy lets publish besides Auto Scaling. */
+  publishers: string[];
 }
 
 export interface SaltApiSettings {

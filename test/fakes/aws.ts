@@ -97,6 +97,11 @@ export interface FakeAws {
   /** Unsubscribes confirmed subscriptions to `endpoint` the way its UnsubscribeURL does: listed as "Deleted". */
   unsubscribeViaUrl(endpoint: string): number;
   addGroup(name: string): FakeGroup;
+  /**
+   * Whether `principalArn` may sns:Publish to the topic under its Policy, taking every principal of the fake's
+   * own account to hold sns:Publish in an identity policy (the case a topic policy must guard against).
+   */
+  canPublish(principalArn: string, topicArn: string): boolean;
   mutatingCalls(): FakeCall[];
   /** The most requests that were in flight at once, per action. */
   peakInFlight: Map<string, number>;
@@ -142,6 +147,86 @@ function checkDescribeLimits(p: Record<string, string>, names: string[]): void {
     );
   if (names.length > Math.max(50, max))
     throw new AwsError(400, 'ValidationError', `The number of group names (${names.length}) exceeds the limit`);
+}
+
+/** The policy SNS gives a new topic: the owner account's principals may do anything with it, Publish included. */
+export function defaultTopicPolicy(topicArn: string, accountId: string) {
+  return {
+    Version: '2008-10-17',
+    Id: '__default_policy_ID',
+    Statement: [
+      {
+        Sid: '__default_statement_ID',
+        Effect: 'Allow',
+        Principal: { AWS: '*' },
+        Action: [
+          'SNS:GetTopicAttributes',
+          'SNS:SetTopicAttributes',
+          'SNS:AddPermission',
+          'SNS:RemovePermission',
+          'SNS:DeleteTopic',
+          'SNS:Subscribe',
+          'SNS:ListSubscriptionsByTopic',
+          'SNS:Publish',
+        ],
+        Resource: topicArn,
+        Condition: { StringEquals: { 'AWS:SourceOwner': accountId } },
+      },
+    ],
+  };
+}
+
+interface PolicyStatement {
+  Effect?: string;
+  Principal?: unknown;
+  Action?: string | string[];
+  Condition?: Record<string, Record<string, string | string[]>>;
+}
+
+function checkPolicy(text: string): void {
+  let doc: { Statement?: unknown };
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    throw new AwsError(400, 'InvalidParameter', 'Invalid parameter: Policy Error: null');
+  }
+  if (!Array.isArray(doc?.Statement) && typeof doc?.Statement !== 'object')
+    throw new AwsError(400, 'InvalidParameter', 'Invalid parameter: Policy Error: Statement is missing');
+}
+
+const asList = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : v === undefined ? [] : [String(v)]);
+const globMatch = (pattern: string, value: string) =>
+  new RegExp(
+    `^${pattern
+      .split('*')
+      .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+    'i',
+  ).test(value);
+
+/** The small part of IAM policy evaluation a topic policy needs: Principal, Action, and four condition kinds. */
+function statementApplies(st: PolicyStatement, principalArn: string): boolean {
+  const account = principalArn.split(':')[4];
+  if (!asList(st.Action).some((a) => globMatch(a, 'sns:Publish'))) return false;
+  const principals = st.Principal === '*' ? ['*'] : asList((st.Principal as { AWS?: unknown })?.AWS);
+  const named = principals.some(
+    (p) => p === '*' || p === principalArn || p === account || p === `arn:aws:iam::${account}:root`,
+  );
+  if (!named) return false;
+  for (const [op, tests] of Object.entries(st.Condition ?? {})) {
+    for (const [key, values] of Object.entries(tests)) {
+      const k = key.toLowerCase();
+      const actual = k === 'aws:principalarn' ? principalArn : k === 'aws:sourceowner' ? account : undefined;
+      if (actual === undefined) return false;
+      const any = asList(values).some((v) => globMatch(v, actual));
+      if (op === 'ArnLike' || op === 'StringLike' || op === 'StringEquals' || op === 'ArnEquals') {
+        if (!any) return false;
+      } else if (op === 'ArnNotLike' || op === 'StringNotLike' || op === 'StringNotEquals' || op === 'ArnNotEquals') {
+        if (any) return false;
+      } else return false;
+    }
+  }
+  return true;
 }
 
 class AwsError extends Error {
@@ -295,6 +380,7 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
         SubscriptionsConfirmed: String(subs.filter((s) => s.confirmed).length),
         SubscriptionsPending: String(subs.filter((s) => !s.confirmed).length),
         SubscriptionsDeleted: '0',
+        Policy: JSON.stringify(defaultTopicPolicy(t.arn, opts.accountId)),
         ...t.attributes,
       };
       return el(
@@ -309,6 +395,7 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
       if (p.AttributeName === 'SignatureVersion' && !['1', '2'].includes(p.AttributeValue ?? '')) {
         throw new AwsError(400, 'InvalidParameter', 'Invalid parameter: SignatureVersion');
       }
+      if (p.AttributeName === 'Policy') checkPolicy(p.AttributeValue ?? '');
       t.attributes[p.AttributeName ?? ''] = p.AttributeValue ?? '';
       return '';
     },
@@ -637,6 +724,16 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
       return n;
     },
     addGroup,
+    canPublish(principalArn, topicArn) {
+      const t = state.topics.get(topicArn);
+      if (!t) return false;
+      const policy = JSON.parse(t.attributes.Policy ?? JSON.stringify(defaultTopicPolicy(t.arn, opts.accountId)));
+      const statements = ([] as PolicyStatement[]).concat(policy.Statement);
+      const applying = statements.filter((st) => statementApplies(st, principalArn));
+      if (applying.some((st) => st.Effect === 'Deny')) return false;
+      if (applying.some((st) => st.Effect === 'Allow')) return true;
+      return principalArn.split(':')[4] === opts.accountId;
+    },
     peakInFlight,
     mutatingCalls: () => calls.filter((c) => c.mutating),
     actionsCalled: () => [...new Set(calls.map((c) => `${c.service}:${c.action}`))].sort(),
