@@ -128,13 +128,13 @@ describe('the [y/N] confirmation of provision and teardown', () => {
   it('answered no: nothing changes, exit 1', async () => {
     const r = await answering(false, 'provision');
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/3 to create.*\.\nNothing was changed\.\n$/s);
+    expect(r.stdout).toMatch(/4 to create.*\.\nNothing was changed\.\n$/s);
     expect(t.fake.mutatingCalls()).toEqual([]);
   });
 
   it('on a real terminal (pseudo-terminal), Ctrl-C at the question exits 130 without a stack trace', async () => {
     const term = new Terminal(t.ws.dir, ['provision', '--config', t.ws.configFile], { ...env(), NO_COLOR: '1' });
-    await term.answer(/Apply 3 change\(s\)\?/, KEY.ctrlC);
+    await term.answer(/Apply 4 change\(s\)\?/, KEY.ctrlC);
     expect(await term.exitCode()).toBe(130);
     expect(term.text).toContain('salt-autoscale: interrupted; nothing was written');
     expect(term.text).not.toMatch(/This is a bug|at .*\.js:\d+/);
