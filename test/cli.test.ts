@@ -160,8 +160,9 @@ describe('SIGINT or SIGTERM during apply', () => {
     expect(r.code, r.stderr).toBe(130);
     expect(r.stderr).toBe(
       [
-        'salt-autoscale: interrupted (SIGINT): 1 of 3 change(s) were made, 2 were not.',
+        'salt-autoscale: interrupted (SIGINT): 1 of 4 change(s) were made, 3 were not.',
         '  done:     + topic salt-autoscale',
+        '  not done: + topic salt-autoscale',
         '  not done: + notifications web-asg',
         '  not done: + notifications worker-asg',
         `Run \`salt-autoscale provision --config ${t.ws.configFile}\` again: it reads what exists and makes only the changes still missing.`,
@@ -176,8 +177,9 @@ describe('SIGINT or SIGTERM during apply', () => {
       wholeEnv: true,
     });
     expect(again.code, again.stderr).toBe(0);
-    expect(again.stdout).toContain('2 to create, 0 to update, 0 to delete, 1 unchanged, 1 blocked.');
-    expect(again.stdout).toContain('Applied 2 change(s).');
+    // The topic exists now; its policy is still the default one: an update.
+    expect(again.stdout).toContain('2 to create, 1 to update, 0 to delete, 1 unchanged, 1 blocked.');
+    expect(again.stdout).toContain('Applied 3 change(s).');
   });
 
   it('a real SIGTERM to the process ends it with 143 and the same report', async () => {
@@ -196,7 +198,7 @@ describe('SIGINT or SIGTERM during apply', () => {
     });
     const code = await new Promise((done) => child.on('close', done));
     expect(code, stderr).toBe(143);
-    expect(stderr).toMatch(/^salt-autoscale: interrupted \(SIGTERM\): \d of 3 change\(s\) were made/);
+    expect(stderr).toMatch(/^salt-autoscale: interrupted \(SIGTERM\): \d of 4 change\(s\) were made/);
     expect(stderr).toContain('  done:     + topic salt-autoscale\n');
     expect(stderr).toContain('again: it reads what exists and makes only the changes still missing.');
     expect(stderr).not.toMatch(/This is a bug|at .*\.js:\d+/);
@@ -226,12 +228,13 @@ describe('--json, the contract for scripts', () => {
     expect(dry.code, 'changes pending').toBe(1);
     expect(dry.doc.plan.map((i: { resource: string; state: string }) => `${i.resource}:${i.state}`)).toEqual([
       'topic:missing',
+      'topic:missing',
       'subscription:missing',
       'notifications:missing',
       'notifications:missing',
     ]);
     const applied = await json('provision');
-    expect(applied.doc).toMatchObject({ outcome: 'applied', applied: 4, subscription: 'pending' });
+    expect(applied.doc).toMatchObject({ outcome: 'applied', applied: 5, subscription: 'pending' });
     const status = await json('status');
     expect(status.code).toBe(1);
     expect(status.doc.drift.map((i: { state: string }) => i.state)).toEqual([]);
