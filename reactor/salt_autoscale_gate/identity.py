@@ -394,6 +394,9 @@ def load_certificates(extra_dir=None, shipped_dir=CERTS_DIR):
     extra_dir (other partitions, new regions, rotations, tests). CertificateProblem names the file at fault."""
     certs = {}
     if shipped_dir:
+        if not os.path.isdir(shipped_dir):
+            raise CertificateProblem("%s (AWS's certificates, shipped with the gate package) is missing: the "
+                                     "package was installed without its data; render the reactor again" % shipped_dir)
         _load_dir(shipped_dir, certs, trusted=True)
     if extra_dir:
         if not os.path.isdir(extra_dir):

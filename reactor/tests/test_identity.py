@@ -425,6 +425,11 @@ def test_an_extra_directory_others_can_write_is_refused(tmp_path):
         load_certificates(str(tmp_path / "missing"))
 
 
+def test_a_package_installed_without_its_certificates_says_so(tmp_path):
+    with pytest.raises(CertificateProblem, match="installed without its data"):
+        load_certificates(shipped_dir=str(tmp_path / "aws_iid_certs" / "rsa2048"))
+
+
 def test_a_bad_extra_certificate_names_its_file(tmp_path, iid):
     extra = tmp_path / "certs"
     extra.mkdir()
