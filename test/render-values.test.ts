@@ -145,6 +145,22 @@ describe('config values survive rendering exactly', () => {
     });
   }
 
+  it('a group name with terminal control characters reaches no file (or --diff) raw', () => {
+    // Group names cannot hold C0 controls (the schema refuses them), but C1 (\u009b is a CSI) and bidi overrides.
+    const { config, problems } = validateConfig({
+      version: 1,
+      aws: { region: 'eu-west-1' },
+      sns: { topic_name: 't' },
+      salt_api: { public_url: 'https://salt.example.com', ssl_crt: '/c', ssl_key: '/k' },
+      salt: { master_address: 'salt.example.com' },
+      groups: { 'evil\u009b2J\u202e': { salt_version: '3007.14' } },
+    });
+    expect(problems).toEqual([]);
+    const files = renderFiles(config!, { outDir: '/tmp/unused', configFile: 'salt\u009bconf.yaml' });
+    for (const f of files) expect(f.content).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202e]/);
+    expect(files.find((f) => f.role.startsWith('user data'))?.content).toContain('evil\\u009b2J\\u202e');
+  });
+
   it('a config file name with a newline cannot break out of the header comment', () => {
     const config = configWith(['x']);
     const plain = renderFiles(config, { outDir: '/tmp/unused', configFile: 'salt-autoscale.yaml' });

@@ -17,7 +17,8 @@ const PLAIN = /^[A-Za-z_/][A-Za-z0-9_./@+-]*$/;
 // YAML 1.1 resolves these plain words to booleans or null (any case).
 const RESERVED = /^(y|n|yes|no|on|off|true|false|null)$/i;
 // Characters PyYAML accepts unescaped: tab, printable ASCII, and printable Unicode that is not a line break.
-const NEEDS_ESCAPE = /[^\t\x20-\x7e\u00a0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\ud800-\udfff]/g;
+// Bidi overrides (U+202A-202E, U+2066-2069) are printable to YAML but reorder what a reader sees: escaped too.
+const NEEDS_ESCAPE = /[^\t\x20-\x7e\u00a0-\u2027\u202f-\u2065\u206a-\ud7ff\ue000-\ufefe\uff00-\ufffd\ud800-\udfff]/g;
 
 export function yamlString(s: string): string {
   if (PLAIN.test(s) && !RESERVED.test(s)) return s;
@@ -60,7 +61,15 @@ export function shellQuote(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
-/** Text safe inside a one-line `#` comment (a newline would end the comment and start code). */
+/**
+ * Text safe inside a one-line `#` comment (a newline would end the comment and start code), and on a terminal
+ * when `--diff` prints it: other control characters are written as \uXXXX.
+ */
 export function commentText(value: string): string {
-  return value.replace(/[\r\n\u0085\u2028\u2029]+/g, ' ');
+  return value
+    .replace(/[\r\n\u0085\u2028\u2029]+/g, ' ')
+    .replace(
+      /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g,
+      (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+    );
 }
