@@ -123,8 +123,20 @@ describe('installing into the Salt config dir', () => {
       'autosign_timeout: 5\nsmtp.host: mail.internal\nsmtp.password: old\nrest_cherrypy: {port: 1}\ninterface: 0.0.0.0\n',
       withSecrets,
     );
+    // The admin's own master.d files: reactor lists join (no warning), other keys merge by file name.
+    writeFileSync(
+      join(etc, 'master.d/zz-mine.conf'),
+      'autosign_timeout: 9\nreactor: [{salt/auth: [/srv/reactor/a.sls]}]\n',
+    );
+    writeFileSync(join(etc, 'master.d/00-early.conf'), 'rest_cherrypy: {disable_ssl: true}\n');
     const res = await render('-c', config, '-o', etc);
     expect(res.code).toBe(0);
+    expect(res.stderr).toContain(
+      `${etc}/master.d/zz-mine.conf also sets \`autosign_timeout:\`; Salt merges master.d files in name order (mappings key by key, the later file winning), so it overrides the drop-in's autosign_timeout.`,
+    );
+    expect(res.stderr).toContain(`${etc}/master.d/00-early.conf also sets \`rest_cherrypy:\`;`);
+    expect(res.stderr).toContain("so the drop-in's rest_cherrypy is merged over it");
+    expect(res.stderr).not.toContain('also sets `reactor:`');
     const warned = [...res.stderr.matchAll(/sets `([^`]+):`; master\.d\/ec2-autoscale\.conf replaces it/g)].map(
       (m) => m[1],
     );

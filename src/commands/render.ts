@@ -1,6 +1,5 @@
 // `salt-autoscale render`: config in, the Salt master's files out (see docs/rendered-files.md).
-import { readFile } from 'node:fs/promises';
-import { join, relative, resolve } from 'node:path';
+import { basename, join, relative, resolve } from 'node:path';
 import { loadConfig } from '../config/load.js';
 import { trustedTopicArns } from '../config/types.js';
 import { EXIT, UserError } from '../errors.js';
@@ -8,10 +7,10 @@ import { fsProblem } from '../fs/errors.js';
 import { type Io, type Outcome, outcome, type View } from '../io.js';
 import { type Change, formatRows } from '../plan.js';
 import { unifiedDiff } from '../render/diff.js';
-import { dropInKeys, type Owner, renderFiles, withOwner } from '../render/files.js';
+import { DROP_IN, dropInKeys, type Owner, renderFiles, withOwner } from '../render/files.js';
 import { maskSecrets, secretLinesDiffer } from '../render/mask.js';
-import { masterFileWarnings } from '../render/master-check.js';
-import { lookupUser, reactorDirs, readMasterOptions } from '../render/master-user.js';
+import { masterFileWarnings, neighbourWarnings } from '../render/master-check.js';
+import { lookupUser, type MasterFiles, masterOptions, reactorDirs, readMasterFiles } from '../render/master-user.js';
 import { withoutSeal } from '../render/seal.js';
 import { EC2_USER_DATA_LIMIT, oversizedUserData } from '../render/userdata.js';
 import {
@@ -142,8 +141,10 @@ export async function run(io: Io, options: RenderOptions): Promise<Outcome> {
   // Installing into the Salt config dir: secret files and the reactor's folders go to the master's user.
   const installing = resolve(options.out) === resolve(config.salt.config_dir);
   let dirs: PlannedDir[] = [];
+  let masterFiles: MasterFiles | undefined;
   if (installing) {
-    const master = await readMasterOptions(config.salt.config_dir, 'ec2-autoscale.conf');
+    masterFiles = await readMasterFiles(config.salt.config_dir, basename(DROP_IN));
+    const master = masterOptions(masterFiles);
     const owner = master.user && master.user !== 'root' ? lookupUser(master.user) : undefined;
     if (master.user && master.user !== 'root' && !owner)
       io.warn(
@@ -186,10 +187,11 @@ export async function run(io: Io, options: RenderOptions): Promise<Outcome> {
       throw fsError(err);
     });
 
-  if (installing) {
-    const masterPath = join(config.salt.config_dir, 'master');
-    const text = await readFile(masterPath, 'utf8').catch(() => undefined);
-    for (const w of text === undefined ? [] : masterFileWarnings(text, masterPath, dropInKeys(config))) io.warn(w);
+  if (masterFiles) {
+    const keys = dropInKeys(config);
+    const { main, dropIns } = masterFiles;
+    for (const w of main ? masterFileWarnings(main.text, main.path, keys) : []) io.warn(w);
+    for (const w of neighbourWarnings(dropIns, DROP_IN, keys)) io.warn(w);
   }
   if (trustedTopicArns(config).length === 0) {
     io.warn(

@@ -56,6 +56,9 @@ export function reactorOutputDir(config: Config, target: RenderTarget): string {
   return out === resolve(config.salt.config_dir) ? resolve(config.salt.reactor_dir) : join(out, 'reactor');
 }
 
+/** The master drop-in, relative to the Salt config dir. */
+export const DROP_IN = 'master.d/ec2-autoscale.conf';
+
 /** The top-level keys the master drop-in sets: each replaces the same key in /etc/salt/master. */
 export function dropInKeys(config: Config): string[] {
   return [
@@ -79,7 +82,7 @@ function unsealedFiles(config: Config, target: RenderTarget): RenderedFile[] {
   const keys = config.cloud_provider.credentials === 'keys';
   const files: RenderedFile[] = [
     {
-      path: join(out, 'master.d', 'ec2-autoscale.conf'),
+      path: join(out, DROP_IN),
       role: 'master drop-in',
       mode: 'smtp.password' in smtp ? 0o600 : 0o644,
       content: renderTemplate('master.d/ec2-autoscale.conf.hbs', {

@@ -43,3 +43,36 @@ export function masterFileWarnings(masterText: string, masterPath: string, dropI
   }
   return warnings;
 }
+
+/**
+ * Warnings about the admin's other master.d/*.conf files. Salt merges those in name order (dictupdate with
+ * merge_lists: mappings merged key by key, lists joined, a later scalar wins): `reactor` lists join, which is
+ * the way to add one's own reactors, but any other key the drop-in sets, set in another file too, either
+ * changes the drop-in's settings or is changed by them.
+ */
+export function neighbourWarnings(
+  files: { path: string; text: string }[],
+  ownPath: string,
+  dropInKeys: string[],
+): string[] {
+  const ownName = ownPath.split('/').pop() ?? ownPath;
+  const warnings: string[] = [];
+  for (const file of files) {
+    let data: unknown;
+    try {
+      data = parse(file.text, { version: '1.1', maxAliasCount: 100 });
+    } catch {
+      warnings.push(`${file.path} is not valid YAML; Salt will fail to read it too`);
+      continue;
+    }
+    if (!data || typeof data !== 'object' || Array.isArray(data)) continue;
+    const name = file.path.split('/').pop() ?? file.path;
+    for (const key of dropInKeys.filter((k) => k !== 'reactor' && k in (data as object))) {
+      const later = name > ownName;
+      warnings.push(
+        `${file.path} also sets \`${key}:\`; Salt merges master.d files in name order (mappings key by key, the later file winning), so ${later ? `it overrides the drop-in's ${key}` : `the drop-in's ${key} is merged over it`}. Remove it there and set it in salt-autoscale.yaml.`,
+      );
+    }
+  }
+  return warnings;
+}

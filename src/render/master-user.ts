@@ -37,15 +37,33 @@ export function mergeMasterOptions(texts: string[]): MasterOptions {
   return { user: text(merged.user), cachedir: text(merged.cachedir), pki_dir: text(merged.pki_dir) };
 }
 
-/** Reads `<configDir>/master` and `<configDir>/master.d/*.conf` except the drop-in render is about to write. */
-export async function readMasterOptions(configDir: string, ownDropIn: string): Promise<MasterOptions> {
-  const main = await readFile(join(configDir, 'master'), 'utf8').catch(() => '');
-  const dropIns = (await readdir(join(configDir, 'master.d')).catch(() => [] as string[]))
+export interface MasterFile {
+  path: string;
+  text: string;
+}
+
+/** The master's own config: `<configDir>/master`, and `master.d/*.conf` in Salt's (sorted) order. */
+export interface MasterFiles {
+  main?: MasterFile;
+  /** Every master.d/*.conf except the drop-in render is about to write. */
+  dropIns: MasterFile[];
+}
+
+export async function readMasterFiles(configDir: string, ownDropIn: string): Promise<MasterFiles> {
+  const read = async (path: string) => {
+    const text = await readFile(path, 'utf8').catch(() => undefined);
+    return text === undefined ? undefined : { path, text };
+  };
+  const names = (await readdir(join(configDir, 'master.d')).catch(() => [] as string[]))
     .filter((n) => n.endsWith('.conf') && n !== ownDropIn)
     .sort();
-  const texts = await Promise.all(dropIns.map((n) => readFile(join(configDir, 'master.d', n), 'utf8').catch(() => '')));
-  return mergeMasterOptions([main, ...texts]);
+  const dropIns = await Promise.all(names.map((n) => read(join(configDir, 'master.d', n))));
+  return { main: await read(join(configDir, 'master')), dropIns: dropIns.filter((f) => f !== undefined) };
 }
+
+/** The options of those files as Salt merges them. */
+export const masterOptions = (files: MasterFiles): MasterOptions =>
+  mergeMasterOptions([files.main?.text ?? '', ...files.dropIns.map((f) => f.text)]);
 
 /** uid and gid of a user as the system resolves it (NSS: /etc/passwd, LDAP, …), or undefined when unknown. */
 export function lookupUser(user: string): Owner | undefined {
