@@ -250,7 +250,7 @@ export const CONFIG_SCHEMA: Field = {
           ssh_username: str('the SSH user of the AMI, e.g. ec2-user', { check: checkUserName }),
           minion: { kind: 'any-map', default: {}, hint: 'a mapping of minion settings (grains, startup_states, …)' },
           settings: { kind: 'any-map', default: {}, hint: 'a mapping of further salt-cloud create options' },
-          salt_version: str(`a Salt version such as "${SALT_RELEASES[1]}" (quoted), 3008, or latest`, {
+          salt_version: str(`a Salt version such as "${DEFAULT_SALT_VERSION}" (quoted), 3008, or latest`, {
             check: checkSaltVersion,
             wholeNumbersAsText: true,
           }),
