@@ -127,6 +127,16 @@ describe('salt-autoscale.yaml', () => {
     expect((error as Error).message).toMatch(
       /^salt-autoscale\.yaml: its YAML aliases \(\*name\) expand to too much data/,
     );
+    // An alias with no anchor is most often a value meant to start with *: said so, without repeating it.
+    const unquoted = problemsOf(
+      example.replace(
+        'credentials: instance-role',
+        'credentials: keys\n  id: AKIAIOSFODNN7EXAMPLE\n  key: *hunter2secret',
+      ),
+    );
+    expect(unquoted).toBe(
+      'salt-autoscale.yaml: a YAML alias (*name) refers to no anchor (&name) before it; a value that starts with * must be quoted.',
+    );
   });
 });
 

@@ -42,3 +42,14 @@ export function quoteItMessage(value: number, secret = false): string {
   const example = secret ? '"…"' : `"${value}"`;
   return `is ${shown}; quote it (${example}) as it is meant, or YAML may change it (3007.10 would read as 3007.1, 0012 as 12)`;
 }
+
+/**
+ * The yaml library's ReferenceError from toJS, in words about `file`: an alias bomb, or an alias (`*name`) with
+ * no anchor before it, often a value meant to start with `*` (a password). The name is not repeated: it may be
+ * exactly such a value.
+ */
+export function aliasProblem(err: ReferenceError, file: string, maxAliasCount: number): string {
+  if (/unresolved alias/i.test(err.message))
+    return `${file}: a YAML alias (*name) refers to no anchor (&name) before it; a value that starts with * must be quoted.`;
+  return `${file}: its YAML aliases (*name) expand to too much data (more than ${maxAliasCount} alias uses); write the values out instead of nesting aliases.`;
+}

@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { type Document, isMap, isNode, isPair, isScalar, LineCounter, parseDocument } from 'yaml';
 import { ConfigError } from '../errors.js';
 import { fsProblem } from '../fs/errors.js';
-import { excerpt, safeText } from './describe.js';
+import { aliasProblem, excerpt, safeText } from './describe.js';
 import { type Path, type Problem, validateConfig } from './schema.js';
 import type { Config } from './types.js';
 
@@ -71,9 +71,7 @@ export function parseConfigText(text: string, file: string): LoadedConfig {
   } catch (err) {
     // The yaml library's guard against alias bombs: a problem of the file, not a bug.
     if (!(err instanceof ReferenceError)) throw err;
-    throw new ConfigError(
-      `${file}: its YAML aliases (*name) expand to too much data (more than ${MAX_ALIAS_COUNT} alias uses); write the values out instead of nesting aliases.`,
-    );
+    throw new ConfigError(aliasProblem(err, file, MAX_ALIAS_COUNT));
   }
   if (data === undefined || data === null) {
     throw new ConfigError(

@@ -3,7 +3,7 @@
 // "3006.10" (not the number 3006.1), `password: 0012345` stays "0012345", and a 20- or 30-digit secret keeps
 // every digit (no rounding, no 1.23e+29). Booleans (`tls: false`) stay booleans.
 import { LineCounter, parseDocument, visit } from 'yaml';
-import { safeText } from '../config/describe.js';
+import { aliasProblem, safeText } from '../config/describe.js';
 import { UserError } from '../errors.js';
 
 const MAX_ALIAS_COUNT = 100;
@@ -27,8 +27,6 @@ export function parseAnswersText(text: string, path: string): unknown {
     return doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch (err) {
     if (!(err instanceof ReferenceError)) throw err;
-    throw new UserError(
-      `${path}: its YAML aliases (*name) expand to too much data (more than ${MAX_ALIAS_COUNT} alias uses); write the answers out.`,
-    );
+    throw new UserError(aliasProblem(err, path, MAX_ALIAS_COUNT));
   }
 }
