@@ -4,7 +4,9 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { mergeMasterOptions } from '../src/render/master-user.js';
+import { parseConfigText } from '../src/config/load.js';
+import { renderFiles } from '../src/render/files.js';
+import { installPlan, mergeMasterOptions } from '../src/render/master-user.js';
 import { EXAMPLE, runInProcess } from './helpers/run-cli.js';
 import { tempDir } from './helpers/tmp.js';
 
@@ -181,6 +183,23 @@ describe('installing into the Salt config dir', () => {
     expect(res.code).toBe(0);
     expect(res.stderr).toContain('the master runs as user salt-nonexistent-user');
     expect(statSync(join(etc, 'cloud.providers.d/ec2.conf')).uid).toBe(0);
+  });
+
+  it("decides ownership from the master's user alone: root changes nothing, salt gets the secrets and folders", () => {
+    const { config } = parseConfigText(withSecrets(example), 'salt-autoscale.yaml');
+    const files = renderFiles(config, { outDir: '/etc/salt', configFile: 'salt-autoscale.yaml' });
+    const salt = { user: 'salt', uid: 990, gid: 990 };
+    expect(installPlan(config, files, {}, undefined)).toEqual({ files, dirs: [], warnings: [] });
+    expect(installPlan(config, files, { user: 'root' }, { user: 'root', uid: 0, gid: 0 }).dirs).toEqual([]);
+    expect(installPlan(config, files, { user: 'salt' }, undefined).warnings[0]).toMatch(
+      /which this machine does not know/,
+    );
+    const plan = installPlan(config, files, { user: 'salt', cachedir: '/var/cache/salt/master' }, salt);
+    expect(plan.files.filter((f) => f.owner).map((f) => f.role)).toEqual(['master drop-in', 'salt-cloud provider']);
+    expect(plan.dirs).toEqual([
+      { path: '/var/cache/salt/master/ec2-autoscale', role: "the reactor's cache", mode: 0o700, owner: salt },
+      { path: '/etc/salt/pki/master/minions_autosign', role: 'preauth autosign stubs', mode: 0o700, owner: salt },
+    ]);
   });
 
   it('reads `user` as Salt merges the master files: master.d over the main file, sorted, key by key', () => {

@@ -7,10 +7,10 @@ import { fsProblem } from '../fs/errors.js';
 import { type Io, type Outcome, outcome, type View } from '../io.js';
 import { type Change, formatRows } from '../plan.js';
 import { unifiedDiff } from '../render/diff.js';
-import { DROP_IN, dropInKeys, type Owner, renderFiles, withOwner } from '../render/files.js';
+import { DROP_IN, dropInKeys, type Owner, renderFiles } from '../render/files.js';
 import { maskSecrets, secretLinesDiffer } from '../render/mask.js';
 import { masterFileWarnings, neighbourWarnings } from '../render/master-check.js';
-import { lookupUser, type MasterFiles, masterOptions, reactorDirs, readMasterFiles } from '../render/master-user.js';
+import { installPlan, lookupUser, type MasterFiles, masterOptions, readMasterFiles } from '../render/master-user.js';
 import { withoutSeal } from '../render/seal.js';
 import { EC2_USER_DATA_LIMIT, oversizedUserData } from '../render/userdata.js';
 import {
@@ -145,15 +145,10 @@ export async function run(io: Io, options: RenderOptions): Promise<Outcome> {
   if (installing) {
     masterFiles = await readMasterFiles(config.salt.config_dir, basename(DROP_IN));
     const master = masterOptions(masterFiles);
-    const owner = master.user && master.user !== 'root' ? lookupUser(master.user) : undefined;
-    if (master.user && master.user !== 'root' && !owner)
-      io.warn(
-        `the master runs as user ${master.user} (\`user:\` in ${config.salt.config_dir}/master or master.d), which this machine does not know; secret files stay root's and salt-master may not read them.`,
-      );
-    if (owner && owner.uid !== 0) {
-      files = withOwner(files, owner);
-      dirs = await planDirs(reactorDirs(config, master).map((d) => ({ ...d, mode: 0o700, owner })));
-    }
+    const install = installPlan(config, files, master, master.user ? lookupUser(master.user) : undefined);
+    for (const w of install.warnings) io.warn(w);
+    files = install.files;
+    dirs = await planDirs(install.dirs);
   }
   const planned = await planWrites(files).catch((err) => {
     throw fsError(err);

@@ -9,7 +9,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import type { Config } from '../config/types.js';
-import type { Owner } from './files.js';
+import { type Owner, type RenderedFile, withOwner } from './files.js';
 import { preauthGroups } from './userdata.js';
 
 /** Salt's defaults for the options the reactor's folders derive from (salt/config DEFAULT_MASTER_OPTS). */
@@ -92,4 +92,31 @@ export function reactorDirs(config: Config, master: MasterOptions): { path: stri
       role: 'preauth autosign stubs',
     });
   return dirs;
+}
+
+/**
+ * What installing into the Salt config dir `configDir` changes, for a master running as `master.user` (whose
+ * uid/gid the system resolved to `owner`): the secret files and the reactor's folders go to that user. Pure.
+ */
+export function installPlan(
+  config: Config,
+  files: RenderedFile[],
+  master: MasterOptions,
+  owner: Owner | undefined,
+): { files: RenderedFile[]; dirs: { path: string; role: string; mode: number; owner: Owner }[]; warnings: string[] } {
+  if (!master.user || master.user === 'root') return { files, dirs: [], warnings: [] };
+  if (!owner)
+    return {
+      files,
+      dirs: [],
+      warnings: [
+        `the master runs as user ${master.user} (\`user:\` in ${config.salt.config_dir}/master or master.d), which this machine does not know; secret files stay root's and salt-master may not read them.`,
+      ],
+    };
+  if (owner.uid === 0) return { files, dirs: [], warnings: [] };
+  return {
+    files: withOwner(files, owner),
+    dirs: reactorDirs(config, master).map((d) => ({ ...d, mode: 0o700, owner })),
+    warnings: [],
+  };
 }
