@@ -1,7 +1,7 @@
 // render as a preview and as a real install, in-process through the I/O layer: --diff writes nothing, stale
 // user data is found and pruned, EC2's user-data limit, every key the drop-in overrides in the main master
 // file, the master's `user` owning what it must read and write, and failures that leave nothing behind.
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseConfigText } from '../src/config/load.js';
@@ -174,6 +174,12 @@ describe('installing into the Salt config dir', () => {
     );
     const again = await render('-c', config, '-o', etc);
     expect(again.stdout).toContain('all unchanged: nothing to do.');
+    // A file handed back to root (by hand, or a copy) is handed over again; --diff says only the owner changes.
+    chownSync(join(etc, 'cloud.providers.d/ec2.conf'), 0, 0);
+    const diff = await render('-c', config, '-o', etc, '--diff');
+    expect(diff.stdout).toContain('cloud.providers.d/ec2.conf: only its mode (0600) or owner (nobody) changes');
+    expect((await render('-c', config, '-o', etc)).stdout).toMatch(/updated\s+\S*cloud\.providers\.d\/ec2\.conf/);
+    expect(statSync(join(etc, 'cloud.providers.d/ec2.conf')).uid).toBe(65534);
   });
 
   it('says so when the master runs as a user this machine does not know', async () => {

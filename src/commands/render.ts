@@ -113,7 +113,8 @@ const diffView: View<{ files: PlannedFile[]; secrets: string[]; show: (path: str
       out += text;
       if (secretChanged)
         out += `${show(f.path)}: ${text ? 'a secret value changes too' : 'only a secret value changes'} (masked)\n`;
-      else if (!text && f.modeOnly) out += `mode of ${show(f.path)} changes to ${f.mode.toString(8)}\n`;
+      else if (!text && f.modeOnly)
+        out += `${show(f.path)}: only its mode (0${f.mode.toString(8)})${f.owner ? ` or owner (${f.owner.user})` : ''} changes\n`;
     }
     return out;
   },
