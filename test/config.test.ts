@@ -89,6 +89,21 @@ describe('salt-autoscale.yaml', () => {
     ).toMatch(/reactor\.subscription_confirmation is email but alerts\.email is not configured/);
   });
 
+  it('reports rules that tie settings together in the same run as missing keys, but never about a wrong value', () => {
+    // A wrong region and a salt-cloud group without its key pair: both at once.
+    const both = problemsOf(
+      example.replace('region: us-east-1\n', 'region: mars-1\n').replace('  keyname: salt-master\n', ''),
+    );
+    expect(both).toMatch(/aws\.region is not an AWS region name/);
+    expect(both).toMatch(/cloud_provider\.keyname is missing; salt-cloud group web-asg bootstraps over SSH/);
+    // credentials: kees is wrong: no rule then judges id and key as if it were instance-role.
+    const typo = problemsOf(
+      example.replace('credentials: instance-role', 'credentials: kees\n  id: AKIAIOSFODNN7EXAMPLE'),
+    );
+    expect(typo).toContain('1 problem');
+    expect(typo).toMatch(/cloud_provider\.credentials is the string "kees", not one of instance-role, keys/);
+  });
+
   it('a preauth-only config needs no cloud_provider; bootstrap defaults to preauth; salt_version takes 3008 unquoted', () => {
     const minimal = [
       'version: 1',

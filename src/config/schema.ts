@@ -572,8 +572,14 @@ export function validateConfig(data: unknown): { config?: Config; problems: Prob
     } catch {
       shaped.length = 0;
     }
-    const known = new Set(problems.map((p) => p.path.join('\u0000')));
-    problems.push(...shaped.filter((p) => !known.has(p.path.join('\u0000'))));
+    // A rule about a mapping whose own values are wrong (credentials: kees) would judge the wrong value: only
+    // mappings whose problems are missing keys are judged now.
+    const key = (path: Path) => path.join('\u0000');
+    const known = new Set(problems.map((p) => key(p.path)));
+    const wrong = new Set(
+      problems.filter((p) => !p.message.startsWith('is missing')).map((p) => key(p.path.slice(0, -1))),
+    );
+    problems.push(...shaped.filter((p) => !known.has(key(p.path)) && !wrong.has(key(p.path.slice(0, -1)))));
   }
   return problems.length > 0 ? { problems } : { config: out, problems };
 }
