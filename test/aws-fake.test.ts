@@ -248,6 +248,223 @@ describe('Auto Scaling actions', () => {
   });
 });
 
+/** One AWS JSON 1.0 request to SQS. */
+async function sqsCall(action: string, input: unknown, headers: Record<string, string> = {}) {
+  const res = await fetch(`${fake.url}/`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-amz-json-1.0',
+      'x-amz-target': `AmazonSQS.${action}`,
+      authorization:
+        'AWS4-HMAC-SHA256 Credential=AKIAFAKE/20260101/eu-west-1/sqs/aws4_request, SignedHeaders=host, Signature=00',
+      ...headers,
+    },
+    body: typeof input === 'string' ? input : JSON.stringify(input),
+  });
+  return { status: res.status, headers: res.headers, json: (await res.json()) as Record<string, unknown> };
+}
+
+describe('SNS subscription attributes', () => {
+  const retry = (h: Record<string, number | string>) => JSON.stringify({ healthyRetryPolicy: h });
+  const subscribe = async (extra: Record<string, string> = {}) => {
+    const arn = tag((await sns({ Action: 'CreateTopic', Name: 't' })).body, 'TopicArn')[0];
+    const a = await sns({
+      Action: 'Subscribe',
+      TopicArn: arn,
+      Protocol: 'https',
+      Endpoint: 'https://h/hook',
+      ReturnSubscriptionArn: 'true',
+      ...extra,
+    });
+    return { topic: arn, answer: a, sub: tag(a.body, 'SubscriptionArn')[0] };
+  };
+
+  it("reads SNS's default EffectiveDeliveryPolicy, stores what is set, and refuses what SNS refuses", async () => {
+    const { sub } = await subscribe();
+    const get = async () => {
+      const body = (await sns({ Action: 'GetSubscriptionAttributes', SubscriptionArn: sub })).body;
+      const keys = tag(body, 'key');
+      const values = tag(body, 'value').map((v) => v.replace(/&quot;/g, '"'));
+      return Object.fromEntries(keys.map((k, i) => [k, values[i]]));
+    };
+    const before = await get();
+    expect(before).toMatchObject({ SubscriptionArn: sub, Protocol: 'https', PendingConfirmation: 'true' });
+    expect(JSON.parse(before.EffectiveDeliveryPolicy).healthyRetryPolicy).toMatchObject({
+      numRetries: 3,
+      minDelayTarget: 20,
+    });
+
+    const set = (name: string, value: string) =>
+      sns({ Action: 'SetSubscriptionAttributes', SubscriptionArn: sub, AttributeName: name, AttributeValue: value });
+    const longest = retry({ numRetries: 100, numMinDelayRetries: 100, minDelayTarget: 36, maxDelayTarget: 36 });
+    expect((await set('DeliveryPolicy', longest)).status).toBe(200);
+    expect((await get()).DeliveryPolicy).toBe(longest);
+    for (const bad of [
+      retry({ numRetries: 101 }),
+      retry({ numRetries: 100, numMinDelayRetries: 100, minDelayTarget: 37, maxDelayTarget: 37 }),
+      retry({ numRetries: 2, numNoDelayRetries: 3 }),
+      retry({ minDelayTarget: 30, maxDelayTarget: 20 }),
+      'not json',
+    ])
+      expect(errorCode(await set('DeliveryPolicy', bad)), bad).toBe('InvalidParameter');
+    expect((await set('RedrivePolicy', '{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:123456789012:q"}')).status).toBe(
+      200,
+    );
+    expect(errorCode(await set('RedrivePolicy', '{"deadLetterTargetArn":"q"}'))).toBe('InvalidParameter');
+    expect(errorCode(await set('Color', 'blue'))).toBe('InvalidParameter');
+    const gone = await sns({ Action: 'GetSubscriptionAttributes', SubscriptionArn: `${sub}x` });
+    expect([gone.status, errorCode(gone)]).toEqual([404, 'NotFound']);
+  });
+
+  it('Subscribe stores attributes on a new subscription and refuses different ones for an existing one', async () => {
+    const attrs = { 'Attributes.entry.1.key': 'RawMessageDelivery', 'Attributes.entry.1.value': 'false' };
+    const { topic, sub } = await subscribe(attrs);
+    expect(fake.state.subscriptions.get(sub)!.attributes).toEqual({ RawMessageDelivery: 'false' });
+    const again = await sns({
+      Action: 'Subscribe',
+      TopicArn: topic,
+      Protocol: 'https',
+      Endpoint: 'https://h/hook',
+      ...attrs,
+    });
+    expect(again.status).toBe(200);
+    const other = await sns({
+      Action: 'Subscribe',
+      TopicArn: topic,
+      Protocol: 'https',
+      Endpoint: 'https://h/hook',
+      'Attributes.entry.1.key': 'RawMessageDelivery',
+      'Attributes.entry.1.value': 'true',
+    });
+    expect(errorCode(other)).toBe('InvalidParameter');
+  });
+});
+
+describe('SQS (AWS JSON 1.0)', () => {
+  it('creates queues idempotently with AWS defaults, checks attributes, and answers in the JSON protocol', async () => {
+    const created = await sqsCall('CreateQueue', {
+      QueueName: 'dlq',
+      Attributes: { MessageRetentionPeriod: '1209600' },
+      tags: { 'managed-by': 'salt-autoscale' },
+    });
+    expect(created.status).toBe(200);
+    expect(created.headers.get('content-type')).toBe('application/x-amz-json-1.0');
+    const url = created.json.QueueUrl as string;
+    expect(url).toBe(`${fake.url}/123456789012/dlq`);
+    expect(
+      (await sqsCall('CreateQueue', { QueueName: 'dlq', Attributes: { MessageRetentionPeriod: '1209600' } })).json,
+    ).toEqual({ QueueUrl: url });
+    const conflict = await sqsCall('CreateQueue', { QueueName: 'dlq', Attributes: { MessageRetentionPeriod: '60' } });
+    expect([conflict.status, conflict.json.__type, conflict.headers.get('x-amzn-query-error')]).toEqual([
+      400,
+      'com.amazonaws.sqs#QueueNameExists',
+      'QueueAlreadyExists;Sender',
+    ]);
+    const attrs = (await sqsCall('GetQueueAttributes', { QueueUrl: url, AttributeNames: ['All'] })).json.Attributes;
+    expect(attrs).toMatchObject({
+      QueueArn: 'arn:aws:sqs:us-east-1:123456789012:dlq',
+      MessageRetentionPeriod: '1209600',
+      SqsManagedSseEnabled: 'true',
+      VisibilityTimeout: '30',
+      ApproximateNumberOfMessages: '0',
+    });
+    expect((await sqsCall('ListQueueTags', { QueueUrl: url })).json).toEqual({
+      Tags: { 'managed-by': 'salt-autoscale' },
+    });
+    for (const [k, v, type] of [
+      ['MessageRetentionPeriod', '1209601', 'InvalidAttributeValue'],
+      ['SqsManagedSseEnabled', 'yes', 'InvalidAttributeValue'],
+      ['Policy', '{', 'InvalidAttributeValue'],
+      ['Colour', 'blue', 'InvalidAttributeName'],
+    ])
+      expect((await sqsCall('SetQueueAttributes', { QueueUrl: url, Attributes: { [k]: v } })).json.__type).toBe(
+        `com.amazonaws.sqs#${type}`,
+      );
+    const missing = await sqsCall('GetQueueUrl', { QueueName: 'nope' });
+    expect([missing.status, missing.headers.get('x-amzn-query-error')]).toEqual([
+      400,
+      'AWS.SimpleQueueService.NonExistentQueue;Sender',
+    ]);
+    expect((await sqsCall('DeleteQueue', { QueueUrl: url })).json).toEqual({});
+    expect(fake.state.queues.size).toBe(0);
+    expect((await sqsCall('ListQueues', {})).json.__type).toBe('com.amazonaws.sqs#InvalidAction');
+    expect((await sqsCall('GetQueueUrl', '{')).json.__type).toBe('com.amazonaws.sqs#SerializationException');
+  });
+
+  it('messages: MD5s, visibility after a receive, deletion by the latest receipt handle only', async () => {
+    const url = (await sqsCall('CreateQueue', { QueueName: 'q' })).json.QueueUrl as string;
+    const sent = (await sqsCall('SendMessage', { QueueUrl: url, MessageBody: 'hello' })).json;
+    expect(sent.MD5OfMessageBody).toBe('5d41402abc4b2a76b9719d911017c592');
+    const first = (await sqsCall('ReceiveMessage', { QueueUrl: url, MaxNumberOfMessages: 10, VisibilityTimeout: 0 }))
+      .json.Messages as Record<string, unknown>[];
+    expect(first).toHaveLength(1);
+    expect(first[0]).toMatchObject({ MessageId: sent.MessageId, Body: 'hello', MD5OfBody: sent.MD5OfMessageBody });
+    const second = (await sqsCall('ReceiveMessage', { QueueUrl: url, VisibilityTimeout: 30 })).json.Messages as Record<
+      string,
+      unknown
+    >[];
+    expect((second[0].Attributes as Record<string, string>).ApproximateReceiveCount).toBe('2');
+    // Hidden now: nothing to receive, counted as not visible.
+    expect((await sqsCall('ReceiveMessage', { QueueUrl: url })).json).toEqual({});
+    const counts = (
+      await sqsCall('GetQueueAttributes', {
+        QueueUrl: url,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      })
+    ).json.Attributes;
+    expect(counts).toEqual({ ApproximateNumberOfMessages: '0', ApproximateNumberOfMessagesNotVisible: '1' });
+    await sqsCall('DeleteMessage', { QueueUrl: url, ReceiptHandle: first[0].ReceiptHandle });
+    expect(fake.state.queues.get('q')!.messages).toHaveLength(1);
+    await sqsCall('DeleteMessage', { QueueUrl: url, ReceiptHandle: second[0].ReceiptHandle });
+    expect(fake.state.queues.get('q')!.messages).toHaveLength(0);
+    expect((await sqsCall('DeleteMessage', { QueueUrl: url, ReceiptHandle: 'garbage' })).json.__type).toBe(
+      'com.amazonaws.sqs#ReceiptHandleIsInvalid',
+    );
+    expect((await sqsCall('ReceiveMessage', { QueueUrl: url, MaxNumberOfMessages: 11 })).status).toBe(400);
+    expect(fake.calls.filter((c) => c.service === 'sqs').every((c) => c.signingRegion === 'eu-west-1')).toBe(true);
+  });
+
+  it('deliveryFails puts the envelope only into a queue whose policy lets SNS send for that topic', async () => {
+    const topic = tag((await sns({ Action: 'CreateTopic', Name: 't' })).body, 'TopicArn')[0];
+    const queueArn = 'arn:aws:sqs:us-east-1:123456789012:dlq';
+    const policy = (source: string) =>
+      JSON.stringify({
+        Statement: [
+          {
+            Effect: 'Allow',
+            Principal: { Service: 'sns.amazonaws.com' },
+            Action: 'sqs:SendMessage',
+            Resource: queueArn,
+            Condition: { ArnEquals: { 'aws:SourceArn': source } },
+          },
+        ],
+      });
+    const url = (await sqsCall('CreateQueue', { QueueName: 'dlq', Attributes: { Policy: policy(`${topic}-other`) } }))
+      .json.QueueUrl;
+    const sub = tag(
+      (
+        await sns({
+          Action: 'Subscribe',
+          TopicArn: topic,
+          Protocol: 'https',
+          Endpoint: 'https://h/hook',
+          ReturnSubscriptionArn: 'true',
+          'Attributes.entry.1.key': 'RedrivePolicy',
+          'Attributes.entry.1.value': JSON.stringify({ deadLetterTargetArn: queueArn }),
+        })
+      ).body,
+      'SubscriptionArn',
+    )[0];
+    fake.confirmSubscriptions();
+    expect(fake.deliveryFails(topic, 'lost')).toBe(0);
+    await sqsCall('SetQueueAttributes', { QueueUrl: url, Attributes: { Policy: policy(topic) } });
+    expect(fake.deliveryFails(topic, 'lost')).toBe(1);
+    const envelope = JSON.parse(fake.state.queues.get('dlq')!.messages[0].body);
+    expect(envelope).toMatchObject({ Type: 'Notification', TopicArn: topic, Message: 'lost' });
+    expect(sub).toMatch(/^arn:aws:sns:/);
+  });
+});
+
 describe('faults and control', () => {
   it('injects each fault kind with the answer AWS gives, for the given number of requests', async () => {
     const shape = async (kind: 'throttle' | 'server' | 'denied' | 'quota', service: Service, action: string) => {

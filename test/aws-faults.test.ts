@@ -20,7 +20,7 @@ describe('AWS errors and faults', () => {
     expect(r.code).toBe(0);
     expect(
       t.fake.calls
-        .filter((c) => c.status === 400)
+        .filter((c) => c.status === 400 && c.action !== 'GetQueueUrl') // no queue yet: QueueDoesNotExist
         .map((c) => c.action)
         .sort(),
     ).toEqual(['ListTopics', 'PutNotificationConfiguration', 'PutNotificationConfiguration']);
@@ -76,10 +76,12 @@ describe('AWS errors and faults', () => {
     const crashed = await cli([]);
     expect(crashed.code).toBe(4);
     expect(crashed.stderr).toMatch(/AWS failed .* with 500/);
+    // The topic and the dead-letter queue come first, one after the other; everything else failed.
     expect(t.fake.state.topics.size).toBe(1);
+    expect(t.fake.state.queues.size).toBe(1);
     const configured = [...t.fake.state.groups.values()].filter((g) => g.notifications.get(TOPIC)?.size === 4);
     const policySet = t.fake.state.topics.get(TOPIC)!.attributes.Policy ? 1 : 0;
-    expect(configured.length + t.fake.state.subscriptions.size + policySet).toBe(1);
+    expect(configured.length + t.fake.state.subscriptions.size + policySet).toBe(0);
 
     t.fake.failAfterMutations(undefined);
     const rerun = await cli([]);
@@ -129,10 +131,11 @@ describe('AWS errors and faults', () => {
         AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
         AWS_ENDPOINT_URL_SNS: t.fake.url,
         AWS_ENDPOINT_URL_AUTO_SCALING: other.url,
+        AWS_ENDPOINT_URL_SQS: other.url,
       });
       expect(r.code).toBe(0);
       expect(new Set(t.fake.calls.map((c) => c.service))).toEqual(new Set(['sns']));
-      expect(new Set(other.calls.map((c) => c.service))).toEqual(new Set(['autoscaling']));
+      expect(new Set(other.calls.map((c) => c.service))).toEqual(new Set(['autoscaling', 'sqs']));
     } finally {
       await other.close();
     }

@@ -26,9 +26,15 @@ function allows(policy: PolicyDocument, action: string, resource: string): boole
 function resourceOf(call: FakeCall, fake: FakeAws): string {
   const p = call.params;
   if (call.service === 'sns') {
-    if (['ListTopics', 'Unsubscribe'].includes(call.action)) return '*';
+    if (['ListTopics', 'Unsubscribe', 'GetSubscriptionAttributes', 'SetSubscriptionAttributes'].includes(call.action))
+      return '*';
     if (call.action === 'CreateTopic') return `arn:aws:sns:us-east-1:123456789012:${p.Name}`;
     return p.TopicArn ?? p.ResourceArn;
+  }
+  if (call.service === 'sqs') {
+    const name =
+      call.action === 'CreateQueue' || call.action === 'GetQueueUrl' ? p.QueueName : p.QueueUrl.split('/').at(-1);
+    return `arn:aws:sqs:us-east-1:123456789012:${name}`;
   }
   if (call.action.startsWith('Describe')) return '*';
   return fake.state.groups.get(p.AutoScalingGroupName)!.arn;
@@ -72,7 +78,7 @@ describe('iam-policy', () => {
     expect(sent.filter((a) => !granted.includes(a))).toEqual([]);
     expect(granted).toContain('sns:TagResource');
     // Nothing beyond what is sent, apart from the tag-on-create permission.
-    expect(granted.filter((a) => !sent.includes(a))).toEqual(['sns:TagResource']);
+    expect(granted.filter((a) => !sent.includes(a))).toEqual(['sns:TagResource', 'sqs:TagQueue']);
   });
 
   it('scopes the topic statement to the topic and the group writes to the configured groups', () => {

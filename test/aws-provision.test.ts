@@ -43,7 +43,7 @@ describe('provision against the t.fake AWS', () => {
     expect(r.stdout).toMatch(/\+ topic salt-autoscale: create, tagged managed-by=salt-autoscale, SignatureVersion 2/);
     expect(r.stdout).toContain(`+ subscription ${ENDPOINT}`);
     expect(r.stdout).toContain('+ notifications web-asg: launch, terminate, launch_error, terminate_error');
-    expect(r.stdout).toContain('Applied 5 change(s).');
+    expect(r.stdout).toContain('Applied 6 change(s).');
     expect(r.stdout).toMatch(/pending confirmation/);
     expect(r.stdout).toContain('--resend-confirmation');
     // The config named the topic already: nothing to write back, nothing to re-render.
@@ -66,7 +66,7 @@ describe('provision against the t.fake AWS', () => {
     expect(first.stdout).toContain(
       `! subscription ${ENDPOINT}: not yet: the rendered reactor does not trust this topic`,
     );
-    expect(first.stdout).toContain('Applied 4 change(s).');
+    expect(first.stdout).toContain('Applied 5 change(s).');
     expect(first.stdout).toMatch(
       /Wrote sns\.topic_arn: arn:aws:sns:us-east-1:123456789012:salt-autoscale .*Re-render the Salt side/,
     );
@@ -84,7 +84,7 @@ describe('provision against the t.fake AWS', () => {
     const second = await cli();
     expect(second.code).toBe(0);
     expect(t.fake.mutatingCalls().filter((c) => c.action === 'Subscribe')).toHaveLength(1);
-    expect(second.stdout).toContain('1 to create, 0 to update, 0 to delete, 3 unchanged');
+    expect(second.stdout).toContain('1 to create, 0 to update, 0 to delete, 4 unchanged');
   });
 
   it('a second run makes no mutating call and says everything is unchanged', async () => {
@@ -94,7 +94,7 @@ describe('provision against the t.fake AWS', () => {
     const r = await cli();
     expect(r.code).toBe(0);
     expect(t.fake.mutatingCalls()).toEqual([]);
-    expect(r.stdout).toContain('0 to create, 0 to update, 0 to delete, 4 unchanged');
+    expect(r.stdout).toContain('0 to create, 0 to update, 0 to delete, 5 unchanged');
     expect(r.stdout).toContain('Everything is in step: nothing to change.');
     expect(r.stdout).not.toMatch(/^[+~-] /m);
     expect(await t.ws.readConfig()).toBe(configAfterFirst);
@@ -106,7 +106,7 @@ describe('provision against the t.fake AWS', () => {
     expect(r.code, 'a dry run with changes pending exits 1').toBe(1);
     expect(t.fake.calls.length).toBeGreaterThan(0);
     expect(t.fake.mutatingCalls()).toEqual([]);
-    expect(r.stdout).toContain('5 to create');
+    expect(r.stdout).toContain('6 to create');
     expect(r.stdout).toContain('Dry run: nothing was changed.');
     expect(t.fake.state.topics.size).toBe(0);
     expect(await t.ws.readConfig()).toBe(before);
@@ -121,12 +121,13 @@ describe('provision against the t.fake AWS', () => {
       region: 'us-east-1',
       topic_arn: 'arn:aws:sns:us-east-1:123456789012:salt-autoscale',
       subscription: 'pending',
-      applied: 5,
+      applied: 6,
       config_updated: false,
     });
     expect(out.plan.map((i: { change: string; call?: string }) => `${i.change}:${i.call}`)).toEqual([
       'create:CreateTopic',
       'create:SetTopicPolicy',
+      'create:CreateQueue',
       'create:Subscribe',
       'create:PutNotificationConfiguration',
       'create:PutNotificationConfiguration',
@@ -148,6 +149,7 @@ describe('provision against the t.fake AWS', () => {
         endpoint: `ops${i}@example.com`,
         confirmed: true,
         confirmationRequests: 0,
+        attributes: {},
       });
     }
     t.fake.state.subscriptions.set(ours.arn, ours);

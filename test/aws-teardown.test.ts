@@ -24,13 +24,19 @@ describe('teardown', () => {
     expect(r.stdout).toContain('- notifications web-asg: remove launch, terminate, launch_error, terminate_error');
     expect(r.stdout).toContain('- subscription https://salt.example.com:8000/hook/ec2/autoscale: unsubscribe');
     expect(r.stdout).toContain('- topic salt-autoscale: delete (tagged managed-by=salt-autoscale)');
-    expect(r.stdout).toContain('Removed 4 resource(s).');
+    expect(r.stdout).toContain('Removed 5 resource(s).');
     expect(t.fake.state.topics.size).toBe(0);
     expect(t.fake.state.subscriptions.size).toBe(0);
     expect([...t.fake.state.groups.get('web-asg')!.notifications.keys()]).toEqual([OTHER_TOPIC]);
     expect(t.fake.state.groups.get('worker-asg')!.notifications.size).toBe(0);
     // The topic goes last, after everything that points at it.
-    expect(t.fake.mutatingCalls().at(-1)!.action).toBe('DeleteTopic');
+    expect(
+      t.fake
+        .mutatingCalls()
+        .map((c) => c.action)
+        .slice(-2),
+    ).toEqual(['DeleteTopic', 'DeleteQueue']);
+    expect(t.fake.state.queues.size).toBe(0);
 
     t.fake.calls.length = 0;
     const again = await cli('teardown', '--yes');

@@ -59,7 +59,11 @@ describe('time limits on AWS calls', () => {
 });
 
 describe('an egress proxy and AWS_CA_BUNDLE, as the AWS CLI takes them', () => {
-  const AWS_HOSTS = ['sns.us-east-1.amazonaws.com', 'autoscaling.us-east-1.amazonaws.com'];
+  const AWS_HOSTS = [
+    'sns.us-east-1.amazonaws.com',
+    'autoscaling.us-east-1.amazonaws.com',
+    'sqs.us-east-1.amazonaws.com',
+  ];
   let identity: { cert: string; key: string };
   let tlsFake: FakeAws;
   let plainFake: FakeAws;
@@ -94,7 +98,7 @@ describe('an egress proxy and AWS_CA_BUNDLE, as the AWS CLI takes them', () => {
     expect(r.code).toBe(1); // nothing provisioned yet: drift, but AWS answered
     expect(r.stdout).toContain('topic         salt-autoscale: missing');
     expect(new Set(proxy.connects)).toEqual(new Set(AWS_HOSTS.map((h) => `${h}:443`)));
-    expect(new Set(tlsFake.calls.map((c) => c.service))).toEqual(new Set(['sns', 'autoscaling']));
+    expect(new Set(tlsFake.calls.map((c) => c.service))).toEqual(new Set(['sns', 'autoscaling', 'sqs']));
   });
 
   it('without AWS_CA_BUNDLE the tunnelled TLS is not trusted; a lowercase https_proxy works too', async () => {

@@ -3,7 +3,14 @@ import { chmod, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { desiredState, NOTIFICATION_TYPES, topicPolicy } from '../src/aws/desired.js';
+import {
+  DELIVERY_POLICY,
+  desiredState,
+  NOTIFICATION_TYPES,
+  queuePolicy,
+  redrivePolicy,
+  topicPolicy,
+} from '../src/aws/desired.js';
 import { AwsCallError, toUserError } from '../src/aws/errors.js';
 import { planProvision, planTeardown } from '../src/aws/plan.js';
 import { mapConcurrent } from '../src/aws/pool.js';
@@ -14,19 +21,36 @@ import { UserError } from '../src/errors.js';
 import { configText } from './aws-helpers.js';
 
 const ARN = 'arn:aws:sns:us-east-1:123456789012:salt-autoscale';
+const QUEUE_ARN = 'arn:aws:sqs:us-east-1:123456789012:salt-autoscale-dlq';
 const desired = desiredState(parseConfigText(configText(), 'test.yaml').config, 'us-east-1');
 const inStep = (): CurrentState => ({
   topic: { arn: ARN, managed: true, signatureVersion: '2', policy: JSON.stringify(topicPolicy(ARN, [])) },
-  subscription: { arn: `${ARN}:1`, pending: false, protocol: 'https', endpoint: desired.endpoint },
+  subscription: {
+    arn: `${ARN}:1`,
+    pending: false,
+    protocol: 'https',
+    endpoint: desired.endpoint,
+    deliveryPolicy: JSON.stringify(DELIVERY_POLICY),
+    redrivePolicy: JSON.stringify(redrivePolicy(QUEUE_ARN)),
+  },
   otherWebhookSubscriptions: [],
   groups: desired.groups.map((name) => ({ name, exists: true, types: [...NOTIFICATION_TYPES], otherTopics: [] })),
   strayGroups: [],
+  queue: {
+    url: 'http://127.0.0.1/123456789012/salt-autoscale-dlq',
+    arn: QUEUE_ARN,
+    managed: true,
+    retentionSeconds: 1_209_600,
+    encrypted: true,
+    policy: JSON.stringify(queuePolicy(QUEUE_ARN, ARN)),
+    messages: 0,
+  },
 });
 
 describe('planProvision', () => {
   it('plans nothing for a state in step', () => {
     const plan = planProvision(inStep(), desired);
-    expect(plan.items.map((i) => i.change)).toEqual(['unchanged', 'unchanged', 'unchanged', 'unchanged']);
+    expect(plan.items.map((i) => i.change)).toEqual(['unchanged', 'unchanged', 'unchanged', 'unchanged', 'unchanged']);
     expect(plan.items.some((i) => i.action)).toBe(false);
   });
 
@@ -61,23 +85,29 @@ describe('planProvision', () => {
       type: 'Subscribe',
       protocol: 'https',
       endpoint: desired.endpoint,
+      deliveryPolicy: JSON.stringify(DELIVERY_POLICY),
+      deadLetterQueue: 'salt-autoscale-dlq',
     });
   });
 });
 
 describe('planTeardown', () => {
-  it('deletes the topic last and only when managed', () => {
+  it('deletes the topic, then the dead-letter queue, last and only when managed', () => {
     const plan = planTeardown(inStep(), desired);
     expect(plan.items.map((i) => i.action?.type)).toEqual([
       'DeleteNotificationConfiguration',
       'DeleteNotificationConfiguration',
       'Unsubscribe',
       'DeleteTopic',
+      'DeleteQueue',
     ]);
     const unmanaged = inStep();
     unmanaged.topic!.managed = false;
-    expect(planTeardown(unmanaged, desired).items.at(-1)).toMatchObject({ change: 'blocked', resource: 'topic' });
-    expect(planTeardown(unmanaged, desired, { keepTopic: true }).items.at(-1)).toMatchObject({
+    unmanaged.queue!.managed = false;
+    const kept = planTeardown(unmanaged, desired).items;
+    expect(kept.at(-2)).toMatchObject({ change: 'blocked', resource: 'topic' });
+    expect(kept.at(-1)).toMatchObject({ change: 'unchanged', resource: 'queue', state: 'unmanaged' });
+    expect(planTeardown(unmanaged, desired, { keepTopic: true }).items.at(-2)).toMatchObject({
       change: 'unchanged',
       detail: 'kept (--keep-topic)',
     });

@@ -128,13 +128,13 @@ describe('the [y/N] confirmation of provision and teardown', () => {
   it('answered no: nothing changes, exit 1', async () => {
     const r = await answering(false, 'provision');
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/4 to create.*\.\nNothing was changed\.\n$/s);
+    expect(r.stdout).toMatch(/5 to create.*\.\nNothing was changed\.\n$/s);
     expect(t.fake.mutatingCalls()).toEqual([]);
   });
 
   it('on a real terminal (pseudo-terminal), Ctrl-C at the question exits 130 without a stack trace', async () => {
     const term = new Terminal(t.ws.dir, ['provision', '--config', t.ws.configFile], { ...env(), NO_COLOR: '1' });
-    await term.answer(/Apply 4 change\(s\)\?/, KEY.ctrlC);
+    await term.answer(/Apply 5 change\(s\)\?/, KEY.ctrlC);
     expect(await term.exitCode()).toBe(130);
     expect(term.text).toContain('salt-autoscale: interrupted; nothing was written');
     expect(term.text).not.toMatch(/This is a bug|at .*\.js:\d+/);
@@ -160,9 +160,10 @@ describe('SIGINT or SIGTERM during apply', () => {
     expect(r.code, r.stderr).toBe(130);
     expect(r.stderr).toBe(
       [
-        'salt-autoscale: interrupted (SIGINT): 1 of 4 change(s) were made, 3 were not.',
+        'salt-autoscale: interrupted (SIGINT): 1 of 5 change(s) were made, 4 were not.',
         '  done:     + topic salt-autoscale',
         '  not done: + topic salt-autoscale',
+        '  not done: + queue salt-autoscale-dlq',
         '  not done: + notifications web-asg',
         '  not done: + notifications worker-asg',
         `Run \`salt-autoscale provision --config ${t.ws.configFile}\` again: it reads what exists and makes only the changes still missing.`,
@@ -178,8 +179,8 @@ describe('SIGINT or SIGTERM during apply', () => {
     });
     expect(again.code, again.stderr).toBe(0);
     // The topic exists now; its policy is still the default one: an update.
-    expect(again.stdout).toContain('2 to create, 1 to update, 0 to delete, 1 unchanged, 1 blocked.');
-    expect(again.stdout).toContain('Applied 3 change(s).');
+    expect(again.stdout).toContain('3 to create, 1 to update, 0 to delete, 1 unchanged, 1 blocked.');
+    expect(again.stdout).toContain('Applied 4 change(s).');
   });
 
   it('a real SIGTERM to the process ends it with 143 and the same report', async () => {
@@ -198,7 +199,7 @@ describe('SIGINT or SIGTERM during apply', () => {
     });
     const code = await new Promise((done) => child.on('close', done));
     expect(code, stderr).toBe(143);
-    expect(stderr).toMatch(/^salt-autoscale: interrupted \(SIGTERM\): \d of 4 change\(s\) were made/);
+    expect(stderr).toMatch(/^salt-autoscale: interrupted \(SIGTERM\): \d of 5 change\(s\) were made/);
     expect(stderr).toContain('  done:     + topic salt-autoscale\n');
     expect(stderr).toContain('again: it reads what exists and makes only the changes still missing.');
     expect(stderr).not.toMatch(/This is a bug|at .*\.js:\d+/);
@@ -229,12 +230,13 @@ describe('--json, the contract for scripts', () => {
     expect(dry.doc.plan.map((i: { resource: string; state: string }) => `${i.resource}:${i.state}`)).toEqual([
       'topic:missing',
       'topic:missing',
+      'queue:missing',
       'subscription:missing',
       'notifications:missing',
       'notifications:missing',
     ]);
     const applied = await json('provision');
-    expect(applied.doc).toMatchObject({ outcome: 'applied', applied: 5, subscription: 'pending' });
+    expect(applied.doc).toMatchObject({ outcome: 'applied', applied: 6, subscription: 'pending' });
     const status = await json('status');
     expect(status.code).toBe(1);
     expect(status.doc.drift.map((i: { state: string }) => i.state)).toEqual([]);

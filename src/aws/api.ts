@@ -30,7 +30,9 @@ export interface SnsApi {
   /** Every subscription of the topic (ListSubscriptionsByTopic, all pages). */
   listSubscriptions(topicArn: string): Promise<SubscriptionSummary[]>;
   /** Subscribe with ReturnSubscriptionArn: the real ARN even while confirmation is pending. */
-  subscribe(topicArn: string, protocol: string, endpoint: string): Promise<string>;
+  subscribe(topicArn: string, protocol: string, endpoint: string, attributes?: Record<string, string>): Promise<string>;
+  getSubscriptionAttributes(subscriptionArn: string): Promise<Record<string, string>>;
+  setSubscriptionAttribute(subscriptionArn: string, name: string, value: string): Promise<void>;
   unsubscribe(subscriptionArn: string): Promise<void>;
   deleteTopic(topicArn: string): Promise<void>;
 }
@@ -46,6 +48,17 @@ export interface AutoScalingApi {
   deleteNotifications(group: string, topicArn: string): Promise<void>;
 }
 
+/** The dead-letter queue's slice of SQS. */
+export interface SqsApi {
+  /** The queue's URL, or undefined when there is no queue of that name (GetQueueUrl). */
+  getQueueUrl(name: string): Promise<string | undefined>;
+  createQueue(name: string, attributes: Record<string, string>, tags: Record<string, string>): Promise<string>;
+  getQueueAttributes(queueUrl: string): Promise<Record<string, string>>;
+  setQueueAttributes(queueUrl: string, attributes: Record<string, string>): Promise<void>;
+  listQueueTags(queueUrl: string): Promise<Record<string, string>>;
+  deleteQueue(queueUrl: string): Promise<void>;
+}
+
 export interface AwsClients {
   region: string;
   /** Where the calls go: "AWS" or the overriding endpoint URL(s), for messages. */
@@ -54,4 +67,5 @@ export interface AwsClients {
   timeoutMs: number;
   sns: SnsApi;
   autoscaling: AutoScalingApi;
+  sqs: SqsApi;
 }

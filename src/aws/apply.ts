@@ -2,7 +2,7 @@
 // (attributes, subscription, one call per group) with bounded concurrency, and a topic deletion last.
 // Each action is idempotent on the AWS side, so a run that stops half-way is completed by the next one.
 import type { AwsClients } from './api.js';
-import { topicPolicy } from './desired.js';
+import { queueArnFor, queuePolicy, redrivePolicy, topicPolicy } from './desired.js';
 import type { Action, Plan, PlanItem } from './plan.js';
 import { mapConcurrent } from './pool.js';
 
@@ -26,8 +26,9 @@ export const DEFAULT_CONCURRENCY = 8;
 export async function applyPlan(clients: AwsClients, plan: Plan, opts: ApplyOptions = {}): Promise<ApplyResult> {
   const result: ApplyResult = { topicArn: plan.topicArn, done: [] };
   const withAction = plan.items.filter((i): i is PlanItem & { action: Action } => !!i.action);
-  const first = withAction.filter((i) => i.action.type === 'CreateTopic');
-  const last = withAction.filter((i) => i.action.type === 'DeleteTopic');
+  // The topic, then the dead-letter queue (its policy names the topic; the subscription's redrive names it).
+  const first = ['CreateTopic', 'CreateQueue'].flatMap((t) => withAction.filter((i) => i.action.type === t));
+  const last = ['DeleteTopic', 'DeleteQueue'].flatMap((t) => withAction.filter((i) => i.action.type === t));
   const middle = withAction.filter((i) => !first.includes(i) && !last.includes(i));
 
   const run = async (item: PlanItem & { action: Action }) => {
@@ -49,6 +50,8 @@ async function perform(clients: AwsClients, action: Action, result: ApplyResult)
     result.topicArn = await clients.sns.createTopic(action.name, action.attributes, action.tags);
     return;
   }
+  // The queue may outlive a topic deleted by hand: its removal needs no topic ARN.
+  if (action.type === 'DeleteQueue') return clients.sqs.deleteQueue(action.queueUrl);
   const topicArn = result.topicArn;
   if (!topicArn) throw new Error(`internal: ${action.type} planned without a topic ARN`);
   switch (action.type) {
@@ -61,8 +64,25 @@ async function perform(clients: AwsClients, action: Action, result: ApplyResult)
         JSON.stringify(topicPolicy(topicArn, action.publishers)),
       );
     case 'Subscribe':
-      await clients.sns.subscribe(topicArn, action.protocol, action.endpoint);
+      await clients.sns.subscribe(topicArn, action.protocol, action.endpoint, {
+        DeliveryPolicy: action.deliveryPolicy,
+        RedrivePolicy: JSON.stringify(redrivePolicy(queueArnFor(topicArn, action.deadLetterQueue))),
+      });
       return;
+    case 'SetSubscriptionAttributes':
+      return clients.sns.setSubscriptionAttribute(action.subscriptionArn, action.name, action.value);
+    case 'CreateQueue': {
+      const policy = queuePolicy(queueArnFor(topicArn, action.name), topicArn);
+      await clients.sqs.createQueue(action.name, { ...action.attributes, Policy: JSON.stringify(policy) }, action.tags);
+      return;
+    }
+    case 'SetQueueAttributes': {
+      const policy = queuePolicy(queueArnFor(topicArn, action.name), topicArn);
+      return clients.sqs.setQueueAttributes(action.queueUrl, {
+        ...action.attributes,
+        ...(action.policy ? { Policy: JSON.stringify(policy) } : {}),
+      });
+    }
     case 'PutNotificationConfiguration':
       return clients.autoscaling.putNotifications(action.group, topicArn, action.types);
     case 'DeleteNotificationConfiguration':

@@ -7,7 +7,15 @@
 // only adds --endpoint-url (an explicit endpoint for both services), --profile/--region, and clear errors
 // for an endpoint URL that does not parse.
 import { EXIT, UserError } from '../errors.js';
-import type { AutoScalingApi, AwsClients, NotificationConfig, SnsApi, SubscriptionSummary, Tag } from './api.js';
+import type {
+  AutoScalingApi,
+  AwsClients,
+  NotificationConfig,
+  SnsApi,
+  SqsApi,
+  SubscriptionSummary,
+  Tag,
+} from './api.js';
 import { AwsCallError } from './errors.js';
 import { mapConcurrent } from './pool.js';
 
@@ -21,7 +29,12 @@ export interface AwsClientOptions {
 }
 
 /** The env variables that the SDK reads for endpoints, most specific first. */
-const ENDPOINT_ENV = ['AWS_ENDPOINT_URL_SNS', 'AWS_ENDPOINT_URL_AUTO_SCALING', 'AWS_ENDPOINT_URL'] as const;
+const ENDPOINT_ENV = [
+  'AWS_ENDPOINT_URL_SNS',
+  'AWS_ENDPOINT_URL_AUTO_SCALING',
+  'AWS_ENDPOINT_URL_SQS',
+  'AWS_ENDPOINT_URL',
+] as const;
 
 function checkUrl(value: string, where: string): void {
   let url: URL;
@@ -98,9 +111,10 @@ export async function createAwsClients(
   // The SDK warns on Node 20 that its releases after January 2027 will need Node 22. This CLI pins its SDK
   // version and supports Node 20, so the warning would only confuse its users; the SDK's own switch turns it off.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  const [snsSdk, asSdk, retry, transport] = await Promise.all([
+  const [snsSdk, asSdk, sqsSdk, retry, transport] = await Promise.all([
     import('@aws-sdk/client-sns'),
     import('@aws-sdk/client-auto-scaling'),
+    import('@aws-sdk/client-sqs'),
     retryConfig(env),
     import('./transport.js'),
   ]);
@@ -115,6 +129,7 @@ export async function createAwsClients(
   };
   const snsClient = new snsSdk.SNSClient(common);
   const asClient = new asSdk.AutoScalingClient(common);
+  const sqsClient = new sqsSdk.SQSClient(common);
 
   const sns: SnsApi = {
     async listTopics() {
@@ -169,7 +184,7 @@ export async function createAwsClients(
       } while (token);
       return subs;
     },
-    async subscribe(topicArn, protocol, endpoint) {
+    async subscribe(topicArn, protocol, endpoint, attributes) {
       const out = await call('sns:Subscribe', topicArn, () =>
         snsClient.send(
           new snsSdk.SubscribeCommand({
@@ -177,10 +192,28 @@ export async function createAwsClients(
             Protocol: protocol,
             Endpoint: endpoint,
             ReturnSubscriptionArn: true,
+            Attributes: attributes,
           }),
         ),
       );
       return out.SubscriptionArn ?? '';
+    },
+    async getSubscriptionAttributes(subscriptionArn) {
+      const out = await call('sns:GetSubscriptionAttributes', subscriptionArn, () =>
+        snsClient.send(new snsSdk.GetSubscriptionAttributesCommand({ SubscriptionArn: subscriptionArn })),
+      );
+      return out.Attributes ?? {};
+    },
+    async setSubscriptionAttribute(subscriptionArn, name, value) {
+      await call('sns:SetSubscriptionAttributes', subscriptionArn, () =>
+        snsClient.send(
+          new snsSdk.SetSubscriptionAttributesCommand({
+            SubscriptionArn: subscriptionArn,
+            AttributeName: name,
+            AttributeValue: value,
+          }),
+        ),
+      );
     },
     async unsubscribe(subscriptionArn) {
       await call('sns:Unsubscribe', subscriptionArn, () =>
@@ -269,7 +302,52 @@ export async function createAwsClients(
     },
   };
 
-  return { region: opts.region, endpointLabel, timeoutMs, sns, autoscaling };
+  const sqs: SqsApi = {
+    async getQueueUrl(name) {
+      try {
+        const out = await call('sqs:GetQueueUrl', name, () =>
+          sqsClient.send(new sqsSdk.GetQueueUrlCommand({ QueueName: name })),
+        );
+        return out.QueueUrl;
+      } catch (err) {
+        // No queue of that name: SQS's answer to "does it exist?".
+        if (err instanceof AwsCallError && (err.sdkError as { name?: string })?.name === 'QueueDoesNotExist')
+          return undefined;
+        throw err;
+      }
+    },
+    async createQueue(name, attributes, tags) {
+      const out = await call('sqs:CreateQueue', name, () =>
+        sqsClient.send(new sqsSdk.CreateQueueCommand({ QueueName: name, Attributes: attributes, tags })),
+      );
+      if (!out.QueueUrl) throw new AwsCallError('sqs:CreateQueue', name, new Error('CreateQueue returned no QueueUrl'));
+      return out.QueueUrl;
+    },
+    async getQueueAttributes(queueUrl) {
+      const out = await call('sqs:GetQueueAttributes', queueUrl, () =>
+        sqsClient.send(new sqsSdk.GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['All'] })),
+      );
+      return out.Attributes ?? {};
+    },
+    async setQueueAttributes(queueUrl, attributes) {
+      await call('sqs:SetQueueAttributes', queueUrl, () =>
+        sqsClient.send(new sqsSdk.SetQueueAttributesCommand({ QueueUrl: queueUrl, Attributes: attributes })),
+      );
+    },
+    async listQueueTags(queueUrl) {
+      const out = await call('sqs:ListQueueTags', queueUrl, () =>
+        sqsClient.send(new sqsSdk.ListQueueTagsCommand({ QueueUrl: queueUrl })),
+      );
+      return out.Tags ?? {};
+    },
+    async deleteQueue(queueUrl) {
+      await call('sqs:DeleteQueue', queueUrl, () =>
+        sqsClient.send(new sqsSdk.DeleteQueueCommand({ QueueUrl: queueUrl })),
+      );
+    },
+  };
+
+  return { region: opts.region, endpointLabel, timeoutMs, sns, autoscaling, sqs };
 }
 
 /** Every Auto Scaling group name in the region, sorted (for `init`'s picker). */

@@ -34,6 +34,8 @@ export interface DesiredState {
   trustedTopicArns: string[];
   /** sns.publishers: who may publish to the topic besides Auto Scaling (topicPolicy). */
   publishers: string[];
+  /** The subscription's dead-letter queue. */
+  dlqName: string;
 }
 
 export function desiredState(config: Config, region: string): DesiredState {
@@ -55,6 +57,7 @@ export function desiredState(config: Config, region: string): DesiredState {
     notificationTypes: [...NOTIFICATION_TYPES],
     trustedTopicArns: trustedTopicArns(config),
     publishers: [...config.sns.publishers],
+    dlqName: dlqNameFor(config.sns.topic_name),
   };
 }
 
@@ -138,4 +141,53 @@ export function samePolicy(a: unknown, b: unknown): boolean {
     return v;
   };
   return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
+}
+
+/** How long the dead-letter queue keeps a message: 14 days, the most SQS allows. */
+export const DLQ_RETENTION_SECONDS = 1_209_600;
+
+/**
+ * The subscription's DeliveryPolicy: the longest retry window SNS allows an HTTP/S endpoint. SNS caps the
+ * total retry time at 3600 s and the retries at 100, so: 100 retries 36 s apart (all in the minimum-delay
+ * phase, min = max = 36 s), 3600 s after the first attempt. Then the message goes to the dead-letter queue.
+ */
+export const DELIVERY_POLICY = {
+  healthyRetryPolicy: {
+    numRetries: 100,
+    numNoDelayRetries: 0,
+    numMinDelayRetries: 100,
+    numMaxDelayRetries: 0,
+    minDelayTarget: 36,
+    maxDelayTarget: 36,
+    backoffFunction: 'linear',
+  },
+};
+
+/** The dead-letter queue's name: the topic's, with -dlq (SQS names hold at most 80 characters). */
+export const dlqNameFor = (topicName: string) => `${topicName.slice(0, 76)}-dlq`;
+
+/** The queue's ARN, in the topic's partition, region and account. */
+export function queueArnFor(topicArn: string, queueName: string): string {
+  const [, partition, , region, account] = topicArn.split(':');
+  return `arn:${partition}:sqs:${region}:${account}:${queueName}`;
+}
+
+export const redrivePolicy = (queueArn: string) => ({ deadLetterTargetArn: queueArn });
+
+/** Only SNS, and only for this topic (the subscription's redrive), may send to the dead-letter queue. */
+export function queuePolicy(queueArn: string, topicArn: string) {
+  return {
+    Version: '2012-10-17',
+    Id: 'salt-autoscale-dead-letters',
+    Statement: [
+      {
+        Sid: 'TopicSubscriptionRedrive',
+        Effect: 'Allow',
+        Principal: { Service: 'sns.amazonaws.com' },
+        Action: 'sqs:SendMessage',
+        Resource: queueArn,
+        Condition: { ArnEquals: { 'aws:SourceArn': topicArn } },
+      },
+    ],
+  };
 }

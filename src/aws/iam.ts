@@ -4,6 +4,7 @@
 // Describe* calls take no resource ARN ("*"); the topic calls are scoped to the one topic; the notification
 // writes to the configured groups.
 import type { Config } from '../config/types.js';
+import { dlqNameFor } from './desired.js';
 
 export interface PolicyStatement {
   Sid: string;
@@ -38,7 +39,8 @@ export function toolPolicy(config: Config, region = config.aws.region): PolicyDo
       {
         Sid: 'FindTopicAndRemoveSubscription',
         Effect: 'Allow',
-        Action: ['sns:ListTopics', 'sns:Unsubscribe'],
+        // The subscription calls take no resource ARN (a subscription is not an IAM resource type).
+        Action: ['sns:ListTopics', 'sns:Unsubscribe', 'sns:GetSubscriptionAttributes', 'sns:SetSubscriptionAttributes'],
         Resource: '*',
       },
       {
@@ -56,6 +58,21 @@ export function toolPolicy(config: Config, region = config.aws.region): PolicyDo
           'sns:DeleteTopic',
         ],
         Resource: `arn:${p}:sns:${region}:${account}:${config.sns.topic_name}`,
+      },
+      {
+        Sid: 'ManageTheDeadLetterQueue',
+        Effect: 'Allow',
+        // sqs:TagQueue is needed as well to tag the queue when CreateQueue creates it.
+        Action: [
+          'sqs:GetQueueUrl',
+          'sqs:CreateQueue',
+          'sqs:TagQueue',
+          'sqs:ListQueueTags',
+          'sqs:GetQueueAttributes',
+          'sqs:SetQueueAttributes',
+          'sqs:DeleteQueue',
+        ],
+        Resource: `arn:${p}:sqs:${region}:${account}:${dlqNameFor(config.sns.topic_name)}`,
       },
       {
         Sid: 'ReadGroups',

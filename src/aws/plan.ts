@@ -3,9 +3,14 @@
 
 import type { Change } from '../plan.js';
 import {
+  DELIVERY_POLICY,
   type DesiredState,
+  DLQ_RETENTION_SECONDS,
   MANAGED_TAG,
+  queueArnFor,
+  queuePolicy,
   reactorTrustsTopic,
+  redrivePolicy,
   SIGNATURE_VERSION,
   samePolicy,
   shortType,
@@ -19,7 +24,13 @@ export type Action =
   | { type: 'SetTopicAttributes'; name: string; value: string }
   /** The Policy attribute: topicPolicy() for the topic ARN known at apply time. */
   | { type: 'SetTopicPolicy'; publishers: string[] }
-  | { type: 'Subscribe'; protocol: string; endpoint: string }
+  /** With the DeliveryPolicy and a RedrivePolicy to the named queue (its ARN follows from the topic's). */
+  | { type: 'Subscribe'; protocol: string; endpoint: string; deliveryPolicy: string; deadLetterQueue: string }
+  | { type: 'SetSubscriptionAttributes'; subscriptionArn: string; name: string; value: string }
+  /** The queue policy is added at apply time, from the topic ARN. */
+  | { type: 'CreateQueue'; name: string; attributes: Record<string, string>; tags: Record<string, string> }
+  | { type: 'SetQueueAttributes'; queueUrl: string; name: string; attributes: Record<string, string>; policy: boolean }
+  | { type: 'DeleteQueue'; queueUrl: string }
   | { type: 'PutNotificationConfiguration'; group: string; types: string[] }
   | { type: 'DeleteNotificationConfiguration'; group: string }
   | { type: 'Unsubscribe'; subscriptionArn: string }
@@ -31,7 +42,8 @@ export type Action =
  * awaiting_trust (the reactor does not trust the topic yet), pending/confirmed (a subscription),
  * no_such_group, differs/in_step/present (a group's notifications), not_in_config (a group the config no longer
  * names still notifies the topic), kept (--keep-topic), policy_differs (the topic's Policy is not the one provision
- * sets).
+ * sets), delivery_policy/redrive_policy (the subscription's retry or dead-letter setting differs),
+ * queue_settings (the dead-letter queue's retention, encryption or policy differs).
  */
 export type ItemState =
   | 'missing'
@@ -47,11 +59,14 @@ export type ItemState =
   | 'present'
   | 'not_in_config'
   | 'kept'
-  | 'policy_differs';
+  | 'policy_differs'
+  | 'delivery_policy'
+  | 'redrive_policy'
+  | 'queue_settings';
 
 export interface PlanItem {
   change: Change;
-  resource: 'topic' | 'subscription' | 'notifications';
+  resource: 'topic' | 'queue' | 'subscription' | 'notifications';
   /** The topic name, the endpoint URL, or the group name. */
   name: string;
   state: ItemState;
@@ -93,6 +108,112 @@ const publishersText = (desired: DesiredState) =>
   desired.publishers.length
     ? `only Auto Scaling and the ${desired.publishers.length} principal(s) of sns.publishers may publish`
     : 'only Auto Scaling may publish';
+
+/** Whether a JSON attribute (a policy) says the same as `wanted`; unreadable or absent is not. */
+function sameJson(text: string | undefined, wanted: unknown): boolean {
+  if (!text) return false;
+  try {
+    return samePolicy(JSON.parse(text), wanted);
+  } catch {
+    return false;
+  }
+}
+
+const QUEUE_SETTINGS = { MessageRetentionPeriod: String(DLQ_RETENTION_SECONDS), SqsManagedSseEnabled: 'true' };
+
+/** The dead-letter queue: created tagged, encrypted, 14 days' retention, only this topic's redrive may send. */
+function queueItems(current: CurrentState, desired: DesiredState): PlanItem[] {
+  const queue = current.queue;
+  const name = desired.dlqName;
+  if (!queue)
+    return [
+      {
+        change: 'create',
+        resource: 'queue',
+        name,
+        state: 'missing',
+        detail: `create the dead-letter queue, tagged ${MANAGED_TAG.Key}=${MANAGED_TAG.Value}, SSE-SQS, 14 days' retention, only this topic's subscription may send`,
+        action: {
+          type: 'CreateQueue',
+          name,
+          attributes: { ...QUEUE_SETTINGS },
+          tags: { [MANAGED_TAG.Key]: MANAGED_TAG.Value },
+        },
+      },
+    ];
+  const items: PlanItem[] = [
+    {
+      change: 'unchanged',
+      resource: 'queue',
+      name,
+      state: queue.managed ? 'managed' : 'unmanaged',
+      detail: queue.managed
+        ? 'exists (managed by salt-autoscale)'
+        : `exists, not tagged ${MANAGED_TAG.Key}=${MANAGED_TAG.Value}: used as is, teardown will keep it`,
+    },
+  ];
+  const fixes: string[] = [];
+  const attributes: Record<string, string> = {};
+  if (queue.retentionSeconds !== DLQ_RETENTION_SECONDS) {
+    fixes.push(`retention ${queue.retentionSeconds} s -> 14 days`);
+    attributes.MessageRetentionPeriod = QUEUE_SETTINGS.MessageRetentionPeriod;
+  }
+  if (!queue.encrypted) {
+    fixes.push('not encrypted -> SSE-SQS');
+    attributes.SqsManagedSseEnabled = 'true';
+  }
+  const topicArn = current.topic?.arn;
+  const policyOk = topicArn !== undefined && sameJson(queue.policy, queuePolicy(queue.arn, topicArn));
+  if (!policyOk) fixes.push("policy -> only this topic's subscription may send");
+  if (fixes.length)
+    items.push({
+      change: 'update',
+      resource: 'queue',
+      name,
+      state: 'queue_settings',
+      detail: fixes.join('; '),
+      action: { type: 'SetQueueAttributes', queueUrl: queue.url, name, attributes, policy: !policyOk },
+    });
+  return items;
+}
+
+/** A confirmed subscription's retry and dead-letter settings (a pending one cannot be asked: no ARN yet). */
+function subscriptionSettingItems(current: CurrentState, desired: DesiredState): PlanItem[] {
+  const sub = current.subscription;
+  const topicArn = current.topic?.arn;
+  if (!sub || sub.pending || !topicArn) return [];
+  const items: PlanItem[] = [];
+  if (!sameJson(sub.deliveryPolicy, DELIVERY_POLICY))
+    items.push({
+      change: 'update',
+      resource: 'subscription',
+      name: desired.endpoint,
+      state: 'delivery_policy',
+      detail: `DeliveryPolicy ${sub.deliveryPolicy ? 'differs' : 'is SNS default (3 retries over 60 s)'} -> 100 retries over 1 hour`,
+      action: {
+        type: 'SetSubscriptionAttributes',
+        subscriptionArn: sub.arn,
+        name: 'DeliveryPolicy',
+        value: JSON.stringify(DELIVERY_POLICY),
+      },
+    });
+  const redrive = redrivePolicy(queueArnFor(topicArn, desired.dlqName));
+  if (!sameJson(sub.redrivePolicy, redrive))
+    items.push({
+      change: 'update',
+      resource: 'subscription',
+      name: desired.endpoint,
+      state: 'redrive_policy',
+      detail: `RedrivePolicy ${sub.redrivePolicy ? 'differs' : 'missing'} -> dead-letter queue ${desired.dlqName}`,
+      action: {
+        type: 'SetSubscriptionAttributes',
+        subscriptionArn: sub.arn,
+        name: 'RedrivePolicy',
+        value: JSON.stringify(redrive),
+      },
+    });
+  return items;
+}
 
 /** Whether the Policy attribute SNS returned is the one provision sets. */
 function policyInStep(policyText: string | undefined, topicArn: string, desired: DesiredState): boolean {
@@ -198,8 +319,16 @@ export function planProvision(current: CurrentState, desired: DesiredState, opts
     });
   }
 
+  items.push(...queueItems(current, desired));
+
   const sub = current.subscription;
-  const subscribe: Action = { type: 'Subscribe', protocol: desired.protocol, endpoint: desired.endpoint };
+  const subscribe: Action = {
+    type: 'Subscribe',
+    protocol: desired.protocol,
+    endpoint: desired.endpoint,
+    deliveryPolicy: JSON.stringify(DELIVERY_POLICY),
+    deadLetterQueue: desired.dlqName,
+  };
   if (!sub && !reactorTrustsTopic(desired, topic?.arn)) {
     items.push({
       change: 'blocked',
@@ -247,6 +376,7 @@ export function planProvision(current: CurrentState, desired: DesiredState, opts
       detail: 'confirmed',
     });
   }
+  items.push(...subscriptionSettingItems(current, desired));
 
   for (const g of current.groups) {
     if (!g.exists) {
@@ -314,6 +444,7 @@ export function planTeardown(current: CurrentState, desired: DesiredState, opts:
       state: 'missing',
       detail: 'does not exist; nothing to remove',
     });
+    items.push(...teardownQueueItems(current, desired, opts));
     return { region: desired.region, items };
   }
   const deleteTopic = !opts.keepTopic && topic.managed;
@@ -420,7 +551,35 @@ export function planTeardown(current: CurrentState, desired: DesiredState, opts:
       detail: `not tagged ${MANAGED_TAG.Key}=${MANAGED_TAG.Value}: salt-autoscale did not create it and will not delete it`,
     });
   }
+  items.push(...teardownQueueItems(current, desired, opts));
   return { region: desired.region, topicArn: topic.arn, items };
+}
+
+/** The dead-letter queue goes after the topic (nothing can send to it then), if salt-autoscale created it. */
+function teardownQueueItems(current: CurrentState, desired: DesiredState, opts: TeardownOptions): PlanItem[] {
+  const queue = current.queue;
+  if (!queue) return [];
+  const base = { resource: 'queue' as const, name: desired.dlqName };
+  if (opts.keepTopic) return [{ ...base, change: 'unchanged', state: 'kept', detail: 'kept (--keep-topic)' }];
+  if (!queue.managed)
+    return [
+      {
+        ...base,
+        change: 'unchanged',
+        state: 'unmanaged',
+        detail: `not tagged ${MANAGED_TAG.Key}=${MANAGED_TAG.Value}: kept`,
+      },
+    ];
+  const lost = queue.messages ? ` (${queue.messages} undelivered notification(s) in it are lost)` : '';
+  return [
+    {
+      ...base,
+      change: 'delete',
+      state: 'managed',
+      detail: `delete (tagged managed-by=salt-autoscale)${lost}`,
+      action: { type: 'DeleteQueue', queueUrl: queue.url },
+    },
+  ];
 }
 
 export const actionsOf = (plan: Plan) => plan.items.filter((i) => i.action);

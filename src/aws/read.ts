@@ -19,6 +19,23 @@ export interface SubscriptionState {
   pending: boolean;
   protocol: string;
   endpoint: string;
+  /** Its DeliveryPolicy and RedrivePolicy (JSON text) once confirmed; unknown while pending (no ARN to ask). */
+  deliveryPolicy?: string;
+  redrivePolicy?: string;
+}
+
+/** The subscription's dead-letter queue (GetQueueUrl by name, then its attributes and tags). */
+export interface QueueState {
+  url: string;
+  arn: string;
+  /** Tagged managed-by=salt-autoscale: created by this tool, so teardown may delete it. */
+  managed: boolean;
+  retentionSeconds: number;
+  /** SSE-SQS, or a KMS key. */
+  encrypted: boolean;
+  policy?: string;
+  /** Messages waiting in it, received or not: notifications SNS could not deliver. */
+  messages: number;
 }
 
 export interface GroupState {
@@ -45,6 +62,7 @@ export interface CurrentState {
   groups: GroupState[];
   /** Groups outside the config whose notification configurations target the topic. */
   strayGroups: StrayGroupState[];
+  queue?: QueueState;
 }
 
 export const PENDING_ARN = 'PendingConfirmation';
@@ -76,6 +94,23 @@ async function readTopic(clients: AwsClients, desired: DesiredState) {
   return { topic, subscriptions };
 }
 
+async function readQueue(clients: AwsClients, desired: DesiredState): Promise<QueueState | undefined> {
+  const url = await clients.sqs.getQueueUrl(desired.dlqName);
+  if (!url) return undefined;
+  const [attributes, tags] = await Promise.all([clients.sqs.getQueueAttributes(url), clients.sqs.listQueueTags(url)]);
+  return {
+    url,
+    arn: attributes.QueueArn ?? '',
+    managed: tags[MANAGED_TAG.Key] === MANAGED_TAG.Value,
+    retentionSeconds: Number(attributes.MessageRetentionPeriod ?? 0),
+    encrypted: attributes.SqsManagedSseEnabled === 'true' || Boolean(attributes.KmsMasterKeyId),
+    policy: attributes.Policy,
+    messages:
+      Number(attributes.ApproximateNumberOfMessages ?? 0) +
+      Number(attributes.ApproximateNumberOfMessagesNotVisible ?? 0),
+  };
+}
+
 async function readGroups(clients: AwsClients, desired: DesiredState) {
   // Every configuration in the region, not only the configured groups': a group removed from the config
   // must still be found while it notifies the topic (as Terraform plans the deletion of a removed resource).
@@ -87,9 +122,10 @@ async function readGroups(clients: AwsClients, desired: DesiredState) {
 }
 
 export async function readState(clients: AwsClients, desired: DesiredState): Promise<CurrentState> {
-  const [{ topic, subscriptions }, { existing, configs }] = await Promise.all([
+  const [{ topic, subscriptions }, { existing, configs }, queue] = await Promise.all([
     readTopic(clients, desired),
     readGroups(clients, desired),
+    readQueue(clients, desired),
   ]);
   const live = subscriptions.filter(isLive);
   const ours = live
@@ -97,6 +133,11 @@ export async function readState(clients: AwsClients, desired: DesiredState): Pro
     .map((s): SubscriptionState => ({ ...s, pending: s.arn === PENDING_ARN }));
   // A confirmed one wins over a pending duplicate (a re-sent confirmation can leave both for a while).
   const subscription = ours.find((s) => !s.pending) ?? ours[0];
+  if (subscription && !subscription.pending) {
+    const attributes = await clients.sns.getSubscriptionAttributes(subscription.arn);
+    subscription.deliveryPolicy = attributes.DeliveryPolicy;
+    subscription.redrivePolicy = attributes.RedrivePolicy;
+  }
   const otherWebhookSubscriptions = live
     .filter(
       (s) => /^https?$/.test(s.protocol) && s.endpoint.endsWith('/ec2/autoscale') && s.endpoint !== desired.endpoint,
@@ -126,5 +167,5 @@ export async function readState(clients: AwsClients, desired: DesiredState): Pro
   const strayGroups = [...strays]
     .map(([name, types]): StrayGroupState => ({ name, types: types.sort(byCanonicalOrder) }))
     .sort((a, b) => a.name.localeCompare(b.name));
-  return { topic, subscription, otherWebhookSubscriptions, groups, strayGroups };
+  return { topic, subscription, otherWebhookSubscriptions, groups, strayGroups, queue };
 }

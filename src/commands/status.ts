@@ -35,6 +35,12 @@ const statusView: View<Status> = {
         : `topic         ${desired.topicName}: missing`,
     );
     lines.push(`subscription  ${desired.endpoint}: ${s.subscription}`);
+    const q = current.queue;
+    lines.push(
+      q
+        ? `queue         ${desired.dlqName}: ${q.messages} message(s) waiting${q.managed ? '' : ', not tagged managed-by=salt-autoscale'}`
+        : `queue         ${desired.dlqName}: missing`,
+    );
     for (const o of current.otherWebhookSubscriptions)
       lines.push(
         `              also subscribed: ${o.endpoint} (${o.pending ? 'pending' : 'confirmed'}; not in the config)`,
@@ -74,6 +80,14 @@ const statusView: View<Status> = {
         : null,
       config_topic_arn: s.configTopicArn ?? null,
       subscription: { endpoint: desired.endpoint, state: s.subscription, arn: sub && !sub.pending ? sub.arn : null },
+      dead_letter_queue: current.queue
+        ? {
+            name: desired.dlqName,
+            url: current.queue.url,
+            managed: current.queue.managed,
+            messages: current.queue.messages,
+          }
+        : null,
       other_webhook_subscriptions: current.otherWebhookSubscriptions.map((o) => ({
         endpoint: o.endpoint,
         state: o.pending ? 'pending' : 'confirmed',
@@ -102,7 +116,9 @@ export async function run(_io: Io, opts: AwsCommandOptions): Promise<Outcome> {
     const subscription = !sub ? 'missing' : sub.pending ? 'pending' : 'confirmed';
     const configArn = session.loaded.config.sns.topic_arn;
     const configInStep = !current.topic || configArn === current.topic.arn;
-    const inStep = drift.length === 0 && subscription === 'confirmed' && configInStep;
+    // Notifications SNS gave up on: the reactor never saw them (a lost launch or terminate).
+    const deadLetters = current.queue?.messages ?? 0;
+    const inStep = drift.length === 0 && subscription === 'confirmed' && configInStep && deadLetters === 0;
 
     const problems: string[] = [];
     const missingGroups = drift
@@ -121,6 +137,10 @@ export async function run(_io: Io, opts: AwsCommandOptions): Promise<Outcome> {
     if (subscription === 'pending') problems.push(`The subscription is pending confirmation. ${PENDING_HINT}`);
     if (subscription === 'missing' && current.topic)
       problems.push('The topic has no subscription for the webhook: run `salt-autoscale provision`.');
+    if (deadLetters > 0)
+      problems.push(
+        `${deadLetters} notification(s) wait in the dead-letter queue ${desired.dlqName}: SNS could not deliver them to the webhook within its retry window (1 hour), so the reactor missed them. Look at them with \`aws sqs receive-message --queue-url ${current.queue!.url}\`, handle the instances they name, then delete them; SQS drops them after 14 days.`,
+      );
     if (!configInStep) {
       problems.push(
         `sns.topic_arn in ${file} is ${configArn ?? 'not set'} but the topic is ${current.topic!.arn}: run \`salt-autoscale provision\` (it writes the ARN), then re-render.`,

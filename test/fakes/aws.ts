@@ -2,12 +2,12 @@
 // 127.0.0.1, for the real SDK clients to talk to. It keeps state, records every call, and injects faults.
 // The written spec is test/fakes/README.md. Node built-ins only: scripts/bench-provision.mjs loads this
 // file by transpiling it, so it must not import anything relative.
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 
-export type Service = 'sns' | 'autoscaling';
+export type Service = 'sns' | 'autoscaling' | 'sqs';
 
 export interface FakeAwsOptions {
   accountId?: string;
@@ -64,6 +64,28 @@ export interface FakeSubscription {
   deleted?: boolean;
   /** How many confirmation requests SNS would have sent to the endpoint. */
   confirmationRequests: number;
+  /** Subscription attributes that were set (DeliveryPolicy, RedrivePolicy, …). */
+  attributes: Record<string, string>;
+}
+
+export interface FakeMessage {
+  id: string;
+  body: string;
+  sentAt: number;
+  receiveCount: number;
+  /** Hidden until then (ms since the epoch) after a ReceiveMessage. */
+  visibleAt: number;
+  /** The receipt handle of the latest receive; DeleteMessage needs it. */
+  receiptHandle?: string;
+}
+
+export interface FakeQueue {
+  name: string;
+  url: string;
+  arn: string;
+  attributes: Record<string, string>;
+  tags: Map<string, string>;
+  messages: FakeMessage[];
 }
 
 export interface FakeGroup {
@@ -79,6 +101,8 @@ export interface FakeState {
   topics: Map<string, FakeTopic>;
   subscriptions: Map<string, FakeSubscription>;
   groups: Map<string, FakeGroup>;
+  /** SQS queues by name. */
+  queues: Map<string, FakeQueue>;
   /** Messages AWS would have published (the TEST_NOTIFICATION of PutNotificationConfiguration). */
   published: { topicArn: string; message: string }[];
 }
@@ -102,6 +126,12 @@ export interface FakeAws {
    * own account to hold sns:Publish in an identity policy (the case a topic policy must guard against).
    */
   canPublish(principalArn: string, topicArn: string): boolean;
+  /**
+   * SNS gave up delivering `message` to the topic's HTTP/S subscriptions (its DeliveryPolicy ran out): each live
+   * one with a RedrivePolicy whose queue exists and whose queue policy lets sns.amazonaws.com send for this topic
+   * gets the SNS envelope in that queue; the others lose it. Returns how many queues received it.
+   */
+  deliveryFails(topicArn: string, message: string): number;
   mutatingCalls(): FakeCall[];
   /** The most requests that were in flight at once, per action. */
   peakInFlight: Map<string, number>;
@@ -110,11 +140,11 @@ export interface FakeAws {
   close(): Promise<void>;
 }
 
-const NS: Record<Service, string> = {
+const NS: Record<'sns' | 'autoscaling', string> = {
   sns: 'http://sns.amazonaws.com/doc/2010-03-31/',
   autoscaling: 'http://autoscaling.amazonaws.com/doc/2011-01-01/',
 };
-const VERSION: Record<Service, string> = { sns: '2010-03-31', autoscaling: '2011-01-01' };
+const VERSION: Record<'sns' | 'autoscaling', string> = { sns: '2010-03-31', autoscaling: '2011-01-01' };
 
 const MUTATING = new Set([
   'CreateTopic',
@@ -125,6 +155,14 @@ const MUTATING = new Set([
   'DeleteTopic',
   'PutNotificationConfiguration',
   'DeleteNotificationConfiguration',
+  'SetSubscriptionAttributes',
+  'CreateQueue',
+  'SetQueueAttributes',
+  'TagQueue',
+  'DeleteQueue',
+  'SendMessage',
+  'ReceiveMessage',
+  'DeleteMessage',
 ]);
 
 /** The types PutNotificationConfiguration accepts (AWS also takes TEST_NOTIFICATION, e.g. set by hand). */
@@ -147,6 +185,74 @@ function checkDescribeLimits(p: Record<string, string>, names: string[]): void {
     );
   if (names.length > Math.max(50, max))
     throw new AwsError(400, 'ValidationError', `The number of group names (${names.length}) exceeds the limit`);
+}
+
+/** What SNS reports as an HTTP/S subscription's EffectiveDeliveryPolicy when none is set: 3 retries, 20 s apart. */
+const DEFAULT_HTTP_DELIVERY_POLICY = JSON.stringify({
+  healthyRetryPolicy: {
+    minDelayTarget: 20,
+    maxDelayTarget: 20,
+    numRetries: 3,
+    numMaxDelayRetries: 0,
+    numNoDelayRetries: 0,
+    numMinDelayRetries: 0,
+    backoffFunction: 'linear',
+  },
+  sicklyRetryPolicy: null,
+  throttlePolicy: null,
+  guaranteed: false,
+});
+
+const SUBSCRIPTION_ATTRIBUTES = [
+  'DeliveryPolicy',
+  'FilterPolicy',
+  'FilterPolicyScope',
+  'RawMessageDelivery',
+  'RedrivePolicy',
+  'SubscriptionRoleArn',
+];
+
+/**
+ * SNS's limits on an HTTP/S delivery policy: at most 100 retries, delays 1..3600 s with min <= max, phases that
+ * fit in numRetries, and at most 3600 s in all. The total is counted as if each backoff-phase retry waited
+ * maxDelayTarget (an upper bound of SNS's own sum).
+ */
+function checkDeliveryPolicy(text: string): void {
+  const bad = (why: string) => new AwsError(400, 'InvalidParameter', `Invalid parameter: DeliveryPolicy: ${why}`);
+  let doc: { healthyRetryPolicy?: Record<string, unknown> };
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    throw bad('not JSON');
+  }
+  const h = doc.healthyRetryPolicy;
+  if (!h) return;
+  const n = (k: string, dflt: number) => (h[k] === undefined ? dflt : Number(h[k]));
+  const retries = n('numRetries', 3);
+  const [min, max] = [n('minDelayTarget', 20), n('maxDelayTarget', 20)];
+  const [none, atMin, atMax] = [n('numNoDelayRetries', 0), n('numMinDelayRetries', 0), n('numMaxDelayRetries', 0)];
+  if (!(retries >= 0 && retries <= 100)) throw bad('numRetries must be 0..100');
+  if (!(min >= 1 && min <= max && max <= 3600))
+    throw bad('delays must satisfy 1 <= minDelayTarget <= maxDelayTarget <= 3600');
+  if (none + atMin + atMax > retries) throw bad('the phases hold more retries than numRetries');
+  const backoff = retries - none - atMin - atMax;
+  if (atMin * min + (backoff + atMax) * max > 3600) throw bad('the total retry time exceeds 3600 seconds');
+}
+
+function checkSubscriptionAttribute(name: string, value: string): void {
+  if (!SUBSCRIPTION_ATTRIBUTES.includes(name))
+    throw new AwsError(400, 'InvalidParameter', `Invalid parameter: AttributeName ${name}`);
+  if (name === 'DeliveryPolicy') checkDeliveryPolicy(value);
+  if (name === 'RedrivePolicy') {
+    let target: unknown;
+    try {
+      target = JSON.parse(value).deadLetterTargetArn;
+    } catch {
+      target = undefined;
+    }
+    if (typeof target !== 'string' || !/^arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,80}$/.test(target))
+      throw new AwsError(400, 'InvalidParameter', 'Invalid parameter: RedrivePolicy: deadLetterTargetArn is invalid');
+  }
 }
 
 /** The policy SNS gives a new topic: the owner account's principals may do anything with it, Publish included. */
@@ -291,6 +397,7 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
     topics: new Map(),
     subscriptions: new Map(),
     groups: new Map(),
+    queues: new Map(),
     published: [],
   };
   const calls: FakeCall[] = [];
@@ -320,7 +427,7 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
     if (!g) throw new AwsError(400, 'ValidationError', `AutoScalingGroup name not found - ${name ?? 'null'}`);
     return g;
   };
-  const resourceOf = (service: Service, action: string, p: Record<string, string>): string => {
+  const resourceOf = (service: 'sns' | 'autoscaling', action: string, p: Record<string, string>): string => {
     if (service === 'sns') {
       if (action === 'CreateTopic') return `arn:aws:sns:${opts.region}:${opts.accountId}:${p.Name}`;
       return p.TopicArn ?? p.ResourceArn ?? p.SubscriptionArn ?? '*';
@@ -420,9 +527,17 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
       if ((protocol === 'http' || protocol === 'https') && !endpoint.startsWith(`${protocol}://`)) {
         throw new AwsError(400, 'InvalidParameter', `Invalid parameter: Endpoint must match the specified protocol`);
       }
+      const attributes = map(p, 'Attributes');
+      for (const [name, value] of Object.entries(attributes)) checkSubscriptionAttribute(name, value);
       let sub = [...state.subscriptions.values()].find(
         (s) => s.topicArn === t.arn && s.protocol === protocol && s.endpoint === endpoint && !s.deleted,
       );
+      if (sub && Object.entries(attributes).some(([k, v]) => sub!.attributes[k] !== v))
+        throw new AwsError(
+          400,
+          'InvalidParameter',
+          'Invalid parameter: Attributes Reason: Subscription already exists with different attributes',
+        );
       if (!sub) {
         sub = {
           arn: `${t.arn}:${randomUUID()}`,
@@ -431,6 +546,7 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
           endpoint,
           confirmed: false,
           confirmationRequests: 0,
+          attributes,
         };
         state.subscriptions.set(sub.arn, sub);
       }
@@ -438,6 +554,37 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
       if (!sub.confirmed) sub.confirmationRequests++;
       const shown = sub.confirmed || p.ReturnSubscriptionArn === 'true' ? sub.arn : 'pending confirmation';
       return text('SubscriptionArn', shown);
+    },
+    GetSubscriptionAttributes(p) {
+      const sub = state.subscriptions.get(p.SubscriptionArn ?? '');
+      if (!sub || sub.deleted) throw new AwsError(404, 'NotFound', 'Subscription does not exist');
+      const attrs: Record<string, string> = {
+        SubscriptionArn: sub.arn,
+        TopicArn: sub.topicArn,
+        Owner: opts.accountId,
+        Protocol: sub.protocol,
+        Endpoint: sub.endpoint,
+        PendingConfirmation: String(!sub.confirmed),
+        ConfirmationWasAuthenticated: 'false',
+        RawMessageDelivery: 'false',
+        ...(sub.protocol.startsWith('http')
+          ? { EffectiveDeliveryPolicy: sub.attributes.DeliveryPolicy ?? DEFAULT_HTTP_DELIVERY_POLICY }
+          : {}),
+        ...sub.attributes,
+      };
+      return el(
+        'Attributes',
+        Object.entries(attrs)
+          .map(([k, v]) => el('entry', text('key', k) + text('value', v)))
+          .join(''),
+      );
+    },
+    SetSubscriptionAttributes(p) {
+      const sub = state.subscriptions.get(p.SubscriptionArn ?? '');
+      if (!sub || sub.deleted) throw new AwsError(404, 'NotFound', 'Subscription does not exist');
+      checkSubscriptionAttribute(p.AttributeName ?? '', p.AttributeValue ?? '');
+      sub.attributes[p.AttributeName ?? ''] = p.AttributeValue ?? '';
+      return '';
     },
     ListSubscriptionsByTopic(p) {
       const t = topic(p.TopicArn);
@@ -545,9 +692,336 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
     },
   };
 
-  const handlers: Record<Service, Record<string, (p: Record<string, string>) => string>> = { sns, autoscaling };
+  const handlers: Record<'sns' | 'autoscaling', Record<string, (p: Record<string, string>) => string>> = {
+    sns,
+    autoscaling,
+  };
 
-  const serviceOf = (req: IncomingMessage, action: string): { service?: Service; region?: string } => {
+  // SQS speaks the AWS JSON 1.0 protocol (X-Amz-Target: AmazonSQS.<Action>, application/x-amz-json-1.0) with
+  // awsQueryCompatible errors: a JSON body {"__type", "message"} and an x-amzn-query-error header "Code;Fault".
+  type Json = Record<string, unknown>;
+  class SqsError extends AwsError {
+    constructor(
+      status: number,
+      readonly type: string,
+      readonly queryCode: string,
+      message: string,
+    ) {
+      super(status, type, message);
+    }
+  }
+  const noQueue = () =>
+    new SqsError(
+      400,
+      'QueueDoesNotExist',
+      'AWS.SimpleQueueService.NonExistentQueue',
+      'The specified queue does not exist.',
+    );
+  const QUEUE_DEFAULTS: Record<string, string> = {
+    VisibilityTimeout: '30',
+    MaximumMessageSize: '262144',
+    MessageRetentionPeriod: '345600',
+    DelaySeconds: '0',
+    ReceiveMessageWaitTimeSeconds: '0',
+    // New queues are encrypted with SSE-SQS unless asked otherwise (AWS's default since 2022).
+    SqsManagedSseEnabled: 'true',
+  };
+  const QUEUE_SETTABLE = new Set([...Object.keys(QUEUE_DEFAULTS), 'Policy', 'RedrivePolicy', 'KmsMasterKeyId']);
+  const checkQueueAttributes = (attrs: Json) => {
+    for (const [k, v] of Object.entries(attrs)) {
+      if (!QUEUE_SETTABLE.has(k))
+        throw new SqsError(400, 'InvalidAttributeName', 'InvalidAttributeName', `Unknown Attribute ${k}.`);
+      const value = String(v);
+      const range = (lo: number, hi: number) => {
+        if (!/^\d+$/.test(value) || Number(value) < lo || Number(value) > hi)
+          throw new SqsError(
+            400,
+            'InvalidAttributeValue',
+            'InvalidAttributeValue',
+            `Invalid value for the parameter ${k}.`,
+          );
+      };
+      if (k === 'MessageRetentionPeriod') range(60, 1209600);
+      if (k === 'VisibilityTimeout') range(0, 43200);
+      if (k === 'SqsManagedSseEnabled' && value !== 'true' && value !== 'false')
+        throw new SqsError(
+          400,
+          'InvalidAttributeValue',
+          'InvalidAttributeValue',
+          'Invalid value for the parameter SqsManagedSseEnabled.',
+        );
+      if (k === 'Policy') {
+        try {
+          JSON.parse(value);
+        } catch {
+          throw new SqsError(
+            400,
+            'InvalidAttributeValue',
+            'InvalidAttributeValue',
+            'Invalid value for the parameter Policy.',
+          );
+        }
+      }
+    }
+  };
+  const queueOf = (url: unknown): FakeQueue => {
+    const name =
+      String(url ?? '')
+        .split('/')
+        .at(-1) ?? '';
+    const q = state.queues.get(name);
+    if (!q || !String(url).endsWith(`/${opts.accountId}/${name}`)) throw noQueue();
+    return q;
+  };
+  const md5 = (text: string) => createHash('md5').update(text, 'utf8').digest('hex');
+  const visible = (q: FakeQueue, now: number) => {
+    const keep = Number(q.attributes.MessageRetentionPeriod) * 1000;
+    q.messages = q.messages.filter((m) => now - m.sentAt < keep);
+    return q.messages.filter((m) => m.visibleAt <= now);
+  };
+  const enqueue = (q: FakeQueue, body: string): FakeMessage => {
+    const m: FakeMessage = { id: randomUUID(), body, sentAt: Date.now(), receiveCount: 0, visibleAt: 0 };
+    q.messages.push(m);
+    return m;
+  };
+  const sqs: Record<string, (p: Json, host: string) => Json> = {
+    CreateQueue(p, host) {
+      const name = String(p.QueueName ?? '');
+      if (!/^[A-Za-z0-9_-]{1,80}$/.test(name))
+        throw new SqsError(
+          400,
+          'InvalidParameterValue',
+          'InvalidParameterValue',
+          'Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length',
+        );
+      const attrs = (p.Attributes ?? {}) as Json;
+      checkQueueAttributes(attrs);
+      const existing = state.queues.get(name);
+      if (existing) {
+        if (Object.entries(attrs).some(([k, v]) => existing.attributes[k] !== String(v)))
+          throw new SqsError(
+            400,
+            'QueueNameExists',
+            'QueueAlreadyExists',
+            'A queue already exists with the same name and a different value for attribute(s)',
+          );
+        return { QueueUrl: existing.url };
+      }
+      const q: FakeQueue = {
+        name,
+        url: `http://${host}/${opts.accountId}/${name}`,
+        arn: `arn:aws:sqs:${opts.region}:${opts.accountId}:${name}`,
+        attributes: {
+          ...QUEUE_DEFAULTS,
+          ...Object.fromEntries(Object.entries(attrs).map(([k, v]) => [k, String(v)])),
+          CreatedTimestamp: String(Math.floor(Date.now() / 1000)),
+        },
+        tags: new Map(Object.entries((p.tags ?? {}) as Record<string, string>)),
+        messages: [],
+      };
+      state.queues.set(name, q);
+      return { QueueUrl: q.url };
+    },
+    GetQueueUrl(p) {
+      const q = state.queues.get(String(p.QueueName ?? ''));
+      if (!q) throw noQueue();
+      return { QueueUrl: q.url };
+    },
+    GetQueueAttributes(p) {
+      const q = queueOf(p.QueueUrl);
+      const now = Date.now();
+      const shown = visible(q, now);
+      const all: Record<string, string> = {
+        QueueArn: q.arn,
+        ApproximateNumberOfMessages: String(shown.length),
+        ApproximateNumberOfMessagesNotVisible: String(q.messages.length - shown.length),
+        ApproximateNumberOfMessagesDelayed: '0',
+        LastModifiedTimestamp: q.attributes.CreatedTimestamp,
+        ...q.attributes,
+      };
+      const names = (p.AttributeNames ?? []) as string[];
+      const wanted = names.includes('All')
+        ? all
+        : Object.fromEntries(names.filter((n) => n in all).map((n) => [n, all[n]]));
+      return { Attributes: wanted };
+    },
+    SetQueueAttributes(p) {
+      const q = queueOf(p.QueueUrl);
+      const attrs = (p.Attributes ?? {}) as Json;
+      checkQueueAttributes(attrs);
+      for (const [k, v] of Object.entries(attrs)) q.attributes[k] = String(v);
+      return {};
+    },
+    ListQueueTags(p) {
+      return { Tags: Object.fromEntries(queueOf(p.QueueUrl).tags) };
+    },
+    TagQueue(p) {
+      const q = queueOf(p.QueueUrl);
+      for (const [k, v] of Object.entries((p.Tags ?? {}) as Record<string, string>)) q.tags.set(k, v);
+      return {};
+    },
+    DeleteQueue(p) {
+      state.queues.delete(queueOf(p.QueueUrl).name);
+      return {};
+    },
+    SendMessage(p) {
+      const body = String(p.MessageBody ?? '');
+      if (!body)
+        throw new SqsError(
+          400,
+          'MissingParameter',
+          'MissingParameter',
+          'The request must contain the parameter MessageBody.',
+        );
+      const m = enqueue(queueOf(p.QueueUrl), body);
+      return { MessageId: m.id, MD5OfMessageBody: md5(body) };
+    },
+    ReceiveMessage(p) {
+      const q = queueOf(p.QueueUrl);
+      const max = Number(p.MaxNumberOfMessages ?? 1);
+      if (!(max >= 1 && max <= 10))
+        throw new SqsError(
+          400,
+          'InvalidParameterValue',
+          'InvalidParameterValue',
+          'Value for parameter MaxNumberOfMessages is invalid. Reason: Must be between 1 and 10, if provided.',
+        );
+      const now = Date.now();
+      const timeout = Number(p.VisibilityTimeout ?? q.attributes.VisibilityTimeout) * 1000;
+      const got = visible(q, now).slice(0, max);
+      for (const m of got) {
+        m.receiveCount++;
+        m.visibleAt = now + timeout;
+        m.receiptHandle = Buffer.from(`${m.id}:${randomUUID()}`).toString('base64');
+      }
+      if (!got.length) return {};
+      return {
+        Messages: got.map((m) => ({
+          MessageId: m.id,
+          ReceiptHandle: m.receiptHandle,
+          MD5OfBody: md5(m.body),
+          Body: m.body,
+          Attributes: { ApproximateReceiveCount: String(m.receiveCount), SentTimestamp: String(m.sentAt) },
+        })),
+      };
+    },
+    DeleteMessage(p) {
+      const q = queueOf(p.QueueUrl);
+      const handle = String(p.ReceiptHandle ?? '');
+      const id = Buffer.from(handle, 'base64').toString('utf8').split(':')[0];
+      if (!/^[0-9a-f-]{36}$/.test(id))
+        throw new SqsError(
+          400,
+          'ReceiptHandleIsInvalid',
+          'ReceiptHandleIsInvalid',
+          `The input receipt handle "${handle}" is not a valid receipt handle.`,
+        );
+      // Only the latest receipt handle deletes; an older one is accepted and does nothing (as SQS).
+      q.messages = q.messages.filter((m) => m.receiptHandle !== handle);
+      return {};
+    },
+  };
+
+  /** Whether the queue's policy lets SNS deliver for this topic (Principal Service sns.amazonaws.com, aws:SourceArn). */
+  const snsMaySend = (q: FakeQueue, topicArn: string): boolean => {
+    let statements: PolicyStatement[];
+    try {
+      statements = ([] as PolicyStatement[]).concat(JSON.parse(q.attributes.Policy ?? '{}').Statement ?? []);
+    } catch {
+      return false;
+    }
+    return statements.some((st) => {
+      const service = asList((st.Principal as { Service?: unknown })?.Service);
+      if (st.Effect !== 'Allow' || !service.includes('sns.amazonaws.com')) return false;
+      if (!asList(st.Action).some((a) => globMatch(a, 'sqs:SendMessage'))) return false;
+      const cond = st.Condition ?? {};
+      const sources = [...asList(cond.ArnEquals?.['aws:SourceArn']), ...asList(cond.ArnLike?.['aws:SourceArn'])];
+      return sources.some((arn) => globMatch(arn, topicArn));
+    });
+  };
+
+  const answerSqs = (req: IncomingMessage, res: ServerResponse, body: string, target: string) => {
+    const action = target.slice('AmazonSQS.'.length);
+    const region = /Credential=[^/]+\/\d{8}\/([^/]+)\//.exec(String(req.headers.authorization ?? ''))?.[1];
+    const requestId = randomUUID();
+    const mutating = MUTATING.has(action);
+    let input: Json = {};
+    const answer = () => {
+      let status = 200;
+      let out: Json;
+      const headers: Record<string, string> = {
+        'content-type': 'application/x-amz-json-1.0',
+        'x-amzn-requestid': requestId,
+      };
+      try {
+        if (!req.headers.authorization)
+          throw new SqsError(
+            400,
+            'MissingAuthenticationToken',
+            'MissingAuthenticationToken',
+            'Request is missing Authentication Token',
+          );
+        try {
+          input = body ? (JSON.parse(body) as Json) : {};
+        } catch {
+          throw new SqsError(
+            400,
+            'SerializationException',
+            'SerializationException',
+            'Start of structure or map found where not expected.',
+          );
+        }
+        if (!(action in sqs))
+          throw new SqsError(
+            400,
+            'InvalidAction',
+            'InvalidAction',
+            `The action ${action} is not valid for this endpoint.`,
+          );
+        const fault = faults.find((f) => f.times > 0 && (!f.action || f.action === action));
+        if (fault) {
+          fault.times--;
+          if (fault.kind === 'hang') {
+            calls.push({ service: 'sqs', action, mutating, params: flat(input), status: 0, signingRegion: region });
+            return;
+          }
+          throw sqsFault(fault.kind, action);
+        }
+        if (mutating && mutationsLeft !== undefined) {
+          if (mutationsLeft <= 0) throw sqsFault('server', action);
+          mutationsLeft--;
+        }
+        out = sqs[action](input, String(req.headers.host ?? '127.0.0.1'));
+      } catch (err) {
+        const e = err instanceof SqsError ? err : new SqsError(500, 'InternalError', 'InternalError', String(err));
+        status = e.status;
+        headers['x-amzn-query-error'] = `${e.queryCode};${e.status >= 500 ? 'Receiver' : 'Sender'}`;
+        out = { __type: `com.amazonaws.sqs#${e.type}`, message: e.message };
+      }
+      calls.push({ service: 'sqs', action, mutating, params: flat(input), status, signingRegion: region });
+      const text = JSON.stringify(out);
+      res.writeHead(status, { ...headers, 'content-length': Buffer.byteLength(text) });
+      res.end(text);
+    };
+    if (opts.latencyMs > 0) setTimeout(answer, opts.latencyMs);
+    else answer();
+  };
+  const flat = (input: Json): Record<string, string> =>
+    Object.fromEntries(Object.entries(input).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
+  const sqsFault = (kind: FaultKind, action: string): SqsError => {
+    if (kind === 'throttle') return new SqsError(400, 'ThrottlingException', 'ThrottlingException', 'Rate exceeded');
+    if (kind === 'server')
+      return new SqsError(500, 'InternalError', 'InternalError', 'We encountered an internal error. Please try again.');
+    if (kind === 'quota') return new SqsError(403, 'OverLimit', 'OverLimit', 'Too many queues');
+    return new SqsError(
+      403,
+      'AccessDeniedException',
+      'AccessDenied',
+      `User: arn:aws:iam::${opts.accountId}:user/test is not authorized to perform: sqs:${action} because no identity-based policy allows the sqs:${action} action`,
+    );
+  };
+
+  const serviceOf = (req: IncomingMessage, action: string): { service?: 'sns' | 'autoscaling'; region?: string } => {
     const scope = /Credential=[^/]+\/\d{8}\/([^/]+)\/([^/]+)\/aws4_request/.exec(
       String(req.headers.authorization ?? ''),
     );
@@ -558,7 +1032,7 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
     return { region: scope?.[1] };
   };
 
-  const faultError = (kind: FaultKind, service: Service, action: string, resource: string): AwsError => {
+  const faultError = (kind: FaultKind, service: 'sns' | 'autoscaling', action: string, resource: string): AwsError => {
     if (kind === 'throttle') return new AwsError(400, 'Throttling', 'Rate exceeded');
     if (kind === 'server')
       return new AwsError(
@@ -611,6 +1085,7 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
           name: g.name,
           notifications: Object.fromEntries([...g.notifications].map(([k, v]) => [k, [...v]])),
         })),
+        queues: [...state.queues.values()].map((q) => ({ ...q, tags: Object.fromEntries(q.tags) })),
         calls,
       }),
     );
@@ -622,6 +1097,8 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
       if (req.url?.startsWith('/__fake/')) return control(req, res, body);
+      const target = String(req.headers['x-amz-target'] ?? '');
+      if (target.startsWith('AmazonSQS.')) return answerSqs(req, res, body, target);
       const params = Object.fromEntries(new URLSearchParams(body));
       const action = params.Action ?? '';
       const { service, region } = serviceOf(req, action);
@@ -733,6 +1210,28 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
       if (applying.some((st) => st.Effect === 'Deny')) return false;
       if (applying.some((st) => st.Effect === 'Allow')) return true;
       return principalArn.split(':')[4] === opts.accountId;
+    },
+    deliveryFails(topicArn, message) {
+      let n = 0;
+      for (const sub of state.subscriptions.values()) {
+        if (sub.topicArn !== topicArn || sub.deleted || !sub.confirmed || !sub.attributes.RedrivePolicy) continue;
+        const target = String(JSON.parse(sub.attributes.RedrivePolicy).deadLetterTargetArn);
+        const q = [...state.queues.values()].find((x) => x.arn === target);
+        if (!q || !snsMaySend(q, topicArn)) continue;
+        enqueue(
+          q,
+          JSON.stringify({
+            Type: 'Notification',
+            MessageId: randomUUID(),
+            TopicArn: topicArn,
+            Message: message,
+            Timestamp: new Date().toISOString(),
+            SignatureVersion: '2',
+          }),
+        );
+        n++;
+      }
+      return n;
     },
     peakInFlight,
     mutatingCalls: () => calls.filter((c) => c.mutating),
