@@ -2,9 +2,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { gateFiles } from '../src/render/gate-files.js';
 import { pyYamlLoad } from './helpers/python.js';
 import { runInProcess } from './helpers/run-cli.js';
 import { tempDir } from './helpers/tmp.js';
+
+/** The gate package's modules and MANIFEST, rendered beside the reactor. */
+const GATE_FILES = gateFiles('/reactor').length;
 
 describe('init then render', () => {
   it('a config written by init --yes renders as is, for a mix of preauth and salt-cloud groups', async () => {
@@ -41,7 +45,7 @@ describe('init then render', () => {
 
     const render = await runInProcess(['render', '--out', 'staged'], { cwd: dir, env });
     expect(render.code).toBe(0);
-    expect(render.stdout).toContain('4 files: 4 created');
+    expect(render.stdout).toContain(`${4 + GATE_FILES} files: ${4 + GATE_FILES} created`);
     // init leaves sns.topic_arn for provision to fill in; until then render says the reactor trusts no topic.
     expect(render.stderr).toContain('sns.topic_arn is not set');
     const [master] = pyYamlLoad([readFileSync(join(dir, 'staged/master.d/ec2-autoscale.conf'), 'utf8')]) as any[];

@@ -1,6 +1,6 @@
-// The reactor runs on the master's Python: 3.8+ with or without `cryptography` (and old `cryptography` releases
-// without the *_utc date accessors). This runs the shared vectors on the oldest supported Python found here
-// (pyenv 3.8.x) and on the system python3 (Debian's older `cryptography`); REACTOR_TEST_PYTHONS=path:path overrides.
+// The reactor runs on the master's Python: 3.10+ (Salt 3006's onedir ships 3.10) with or without `cryptography`
+// (and old `cryptography` releases without the *_utc date accessors). This runs the shared vectors on the oldest
+// supported Python found here (pyenv 3.10.x, no cryptography: the openssl path) and on the system python3 (Debian's older `cryptography`); REACTOR_TEST_PYTHONS=path:path overrides.
 import { existsSync, readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +12,7 @@ function interpreters(): string[] {
   const found = ['/usr/bin/python3'];
   const pyenv = join(homedir(), '.pyenv', 'versions');
   try {
-    for (const v of readdirSync(pyenv)) if (/^3\.8\./.test(v)) found.push(join(pyenv, v, 'bin', 'python3'));
+    for (const v of readdirSync(pyenv)) if (/^3\.10\./.test(v)) found.push(join(pyenv, v, 'bin', 'python3'));
   } catch {
     /* no pyenv */
   }

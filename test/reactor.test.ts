@@ -16,7 +16,14 @@ import {
   verdictOf,
 } from './helpers/reactor-fixture.js';
 import { type DeliveryResult, runHarness } from './helpers/reactor-harness.js';
-import { CERT_PATH, INSTANCE_ID, SUBSCRIBE_PATH_PREFIX, TOPIC_ARN, type Vector } from './helpers/sns-vectors.js';
+import {
+  CERT_PATH,
+  INSTANCE_ID,
+  SUBSCRIBE_PATH_PREFIX,
+  TERMINATED_INSTANCE_ID,
+  TOPIC_ARN,
+  type Vector,
+} from './helpers/sns-vectors.js';
 
 let fx: ReactorFixture;
 interface FullRun {
@@ -146,7 +153,9 @@ describe.each([
   test('terminate reacts with wheel.key.delete of exactly that instance id', () => {
     const r = results[fx.set.vectors.findIndex((v) => v.name === 'terminate-v1-no-subject')];
     expect(r.reaction).toEqual({
-      [`ec2_autoscale_terminate_${INSTANCE_ID}`]: { 'wheel.key.delete': [{ args: [{ match: INSTANCE_ID }] }] },
+      [`ec2_autoscale_terminate_${TERMINATED_INSTANCE_ID}`]: {
+        'wheel.key.delete': [{ args: [{ match: TERMINATED_INSTANCE_ID }] }],
+      },
     });
   });
 
@@ -163,10 +172,12 @@ describe.each([
     expect(info.map((l) => l.level)).toEqual(['INFO']);
   });
 
-  test('handled MessageIds are recorded on disk by sha256, one file per accepted message', async () => {
+  test('handled messages are recorded on disk by sha256 of the MessageId and of the signed string, for accepted messages only', async () => {
     const accepted = fx.set.vectors.filter((v) => v.expect.verdict === 'accepted' && !v.replayOf);
     const files = await listFiles(join(master.cachedir, 'ec2-autoscale', 'handled'));
-    expect(files).toEqual(accepted.map((v) => createHash('sha256').update(v.messageId!).digest('hex')).sort());
+    const byId = files.filter((f) => !f.endsWith('.signed'));
+    expect(byId).toEqual(accepted.map((v) => createHash('sha256').update(v.messageId!).digest('hex')).sort());
+    expect(files.filter((f) => f.endsWith('.signed'))).toHaveLength(accepted.length);
   });
 });
 
@@ -213,7 +224,13 @@ describe.concurrent('preauth groups', () => {
     const m = await fx.master();
     const { results } = await fx.deliver(m, [
       { body: byName('launch-preauth-v2').body },
-      { body: byName('terminate-preauth-v2').body },
+      {
+        body: fx.set.notification({
+          event: 'autoscaling:EC2_INSTANCE_TERMINATE',
+          group: 'worker-asg',
+          instanceId: INSTANCE_ID,
+        }),
+      },
     ]);
     expect(results[1].reaction).toEqual({
       [`ec2_autoscale_terminate_${INSTANCE_ID}`]: { 'wheel.key.delete': [{ args: [{ match: INSTANCE_ID }] }] },
@@ -308,7 +325,7 @@ describe.concurrent('input, cache and configuration', () => {
     const { results } = await fx.deliver(m, [{ body: fx.set.notification({}) }]);
     expect(verdictOf(results[0])).toEqual({ verdict: 'accepted', outcome: 'launch' });
     const files = await listFiles(handled);
-    expect(files).toHaveLength(2);
+    expect(files).toHaveLength(3); // the kept one, and the new message's two records
     expect(files).toContain('b'.repeat(64));
     expect(files).not.toContain('a'.repeat(64));
   });
@@ -513,7 +530,11 @@ print(json.dumps(out))
           },
         },
       },
-      { id: `ec2_autoscale_terminate_${INSTANCE_ID}`, fun: 'wheel.key.delete', bound: { match: INSTANCE_ID } },
+      {
+        id: `ec2_autoscale_terminate_${TERMINATED_INSTANCE_ID}`,
+        fun: 'wheel.key.delete',
+        bound: { match: TERMINATED_INSTANCE_ID },
+      },
     ]);
   });
 });

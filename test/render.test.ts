@@ -6,9 +6,13 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, wri
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { gateFiles } from '../src/render/gate-files.js';
 import { pyYamlLoad } from './helpers/python.js';
 import { EXAMPLE, runCli, runInProcess } from './helpers/run-cli.js';
 import { tempDir } from './helpers/tmp.js';
+
+/** The gate package's modules and MANIFEST, rendered beside the reactor. */
+const GATE_FILES = gateFiles('/reactor').length;
 
 const FILES = [
   'master.d/ec2-autoscale.conf',
@@ -39,7 +43,7 @@ describe('render on the example config', () => {
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
     for (const f of FILES) expect(first.stdout).toMatch(new RegExp(`created\\s+\\S*${f.replace(/\./g, '\\.')}`));
-    expect(first.stdout).toContain('4 files: 4 created, 0 updated, 0 unchanged');
+    expect(first.stdout).toContain(`${4 + GATE_FILES} files: ${4 + GATE_FILES} created, 0 updated, 0 unchanged`);
 
     const [master, provider] = pyYamlLoad(FILES.slice(0, 2).map((f) => readFileSync(join(out, f), 'utf8'))) as any[];
     expect(master.rest_cherrypy).toEqual({
@@ -81,7 +85,7 @@ describe('render on the example config', () => {
     const mtimes = FILES.map((f) => statSync(join(out, f)).mtimeMs);
     const second = await runCli(['render', '--config', EXAMPLE, '--out', out]);
     expect(second.code).toBe(0);
-    expect(second.stdout).toContain('4 files, all unchanged: nothing to do.');
+    expect(second.stdout).toContain(`${4 + GATE_FILES} files, all unchanged: nothing to do.`);
     expect(FILES.map((f) => statSync(join(out, f)).mtimeMs)).toEqual(mtimes);
   });
 
@@ -160,7 +164,7 @@ describe('render refuses to lose anything', () => {
     expect(res.code).toBe(0);
     expect(res.stdout).toMatch(/updated\s+\S*master\.d\/ec2-autoscale\.conf/);
     expect(res.stdout).toMatch(/unchanged\s+\S*cloud\.providers\.d\/ec2\.conf/);
-    expect(res.stdout).toContain('4 files: 0 created, 1 updated, 3 unchanged');
+    expect(res.stdout).toContain(`${4 + GATE_FILES} files: 0 created, 1 updated, ${3 + GATE_FILES} unchanged`);
     expect(readFileSync(join(out, 'master.d/ec2-autoscale.conf'), 'utf8')).toContain('  port: 8443\n');
   });
 

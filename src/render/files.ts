@@ -2,6 +2,7 @@
 import { basename, join, resolve } from 'node:path';
 import { type Config, webhookEndpoint } from '../config/types.js';
 import { VERSION } from '../version.js';
+import { gateFiles } from './gate-files.js';
 import {
   cloudProvider,
   EVENT_TAG,
@@ -106,6 +107,8 @@ function unsealedFiles(config: Config, target: RenderTarget): RenderedFile[] {
         provider: cloudProvider(config),
       }),
     },
+    // The gate package before its entry, so the entry never runs against an older package.
+    ...gateFiles(reactorOutputDir(config, target)),
     {
       path: join(reactorOutputDir(config, target), REACTOR_FILE),
       role: 'reactor',

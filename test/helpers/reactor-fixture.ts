@@ -2,24 +2,26 @@
 // and throwaway "masters" (cachedir + pki_dir) with opts built from the example config.
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseConfigText } from '../../src/config/load.js';
 import type { Config } from '../../src/config/types.js';
 import { type CertServer, type CertServerOptions, startCertServer } from './cert-server.js';
 import { type Delivery, type DeliveryResult, type HarnessJob, runHarness } from './reactor-harness.js';
-import { reactorOpts, reactorSource } from './reactor-opts.js';
+import { reactorDirFiles, reactorOpts } from './reactor-opts.js';
 import { buildVectors, type Expect, type VectorSet } from './sns-vectors.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const EXAMPLE_CONFIG = join(ROOT, 'examples', 'salt-autoscale.yaml');
 
-/** Writes the reactor as `render` renders it for the example config. */
+/** Writes the reactor and its gate package as `render` renders them for the example config. */
 export async function renderReactor(dir: string): Promise<string> {
-  const out = join(dir, 'reactor', 'ec2-autoscale.sls');
-  await mkdir(join(dir, 'reactor'), { recursive: true });
-  await writeFile(out, reactorSource(await exampleConfig()));
-  return out;
+  const files = reactorDirFiles(await exampleConfig());
+  for (const [rel, content] of Object.entries(files)) {
+    await mkdir(dirname(join(dir, 'reactor', rel)), { recursive: true });
+    await writeFile(join(dir, 'reactor', rel), content);
+  }
+  return join(dir, 'reactor', 'ec2-autoscale.sls');
 }
 
 export async function exampleConfig(): Promise<Config> {

@@ -14,6 +14,15 @@ export function masterDropInYaml(config: Config): string {
   return rendered(config).find((f) => f.path === '/rendered/master.d/ec2-autoscale.conf')!.content;
 }
 
+/** The reactor entry and its gate package exactly as `render` writes them: path relative to the reactor dir → content. */
+export function reactorDirFiles(config: Config): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const f of rendered(config)) {
+    if (f.path.startsWith('/rendered/reactor/')) out[f.path.slice('/rendered/reactor/'.length)] = f.content;
+  }
+  return out;
+}
+
 /** The reactor exactly as `render` writes it. */
 export function reactorSource(config: Config): string {
   return rendered(config).find((f) => f.path.endsWith('/ec2-autoscale.sls'))!.content;

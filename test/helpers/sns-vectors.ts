@@ -52,6 +52,8 @@ const run = promisify(execFile);
 export const TOPIC_ARN = 'arn:aws:sns:us-east-1:123456789012:salt-autoscale';
 export const ACCOUNT_ID = '123456789012';
 export const INSTANCE_ID = 'i-0123456789abcdef0';
+/** The instance of the terminate vectors: another one, since the gate refuses a launch after its terminate. */
+export const TERMINATED_INSTANCE_ID = 'i-0badc0ffee0ddf00d';
 export const SNS_HOST = 'sns.us-east-1.amazonaws.com';
 export const CERT_PATH = '/SimpleNotificationService-0123456789abcdef0123456789abcdef.pem';
 export const CERT_VARIANT_PATHS = {
@@ -294,7 +296,9 @@ function baseEnvelope(base: Base, name: string, at: Date, subject: boolean): Rec
     Type: 'Notification',
     MessageId: messageId,
     TopicArn: TOPIC_ARN,
-    Message: JSON.stringify(autoscalingMessage(event, 'web-asg', INSTANCE_ID, at)),
+    Message: JSON.stringify(
+      autoscalingMessage(event, 'web-asg', base.startsWith('terminate') ? TERMINATED_INSTANCE_ID : INSTANCE_ID, at),
+    ),
     Timestamp: iso(at),
   };
   if (subject) env.Subject = subjectFor(event, 'web-asg');

@@ -1,0 +1,180 @@
+"""What an accepted message leads to: plan() returns the actions as data (verify prints them); perform() does
+them, in one place, and returns the reaction for Salt. The message is recorded as handled last, once every
+side effect is done: a failure before that leaves nothing recorded, so SNS's retry is judged afresh."""
+import logging
+import os
+import time
+
+from .certificate import FetchFailed, https_get
+from .gate import handled_record
+from .text import shown
+
+log = logging.getLogger("salt.reactor.ec2_autoscale")
+RESERVED_KWARGS = ("provider", "instances", "instance_id", "opts")
+
+
+def autosign_stub_path(settings, instance_id):
+    return os.path.join(settings.pki_dir, "minions_autosign", instance_id)
+
+
+def cloud_create_kwargs(group, instance_id):
+    """runner.cloud.create's keyword arguments: provider, instances and instance_id first (a group setting
+    cannot override them, nor pass opts or Salt's dunder arguments), then the group's settings by name."""
+    kwargs = [("provider", group.get("provider")), ("instances", instance_id), ("instance_id", instance_id)]
+    settings = group.get("settings") if isinstance(group.get("settings"), dict) else {}
+    for name in sorted(settings):
+        if name not in RESERVED_KWARGS and not str(name).startswith("__"):
+            kwargs.append((name, settings[name]))
+    return kwargs
+
+
+def plan(decision, settings):
+    """The actions for an accepted Decision, in the order perform() does them."""
+    facts = decision.facts
+    outcome, instance_id = facts["outcome"], facts.get("instance_id")
+    group = settings.groups.get(facts.get("group")) or {}
+    actions = []
+    if outcome == "launch":
+        if group.get("bootstrap") == "preauth":
+            actions.append({"action": "write_autosign_stub", "path": autosign_stub_path(settings, instance_id)})
+        else:
+            actions.append({"action": "runner", "fun": "cloud.create",
+                            "kwargs": dict(cloud_create_kwargs(group, instance_id))})
+    elif outcome == "terminate":
+        actions += [{"action": "remove_autosign_stub", "path": autosign_stub_path(settings, instance_id)},
+                    {"action": "record_termination", "instance_id": instance_id},
+                    {"action": "wheel", "fun": "key.delete", "kwargs": {"match": instance_id}}]
+    elif outcome in ("launch_error", "terminate_error"):
+        actions.append({"action": "alert", "level": "WARNING", "email": settings.email,
+                        "message": "%s in group %s, instance %s: %s" % (
+                            facts["event"], shown(facts["group"]), instance_id or "-", shown(facts["status"], 300))})
+    elif outcome == "test_notification":
+        actions.append({"action": "log", "level": "INFO",
+                        "message": "test notification for group %s" % shown(facts["group"])})
+    elif outcome == "subscription_confirmation":
+        kind = "email_subscribe_url" if settings.confirm == "email" else "confirm_subscription"
+        actions.append({"action": kind, "url": facts["subscribe_url"]})
+    else:
+        actions.append({"action": "alert", "level": "WARNING", "email": settings.email,
+                        "message": "UnsubscribeConfirmation: its SubscribeURL is never visited (that would "
+                                   "subscribe again)"})
+    actions.append({"action": "record_handled", "message_id": decision.envelope["MessageId"]})
+    return actions
+
+
+def salt_reaction(actions):
+    """What run() returns to Salt: the runner/wheel actions in the reactor's `args` form (Salt 2017.7+)."""
+    out = {}
+    for a in actions:
+        if a["action"] == "runner":
+            args = [{k: v} for k, v in a["kwargs"].items()]
+            out["ec2_autoscale_launch_" + a["kwargs"]["instance_id"]] = {"runner.cloud.create": [{"args": args}]}
+        elif a["action"] == "wheel":
+            out["ec2_autoscale_terminate_" + a["kwargs"]["match"]] = {
+                "wheel.key.delete": [{"args": [{"match": a["kwargs"]["match"]}]}]}
+    return out
+
+
+def cloud_runner_available(opts):
+    """False only when Salt's loader positively lacks the cloud runner (Salt 3008 moved salt-cloud out of core;
+    there a runner.cloud.create reaction would fail with a terse "function not available")."""
+    try:
+        import salt.loader
+    except ImportError:
+        return True  # not inside a Salt master: nothing to ask
+    try:
+        return "cloud.create" in salt.loader.runner(opts)
+    except Exception:  # the question itself failed: let Salt's own error speak
+        return True
+
+
+def write_autosign_stub(settings, path):
+    """Salt's master accepts this minion id's key once while the stub exists (AutoKey.check_autosign_dir)."""
+    from .store import _write_atomic
+    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+    # The temp file lives in pki_dir, not in minions_autosign/, so no half-written stub is ever visible there.
+    _write_atomic(path, b"", 0o600, tmp_dir=settings.pki_dir)
+
+
+def remove_autosign_stub(path):
+    try:
+        os.unlink(path)
+        return True
+    except FileNotFoundError:
+        return False
+
+
+class Performer(object):
+    """Does an accepted Decision's actions, logs what it did (the documented lines) and returns the reaction."""
+
+    def __init__(self, opts, settings, store, alerts, fetch=https_get, now=time.time):
+        self.opts, self.settings, self.store, self.alerts, self.fetch, self.now = opts, settings, store, alerts, fetch, now
+
+    def perform(self, decision, actions):
+        facts = decision.facts
+        ids = "message_id=%s topic_arn=%s" % (shown(decision.envelope["MessageId"]), shown(decision.envelope["TopicArn"]))
+        group, instance_id = facts.get("group"), facts.get("instance_id")
+        reaction, done, removed = {}, True, False
+        for a in actions:
+            kind = a["action"]
+            if kind == "write_autosign_stub":
+                write_autosign_stub(self.settings, a["path"])
+                log.info("ec2-autoscale: launch of %s in group %s: wrote the autosign stub (%s)",
+                         instance_id, shown(group), ids)
+            elif kind == "runner":
+                if not cloud_runner_available(self.opts):
+                    line = ("ec2-autoscale: launch of %s in group %s: cannot bootstrap it, this master has no "
+                            "cloud runner (Salt 3008 moved salt-cloud out of core). Set `bootstrap: preauth` for "
+                            "the group in salt-autoscale.yaml and render again, or install the salt-cloud "
+                            "extension (%s)" % (instance_id, shown(group), ids))
+                    log.error("%s", line)
+                    self.alerts.send("cannot bootstrap %s" % instance_id, line)
+                    continue
+                log.info("ec2-autoscale: launch of %s in group %s: runner.cloud.create (%s)",
+                         instance_id, shown(group), ids)
+                reaction.update(salt_reaction([a]))
+            elif kind == "remove_autosign_stub":
+                removed = remove_autosign_stub(a["path"])
+            elif kind == "record_termination":
+                self.store.record_instance(instance_id, terminated_at=self.now(), group=group,
+                                           terminated_by=decision.envelope["MessageId"])
+            elif kind == "wheel":
+                log.info("ec2-autoscale: termination of %s in group %s: wheel.key.delete%s (%s)", instance_id,
+                         shown(group), ", removed its unused autosign stub" if removed else "", ids)
+                reaction.update(salt_reaction([a]))
+            elif kind == "alert" and facts["outcome"] == "unsubscribe_confirmation":
+                line = "ec2-autoscale: UnsubscribeConfirmation for %s; not visiting its SubscribeURL" % ids
+                log.warning("%s", line)
+                self.alerts.send("the SNS subscription was removed", line + "\nRun `salt-autoscale provision` "
+                                 "to subscribe again if this was not intended.")
+            elif kind == "alert":
+                line = "ec2-autoscale: %s (%s)" % (a["message"], ids)
+                log.warning("%s", line)
+                self.alerts.send("%s in %s" % (facts["outcome"].replace("_", " "), group), line)
+            elif kind == "log":
+                log.info("ec2-autoscale: %s (%s)", a["message"], ids)
+            elif kind == "email_subscribe_url":
+                log.info("ec2-autoscale: SubscriptionConfirmation for %s: emailing the confirmation link", ids)
+                if not self.settings.email:
+                    log.error("ec2-autoscale: subscription_confirmation is email but no SMTP is configured")
+                self.alerts.send("confirm the SNS subscription", "Visit this link to confirm the subscription "
+                                 "(%s):\n\n%s\n" % (ids, a["url"]), rate_limited=False)
+            elif kind == "confirm_subscription":
+                done = self.confirm(a["url"], ids)
+            elif kind == "record_handled" and done:
+                self.store.record_handled(decision.envelope["MessageId"], decision.signed,
+                                          handled_record(decision, self.now()))
+        return reaction
+
+    def confirm(self, url, ids):
+        try:
+            status, _ = self.fetch(url, self.settings.fetch_timeout)
+            if status != 200:
+                raise FetchFailed("HTTP Error %s" % status)
+        except FetchFailed as exc:
+            line = "ec2-autoscale: could not confirm the SNS subscription (%s): %s" % (ids, shown(str(exc), 300))
+            log.error("%s", line)
+            self.alerts.send("could not confirm the SNS subscription", line)
+            return False  # not recorded: SNS's next delivery tries again
+        log.info("ec2-autoscale: confirmed the SNS subscription (%s)", ids)
+        return True

@@ -1,0 +1,129 @@
+"""The checks on what a message claims, all pure and cheap: topic, certificate URL, age, event, group, id."""
+import calendar
+import datetime
+import re
+
+from .envelope import NOTIFICATION, SUBSCRIPTION, strict_json
+from .reasons import Rejected
+from .text import shown
+
+LAUNCH = "autoscaling:EC2_INSTANCE_LAUNCH"
+TERMINATE = "autoscaling:EC2_INSTANCE_TERMINATE"
+LAUNCH_ERROR = "autoscaling:EC2_INSTANCE_LAUNCH_ERROR"
+TERMINATE_ERROR = "autoscaling:EC2_INSTANCE_TERMINATE_ERROR"
+TEST_NOTIFICATION = "autoscaling:TEST_NOTIFICATION"
+OUTCOMES = {
+    LAUNCH: "launch",
+    TERMINATE: "terminate",
+    LAUNCH_ERROR: "launch_error",
+    TERMINATE_ERROR: "terminate_error",
+    TEST_NOTIFICATION: "test_notification",
+}
+
+# Regexes are ASCII-only ([0-9], not \d, which also matches other scripts' digits) and used with fullmatch, so
+# a trailing newline never slips through. URLs are checked as strings, not parsed: URL parsers disagree on
+# backslashes, whitespace and '@', and the string check leaves nothing to disagree on.
+REGION_RE = re.compile(r"[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-[0-9]+")
+CERT_URL_RE = re.compile(r"https://sns\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/[A-Za-z0-9._/-]*\.pem")
+SUBSCRIBE_URL_RE = re.compile(r"https://sns\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/[\x21\x22\x24-\x5b\x5d-\x7e]*")
+INSTANCE_ID_RE = re.compile(r"i-[0-9a-f]{8}(?:[0-9a-f]{9})?")
+TIMESTAMP_RE = re.compile(
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]{1,9})?(Z|[+-][0-9]{2}:[0-9]{2})")
+
+
+def topic_parts(topic_arn):
+    """(region, account) of arn:aws:sns:<region>:<account>:<name>, or (None, None)."""
+    parts = topic_arn.split(":")
+    return (parts[3], parts[4]) if len(parts) >= 6 else (None, None)
+
+
+def check_topic(envelope, settings):
+    if envelope["TopicArn"] not in settings.topic_arns:
+        raise Rejected("unknown_topic", "TopicArn is not one of ec2.autoscale.topic_arns")
+
+
+def check_cert_url(envelope):
+    """An SNS certificate URL in the topic's own region (a genuine topic's messages are signed there)."""
+    url = envelope["SigningCertURL"]
+    match = CERT_URL_RE.fullmatch(url)
+    if not match or not REGION_RE.fullmatch(match.group(1)):
+        raise Rejected("cert_url_invalid", "SigningCertURL %s is not an SNS certificate URL" % shown(url))
+    region = topic_parts(envelope["TopicArn"])[0]
+    if match.group(1) != region:
+        raise Rejected("cert_url_invalid", "SigningCertURL %s is not in the topic's region %s"
+                       % (shown(url), shown(region)))
+    return url
+
+
+def parse_timestamp(text):
+    match = TIMESTAMP_RE.fullmatch(text)
+    if not match:
+        raise ValueError(text)
+    year, month, day, hour, minute, second = (int(match.group(i)) for i in range(1, 7))
+    datetime.datetime(year, month, day, hour, minute, second)  # raises on Feb 30, hour 24, ...
+    seconds = calendar.timegm((year, month, day, hour, minute, second, 0, 0, 0))
+    seconds += float(match.group(7) or 0)
+    zone = match.group(8)
+    if zone != "Z":
+        zone_h, zone_m = int(zone[1:3]), int(zone[4:6])
+        if zone_h > 23 or zone_m > 59:
+            raise ValueError(text)
+        offset = (zone_h * 60 + zone_m) * 60
+        seconds -= offset if zone[0] == "+" else -offset
+    return seconds
+
+
+def check_timestamp(envelope, settings, now):
+    try:
+        sent = parse_timestamp(envelope["Timestamp"])
+    except ValueError:
+        raise Rejected("bad_timestamp", "Timestamp %s is not ISO-8601" % shown(envelope["Timestamp"]))
+    if now - sent > settings.max_age:
+        raise Rejected("stale_message", "sent %d s ago (max_age %d s)" % (now - sent, settings.max_age))
+    if sent - now > settings.clock_skew:
+        raise Rejected("future_message", "sent %d s in the future (clock_skew %d s)"
+                       % (sent - now, settings.clock_skew))
+    return sent
+
+
+def check_message(envelope, settings):
+    """What the message is about: for a Notification the Auto Scaling event inside (event, group, account),
+    for a SubscriptionConfirmation its SubscribeURL. Returns the facts the reaction needs."""
+    kind = envelope["Type"]
+    region, account = topic_parts(envelope["TopicArn"])
+    if kind == SUBSCRIPTION:
+        url = envelope["SubscribeURL"]
+        match = SUBSCRIBE_URL_RE.fullmatch(url)
+        if not match or match.group(1) != region:
+            raise Rejected("subscribe_url_invalid", "SubscribeURL is not an SNS URL in the topic's region")
+        return {"outcome": "subscription_confirmation", "subscribe_url": url}
+    if kind != NOTIFICATION:
+        return {"outcome": "unsubscribe_confirmation"}
+    try:
+        message = strict_json(envelope["Message"])
+    except ValueError:
+        message = None
+    if not isinstance(message, dict):
+        raise Rejected("bad_message_json", "Message is not a JSON object")
+    event = message.get("Event")
+    if not isinstance(event, str) or event not in OUTCOMES:
+        raise Rejected("unknown_event", "Event %s" % shown(event))
+    group = message.get("AutoScalingGroupName")
+    if not isinstance(group, str) or group not in settings.groups:
+        raise Rejected("unknown_group", "AutoScalingGroupName %s is not in ec2.autoscale.groups" % shown(group))
+    if message.get("AccountId") != account:
+        raise Rejected("account_mismatch", "AccountId %s is not the topic's account" % shown(message.get("AccountId")))
+    status = message.get("StatusMessage")
+    return {"outcome": OUTCOMES[event], "event": event, "group": group,
+            "instance_id": message.get("EC2InstanceId"), "status": status if isinstance(status, str) else ""}
+
+
+def check_instance_id(facts):
+    """Launch and terminate need a well-formed id (it becomes a glob in wheel.key.delete: no `*` may get
+    there); the _ERROR events may carry none."""
+    instance_id = facts.get("instance_id")
+    well_formed = isinstance(instance_id, str) and INSTANCE_ID_RE.fullmatch(instance_id) is not None
+    if facts.get("event") in (LAUNCH, TERMINATE) and not well_formed:
+        raise Rejected("bad_instance_id", "EC2InstanceId %s" % shown(instance_id))
+    facts["instance_id"] = instance_id if well_formed else None
+    return facts["instance_id"]

@@ -1,0 +1,53 @@
+"""The reactor's side: ec2-autoscale.sls calls run(__opts__, data) for every event and returns its result to
+Salt. Decide (gate.judge), then act (actions.Performer); a rejection reacts with nothing and logs one WARNING
+line with its reason code."""
+import logging
+import time
+
+from .actions import Performer, plan
+from .alerts import Alerts
+from .certificate import Certificates
+from .gate import Context, judge
+from .settings import ConfigProblem, Settings
+from .store import Store, StoreProblem
+from .text import shown
+
+log = logging.getLogger("salt.reactor.ec2_autoscale")
+
+
+def run(opts, data):
+    try:
+        settings = Settings(opts)
+        store = Store(settings.cache_dir, settings.keep_seconds)
+    except ConfigProblem as problem:
+        log.error("ec2-autoscale: %s", problem)
+        return {}
+    except (StoreProblem, OSError) as exc:
+        log.error("ec2-autoscale: cannot use the cache directory (ec2.autoscale.cache_dir): %s; no reaction", exc)
+        return {}
+    alerts = Alerts(settings, store)
+    try:
+        now = time.time()
+        decision = judge(data, Context(settings, store, Certificates(store, settings.fetch_timeout), now))
+        if not decision.accepted:
+            reject(decision, alerts)
+            return {}
+        return Performer(opts, settings, store, alerts).perform(decision, plan(decision, settings))
+    except ConfigProblem as problem:  # e.g. neither cryptography nor openssl on the master
+        log.error("ec2-autoscale: %s", problem)
+        alerts.send("the reactor cannot verify messages", str(problem))
+        return {}
+    except Exception:
+        log.exception("ec2-autoscale: unexpected error; no reaction")
+        alerts.send("reactor error", "The ec2-autoscale reactor failed; see the master log.")
+        return {}
+
+
+def reject(decision, alerts):
+    envelope = decision.envelope
+    line = "ec2-autoscale: rejected SNS message: reason=%s message_id=%s topic_arn=%s: %s" % (
+        decision.reason, shown(envelope.get("MessageId")), shown(envelope.get("TopicArn")),
+        decision.rejection.detail)
+    log.warning("%s", line)
+    alerts.send("rejected SNS message (%s)" % decision.reason,
+                line + "\n\nSee the salt-autoscale docs, Troubleshooting, for this reason code.")

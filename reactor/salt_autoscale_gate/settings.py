@@ -1,0 +1,49 @@
+"""A read-only view of __opts__['ec2.autoscale'] (written by `salt-autoscale render`), with defaults."""
+import os
+
+
+class ConfigProblem(Exception):
+    """The master's settings are missing or unusable (not the sender's fault): logged as one ERROR line."""
+
+
+class Settings(object):
+    def __init__(self, opts):
+        raw = opts.get("ec2.autoscale")
+        if not isinstance(raw, dict):
+            raise ConfigProblem("__opts__['ec2.autoscale'] is missing: install the master.d drop-in that "
+                                "`salt-autoscale render` writes and restart the master")
+        # Empty until `provision` has written sns.topic_arn: every message is then rejected as unknown_topic.
+        topics = raw.get("topic_arns") or []
+        if not isinstance(topics, list) or not all(isinstance(t, str) for t in topics):
+            raise ConfigProblem("ec2.autoscale.topic_arns must be a list of topic ARNs")
+        groups = raw.get("groups")
+        if not isinstance(groups, dict) or not groups:
+            raise ConfigProblem("ec2.autoscale.groups must map group names to their bootstrap settings")
+        self.topic_arns = tuple(topics)
+        self.groups = groups
+        alerts = raw.get("alerts") if isinstance(raw.get("alerts"), dict) else {}
+        try:
+            self.max_age = int(_setting(raw, "max_age", 3600))
+            self.clock_skew = int(_setting(raw, "clock_skew", 300))
+            self.fetch_timeout = float(_setting(raw, "cert_fetch_timeout", 10))
+            self.min_interval = int(_setting(alerts, "min_interval", 300))
+        except (TypeError, ValueError) as exc:
+            raise ConfigProblem("ec2.autoscale has a setting that is not a number: %s" % exc)
+        cache_dir = raw.get("cache_dir") or os.path.join(opts.get("cachedir") or "/var/cache/salt/master",
+                                                         "ec2-autoscale")
+        self.cache_dir = str(cache_dir)
+        self.pki_dir = str(raw.get("pki_dir") or opts.get("pki_dir") or "/etc/salt/pki/master")
+        self.confirm = raw.get("subscription_confirmation") or "auto"
+        self.email = bool(alerts.get("email")) and bool(opts.get("smtp.host"))
+        self.password_file = alerts.get("password_file")
+        self.smtp = dict((k, v) for k, v in opts.items() if isinstance(k, str) and k.startswith("smtp."))
+
+    @property
+    def keep_seconds(self):
+        """How long handled messages and tombstones are kept: longer than any message can stay fresh."""
+        return self.max_age + self.clock_skew
+
+
+def _setting(raw, name, default):
+    value = raw.get(name)
+    return default if value is None else value

@@ -1,0 +1,224 @@
+"""The gate's state on disk, under cache_dir (every directory mode 0700, owned by the master's user):
+
+    certs/<sha256 of the URL>.pem            SNS signing certificates
+    handled/<sha256 of the MessageId>        one record per handled message ...
+    handled/<sha256 of the signed string>.signed   ... and one per signed content (a re-labelled replay)
+    instances/<instance id>.json             one record per instance: today its termination (the tombstone);
+                                             the ledger adds keys to this same record (group, launched_at,
+                                             admitted_by, ...) without reshaping it
+    prune.stamp, alert.stamp                 when records were last pruned; when the last alert email went
+
+A directory that is a symlink, not owned by the master's user, or writable by group or others is refused
+(StoreProblem): anyone who can write there could plant a certificate and forge any message.
+"""
+import errno
+import json
+import os
+import stat
+import tempfile
+import time
+
+from .text import sha256_hex
+
+PRUNE_EVERY_SECONDS = 60
+MAX_CERT_BYTES = 64 * 1024
+MAX_RECORD_BYTES = 64 * 1024
+SUBDIRS = ("certs", "handled", "instances")
+
+
+class StoreProblem(Exception):
+    """The cache directory cannot be trusted or used: logged as one ERROR line, no reaction."""
+
+
+def _trusted_owner(uid, readonly):
+    # The reactor's own files are the master user's; verify (readonly, often another user) also accepts root's.
+    return uid == os.geteuid() or (readonly and uid == 0)
+
+
+def _check_dir(path, readonly):
+    st = os.lstat(path)
+    if stat.S_ISLNK(st.st_mode):
+        raise StoreProblem("%s is a symlink; use a real directory" % path)
+    if not stat.S_ISDIR(st.st_mode):
+        raise StoreProblem("%s is not a directory" % path)
+    if not _trusted_owner(st.st_uid, readonly):
+        raise StoreProblem("%s is owned by uid %d, not by the master's user (uid %d)" % (path, st.st_uid, os.geteuid()))
+    if st.st_mode & 0o022:
+        raise StoreProblem("%s is writable by group or others (mode %o); chmod 700 it" % (path, st.st_mode & 0o777))
+
+
+def _write_atomic(path, content, mode=0o600, tmp_dir=None):
+    """Write a file in one step: a temp file in tmp_dir (same filesystem) renamed over the target."""
+    fd, tmp = tempfile.mkstemp(prefix=".ec2-autoscale-", dir=tmp_dir or os.path.dirname(path))
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(content)
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+class Store(object):
+    def __init__(self, root, keep_seconds, readonly=False):
+        self.root, self.keep_seconds, self.readonly = root, keep_seconds, readonly
+        self.absent = False
+        paths = [root] + [os.path.join(root, d) for d in SUBDIRS]
+        for path in paths:
+            try:
+                _check_dir(path, readonly)
+            except FileNotFoundError:
+                if readonly:
+                    self.absent = True  # nothing cached, nothing handled: judged as a first delivery
+                    return
+                os.makedirs(path, mode=0o700, exist_ok=True)
+                _check_dir(path, readonly)
+            except PermissionError as exc:
+                raise StoreProblem("%s cannot be read by this user (%s)" % (path, exc.strerror))
+
+    # ── certificates ──
+    def cert_path(self, url):
+        return os.path.join(self.root, "certs", sha256_hex(url) + ".pem")
+
+    def read_cert(self, url):
+        """The cached PEM, or None. Opened without following symlinks, and only a regular file of the master's
+        user that nobody else can write is believed."""
+        if self.absent:
+            return None
+        try:
+            fd = os.open(self.cert_path(url), os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
+        except OSError:
+            return None
+        with os.fdopen(fd, "rb") as handle:
+            st = os.fstat(handle.fileno())
+            if not stat.S_ISREG(st.st_mode) or not _trusted_owner(st.st_uid, self.readonly) or st.st_mode & 0o022:
+                return None
+            return handle.read(MAX_CERT_BYTES + 1)
+
+    def write_cert(self, url, pem):
+        if self.readonly:
+            return
+        try:
+            _write_atomic(self.cert_path(url), pem, 0o600)
+        except OSError:
+            pass  # only a cache: the next message fetches again
+
+    # ── handled messages ──
+    def _handled_paths(self, message_id, signed):
+        base = os.path.join(self.root, "handled")
+        return os.path.join(base, sha256_hex(message_id)), os.path.join(base, sha256_hex(signed) + ".signed")
+
+    def handled(self, message_id, signed, before=None):
+        """When this MessageId or this exact signed content was handled (epoch seconds), or None. `before`:
+        count only records older than that time (verify --at)."""
+        if self.absent:
+            return None
+        for path in self._handled_paths(message_id, signed):
+            try:
+                when = os.stat(path).st_mtime
+            except OSError:
+                continue
+            if before is None or when < before:
+                return when
+        return None
+
+    def record_handled(self, message_id, signed, record):
+        """Records the message as handled, once its reaction is decided and its side effects are done. Each
+        record is written in full to a temp file and then hard-linked in (link fails if the name exists), so
+        a record is never half-written and two deliveries racing cannot both win. False: another did."""
+        content = json.dumps(record, sort_keys=True).encode("utf-8")
+        by_id, by_content = self._handled_paths(message_id, signed)
+        fd, tmp = tempfile.mkstemp(prefix=".ec2-autoscale-", dir=os.path.dirname(by_id))
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(content)
+            try:
+                os.link(tmp, by_id)
+            except OSError as exc:
+                if exc.errno == errno.EEXIST:
+                    return False
+                raise
+            try:
+                os.link(tmp, by_content)
+            except FileExistsError:
+                pass
+        finally:
+            os.unlink(tmp)
+        self.prune()
+        return True
+
+    # ── instances (tombstones today; the ledger's records later) ──
+    def instance_path(self, instance_id):
+        return os.path.join(self.root, "instances", instance_id + ".json")
+
+    def instance(self, instance_id):
+        """The instance's record ({} when there is none). instance_id is already checked (i-<hex>)."""
+        if self.absent:
+            return {}
+        try:
+            fd = os.open(self.instance_path(instance_id), os.O_RDONLY | os.O_NOFOLLOW)
+        except OSError:
+            return {}
+        with os.fdopen(fd, "rb") as handle:
+            try:
+                record = json.loads(handle.read(MAX_RECORD_BYTES).decode("utf-8"))
+            except (ValueError, UnicodeDecodeError):
+                return {}
+        return record if isinstance(record, dict) else {}
+
+    def terminated_at(self, instance_id, now):
+        """When the instance's termination was handled, if within keep_seconds of now."""
+        when = self.instance(instance_id).get("terminated_at")
+        if isinstance(when, (int, float)) and now - when < self.keep_seconds and when <= now:
+            return when
+        return None
+
+    def record_instance(self, instance_id, **fields):
+        record = self.instance(instance_id)
+        record.update(fields, instance_id=instance_id)
+        _write_atomic(self.instance_path(instance_id), json.dumps(record, sort_keys=True).encode("utf-8"))
+
+    # ── housekeeping ──
+    def prune(self):
+        """Forget handled messages and tombstones older than keep_seconds (those messages are stale anyway);
+        at most once a minute."""
+        stamp = os.path.join(self.root, "prune.stamp")
+        now = time.time()
+        try:
+            if now - os.path.getmtime(stamp) < PRUNE_EVERY_SECONDS:
+                return
+        except OSError:
+            pass
+        _write_atomic(stamp, b"", 0o600)
+        cutoff = now - self.keep_seconds
+        for sub in ("handled", "instances"):
+            folder = os.path.join(self.root, sub)
+            for name in os.listdir(folder):
+                path = os.path.join(folder, name)
+                try:
+                    if sub == "instances":
+                        when = self.instance(name[:-5]).get("terminated_at") if name.endswith(".json") else None
+                        # Only a tombstone goes: keys the ledger adds keep the record (it is theirs to prune).
+                        if isinstance(when, (int, float)) and when < cutoff and set(self.instance(name[:-5])) <= {
+                                "instance_id", "terminated_at", "group", "terminated_by"}:
+                            os.unlink(path)
+                    elif os.path.getmtime(path) < cutoff:
+                        os.unlink(path)
+                except OSError:
+                    pass
+
+    def alert_allowed(self, min_interval):
+        """At most one alert email per min_interval seconds, across events (a stamp file's mtime)."""
+        stamp = os.path.join(self.root, "alert.stamp")
+        try:
+            if time.time() - os.path.getmtime(stamp) < min_interval:
+                return False
+        except OSError:
+            pass
+        if not self.readonly:
+            _write_atomic(stamp, b"", 0o600)
+        return True

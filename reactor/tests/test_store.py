@@ -1,0 +1,82 @@
+import os
+
+import pytest
+
+from salt_autoscale_gate.store import Store, StoreProblem
+
+URL = "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-test.pem"
+
+
+def test_a_fresh_store_makes_0700_directories(tmp_path):
+    Store(str(tmp_path / "c"), 3900)
+    for sub in ("", "certs", "handled", "instances"):
+        assert os.stat(str(tmp_path / "c" / sub)).st_mode & 0o777 == 0o700
+
+
+@pytest.mark.parametrize("sub", ["", "certs", "handled"])
+def test_a_group_or_other_writable_directory_is_refused(tmp_path, sub):
+    Store(str(tmp_path / "c"), 3900)
+    os.chmod(str(tmp_path / "c" / sub), 0o777)
+    with pytest.raises(StoreProblem, match="writable by group or others"):
+        Store(str(tmp_path / "c"), 3900)
+
+
+@pytest.mark.parametrize("sub", ["", "certs", "handled"])
+def test_a_symlinked_directory_is_refused(tmp_path, sub):
+    real = tmp_path / "elsewhere"
+    real.mkdir(mode=0o700)
+    root = tmp_path / "c"
+    if sub:
+        root.mkdir(mode=0o700)
+        os.symlink(str(real), str(root / sub))
+    else:
+        os.symlink(str(real), str(root))
+    with pytest.raises(StoreProblem, match="symlink"):
+        Store(str(root), 3900)
+
+
+def test_a_directory_owned_by_another_user_is_refused(tmp_path, monkeypatch):
+    Store(str(tmp_path / "c"), 3900)
+    monkeypatch.setattr(os, "geteuid", lambda: os.stat(str(tmp_path)).st_uid + 4242)
+    with pytest.raises(StoreProblem, match="not by the master's user"):
+        Store(str(tmp_path / "c"), 3900)
+
+
+def test_a_cached_certificate_that_is_a_symlink_is_not_believed(tmp_path, pki):
+    store = Store(str(tmp_path / "c"), 3900)
+    planted = tmp_path / "planted.pem"
+    planted.write_bytes(pki.rsa_pem)
+    os.symlink(str(planted), store.cert_path(URL))
+    assert store.read_cert(URL) is None
+    os.unlink(store.cert_path(URL))
+    store.write_cert(URL, pki.rsa_pem)
+    assert store.read_cert(URL) == pki.rsa_pem
+    os.chmod(store.cert_path(URL), 0o666)
+    assert store.read_cert(URL) is None
+
+
+def test_handled_is_recorded_once_and_found_by_id_or_by_signed_content(tmp_path):
+    store = Store(str(tmp_path / "c"), 3900)
+    assert store.handled("id-1", b"signed") is None
+    assert store.record_handled("id-1", b"signed", {"at": 1}) is True
+    assert store.record_handled("id-1", b"signed", {"at": 2}) is False  # another delivery won
+    assert store.handled("id-1", b"other") is not None
+    assert store.handled("id-2", b"signed") is not None  # the same signed content under a new MessageId
+    assert store.handled("id-1", b"signed", before=0) is None  # verify --at before it was handled
+    leftovers = [n for n in os.listdir(str(tmp_path / "c" / "handled")) if n.startswith(".")]
+    assert leftovers == []
+
+
+def test_a_tombstone_lasts_keep_seconds_and_the_record_keeps_other_keys(tmp_path):
+    store = Store(str(tmp_path / "c"), 3900)
+    store.record_instance("i-0123456789abcdef0", terminated_at=1000.0, group="web-asg")
+    assert store.terminated_at("i-0123456789abcdef0", 1000.0 + 3899) == 1000.0
+    assert store.terminated_at("i-0123456789abcdef0", 1000.0 + 3901) is None
+    store.record_instance("i-0123456789abcdef0", launched_at=900.0)
+    assert store.instance("i-0123456789abcdef0")["group"] == "web-asg"
+
+
+def test_readonly_store_of_an_absent_directory_is_empty_and_writes_nothing(tmp_path):
+    store = Store(str(tmp_path / "absent"), 3900, readonly=True)
+    assert store.absent and store.read_cert(URL) is None and store.handled("x", b"y") is None
+    assert not (tmp_path / "absent").exists()

@@ -1,0 +1,53 @@
+// The gate package (reactor/salt_autoscale_gate/ in this npm package) as rendered files beside the reactor:
+// its modules, then MANIFEST (sha256 of each module as written, sealed), which the reactor's entry checks
+// before loading. Listed modules first and MANIFEST last, so render's writer renames MANIFEST in after every
+// module: a master never sees a MANIFEST naming a module that is not there yet.
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { seal } from './seal.js';
+
+export const GATE_PACKAGE = 'salt_autoscale_gate';
+
+/** The folder holding the gate package in this npm package (found upwards from this module: src/ or dist/). */
+export function gateSourceDir(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'reactor', GATE_PACKAGE)))
+      return join(dir, 'reactor');
+    const up = dirname(dir);
+    if (up === dir) throw new Error(`cannot find reactor/${GATE_PACKAGE} above ${fileURLToPath(import.meta.url)}`);
+    dir = up;
+  }
+}
+
+interface GateFile {
+  path: string;
+  role: string;
+  mode: number;
+  content: string;
+}
+
+/** The package's files for `reactorDir` (unsealed: render seals them; MANIFEST's digests are of the sealed text). */
+export function gateFiles(reactorDir: string): GateFile[] {
+  const src = join(gateSourceDir(), GATE_PACKAGE);
+  const names = readdirSync(src)
+    .filter((n) => n.endsWith('.py'))
+    .sort();
+  const out = join(reactorDir, GATE_PACKAGE);
+  const files = names.map((name) => ({
+    path: join(out, name),
+    role: 'reactor gate',
+    mode: 0o644,
+    content: readFileSync(join(src, name), 'utf8'),
+  }));
+  const digest = (text: string) => createHash('sha256').update(seal(text), 'utf8').digest('hex');
+  const manifest = [
+    '# The gate package as `salt-autoscale render` wrote it: sha256 and file name. ec2-autoscale.sls loads the',
+    '# package only when every file matches.',
+    ...files.map((f, i) => `${digest(f.content)}  ${names[i]}`),
+    '',
+  ].join('\n');
+  return [...files, { path: join(out, 'MANIFEST'), role: 'reactor gate manifest', mode: 0o644, content: manifest }];
+}
