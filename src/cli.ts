@@ -77,7 +77,9 @@ function buildProgram(streams: Streams, state: RunState): Command {
 
   program
     .command('verify')
-    .description('check an SNS message the way the reactor does: accepted (and the reaction) or rejected (and why)')
+    .description(
+      "judge an SNS message with the reactor's own gate: accepted (and the reaction), rejected (and why), every check",
+    )
     .argument('<message>', 'a file holding the SNS message JSON, or - for standard input')
     .addOption(configOption())
     .option('--json', 'print the verdict as JSON')
@@ -86,6 +88,8 @@ function buildProgram(streams: Streams, state: RunState): Command {
       "the reactor's cache to read, never write (default: reactor.cache_dir, else /var/cache/salt/master/ec2-autoscale)",
     )
     .option('--no-cache', "ignore the reactor's cache: fetch the certificate, do not look for handled MessageIds")
+    .option('--python <path>', "the Python that runs the reactor's gate (default python3; e.g. Salt's onedir python3)")
+    .option('--at <time>', "judge as of this ISO-8601 time (e.g. a captured message's arrival), not now")
     .action(lazy(() => import('./commands/verify.js')));
 
   const awsOptions = (cmd: Command) =>

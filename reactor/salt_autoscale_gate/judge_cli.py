@@ -2,7 +2,7 @@
 gate's Decision and planned actions (JSON) on stdout. Judge only: nothing is performed, nothing is written
 (the store is opened read-only, a fetched certificate is not cached).
 
-Job: {"opts": {...the master's opts...}, "body": raw SNS text, "at": epoch seconds | null,
+Job (or {"jobs": [job, ...]} for a batch): {"opts": {...the master's opts...}, "body": raw SNS text, "at": epoch seconds | null,
       "cache": true | false, "explain": true | false}
 """
 import json
@@ -33,16 +33,23 @@ def judge_job(job):
                cache={"dir": settings.cache_dir if store is not None else None,
                       "absent": bool(store is not None and store.absent)},
                backend=certificates.backend.name if certificates._backend is not None else None,
-               certificate_source=certificates.source)
+               certificate_source=certificates.source, python="%s %d.%d.%d" % ((sys.executable,) + sys.version_info[:3]))
     return out
+
+
+def answer(job):
+    try:
+        return judge_job(job)
+    except ConfigProblem as problem:
+        return {"error": str(problem), "kind": "config"}
+    except StoreProblem as problem:
+        return {"error": str(problem), "kind": "store"}
 
 
 def main():
     job = json.load(sys.stdin)
-    try:
-        out = judge_job(job)
-    except (ConfigProblem, StoreProblem) as problem:
-        out = {"error": str(problem)}
+    # {"jobs": [...]}: a batch in one process (the test suite judges every shared vector this way).
+    out = [answer(j) for j in job["jobs"]] if "jobs" in job else answer(job)
     json.dump(out, sys.stdout, default=repr)
     sys.stdout.write("\n")
 

@@ -72,9 +72,11 @@ class Store(object):
             try:
                 _check_dir(path, readonly)
             except FileNotFoundError:
-                if readonly:
+                if readonly and path == root:
                     self.absent = True  # nothing cached, nothing handled: judged as a first delivery
                     return
+                if readonly:
+                    continue  # e.g. a cache from an older reactor: what is not there reads as empty
                 os.makedirs(path, mode=0o700, exist_ok=True)
                 _check_dir(path, readonly)
             except PermissionError as exc:

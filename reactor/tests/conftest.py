@@ -12,19 +12,6 @@ import pytest
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-class _HideCryptography(object):
-    """GATE_TEST_HIDE_CRYPTOGRAPHY=1: run as on a master without `cryptography` (the openssl path), also when
-    pytest itself comes from another Python's dist-packages that holds one."""
-
-    def find_spec(self, name, path=None, target=None):
-        if name == "cryptography" or name.startswith("cryptography."):
-            raise ImportError("cryptography is hidden by GATE_TEST_HIDE_CRYPTOGRAPHY")
-        return None
-
-
-if os.environ.get("GATE_TEST_HIDE_CRYPTOGRAPHY") == "1":
-    sys.meta_path.insert(0, _HideCryptography())
-
 from salt_autoscale_gate.envelope import canonical_string  # noqa: E402
 from salt_autoscale_gate.settings import Settings  # noqa: E402
 

@@ -2,10 +2,12 @@
 // and what a right value looks like. `validateConfig` walks plain JS data (no YAML here) and returns every
 // problem with its key path, so the loader can point at file:line:col.
 import { isIPv4, isIPv6 } from 'node:net';
-import { REGION_PATTERN } from '../sns/cert-url.js';
 import { describeValue, quoteItMessage } from './describe.js';
 import { DEFAULT_SALT_VERSION, SALT_RELEASES } from './salt-releases.js';
 import type { Config } from './types.js';
+
+/** AWS region names, as the gate checks them (REGION_RE in reactor/salt_autoscale_gate/policy.py). */
+const REGION_PATTERN = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]+$/;
 
 export type Path = (string | number)[];
 

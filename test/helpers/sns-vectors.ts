@@ -527,6 +527,32 @@ async function makePki(dir: string) {
     ],
     dir,
   );
+  // The signing certificate is valid from a day back, so verify --at can judge a message captured hours ago.
+  const stamp = (ms: number) => `${new Date(ms).toISOString().replace(/[-:T]/g, '').slice(0, 14)}Z`;
+  await openssl(
+    [
+      'ca',
+      '-batch',
+      '-config',
+      'ca.cnf',
+      '-cert',
+      'ca.pem',
+      '-keyfile',
+      'ca.key',
+      '-in',
+      'signing.csr',
+      '-startdate',
+      stamp(Date.now() - 86_400_000),
+      '-enddate',
+      stamp(Date.now() + 3 * 86_400_000),
+      '-notext',
+      '-extfile',
+      'sign.ext',
+      '-out',
+      'signing.pem',
+    ],
+    dir,
+  );
   const read = (f: string) => readFile(join(dir, f), 'utf8');
   return {
     caFile: join(dir, 'ca.pem'),
