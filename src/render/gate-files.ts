@@ -29,12 +29,23 @@ interface GateFile {
   content: string;
 }
 
-/** The package's files for `reactorDir` (unsealed: render seals them; MANIFEST's digests are of the sealed text). */
+/** Every file of the package, relative and sorted: its modules and package data (e.g. aws_iid_certs/). */
+function packageFiles(dir: string, prefix = ''): string[] {
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((e) => e.name !== '__pycache__' && !e.name.startsWith('.'))
+    .flatMap((e) => (e.isDirectory() ? packageFiles(join(dir, e.name), `${prefix}${e.name}/`) : [`${prefix}${e.name}`]))
+    .filter((name) => !name.endsWith('.pyc'))
+    .sort();
+}
+
+/**
+ * The package's files for `reactorDir` (unsealed: render seals them; MANIFEST's digests are of the sealed
+ * text). Modules are the top-level *.py files; the rest is data, checked against MANIFEST too. Data files
+ * are sealed like every rendered file, so they must tolerate a trailing `# ...` line (PEM and Markdown do).
+ */
 export function gateFiles(reactorDir: string): GateFile[] {
   const src = join(gateSourceDir(), GATE_PACKAGE);
-  const names = readdirSync(src)
-    .filter((n) => n.endsWith('.py'))
-    .sort();
+  const names = packageFiles(src);
   const out = join(reactorDir, GATE_PACKAGE);
   const files = names.map((name) => ({
     path: join(out, name),
