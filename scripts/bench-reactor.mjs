@@ -1,17 +1,17 @@
 #!/usr/bin/env node
-// Benchmark of the reactor's decision: N distinct signed launch notifications run through the rendered
-// ec2-autoscale.sls by python3 exactly as Salt runs it (a fresh module per event), with a warm certificate
-// cache (the certificate served over HTTPS through a CONNECT proxy on 127.0.0.1, as in the tests). Reports the
-// time per decision and how many certificate fetches they caused (target: 1), for the `cryptography` path and
-// the `openssl` command path.
-//   node scripts/bench-reactor.mjs [--messages N] [--json] [--python python3]
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// Benchmark of the reactor as Salt pays for it, in one run (ratios, so a busy machine moves both sides):
+//  1. per event: Salt's py-renderer load of the rendered ec2-autoscale.sls plus run(), for N distinct signed
+//     launch notifications with a warm certificate cache, against the same cost for a trivial `#!py` file
+//     returning {} (deliveries interleaved in one python3, a fresh module per event as Salt does). Target:
+//     p50 <= 5x.
+//  2. outbound requests caused by N malformed or untrusted-topic messages (target 0), and by N messages naming
+//     the trusted topic with N different bogus certificate URLs (target: <= the README's bound, 10 at once and
+//     10 a minute after that).
+//   node --import tsx scripts/bench-reactor.mjs [--messages N] [--json] [--python python3]
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import Handlebars from 'handlebars';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const json = args.includes('--json');
 const option = (name, fallback) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
@@ -21,102 +21,141 @@ if (!Number.isInteger(count) || count < 1) {
   console.error('bench-reactor: --messages needs a whole number of at least 1');
   process.exit(2);
 }
-
 const quantile = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 const ms = (s) => Math.round(s * 1e6) / 1e3;
+const p50 = (xs) =>
+  quantile(
+    [...xs].sort((a, b) => a - b),
+    0.5,
+  );
+
+// The test helpers and render are TypeScript: loaded through tsx (scripts/bench.mjs runs this with --import tsx).
+const vectors = await import('../test/helpers/sns-vectors.ts');
+const { startCertServer } = await import('../test/helpers/cert-server.ts');
+const { runHarness } = await import('../test/helpers/reactor-harness.ts');
+const { exampleConfig } = await import('../test/helpers/reactor-fixture.ts');
+const { reactorDirFiles, reactorOpts } = await import('../test/helpers/reactor-opts.ts');
+// certificate.py's FETCH_BURST and FETCHES_PER_MINUTE: the bound the README states.
+const FETCH_BOUND = { burst: 10, perMinute: 10 };
 
 const work = mkdtempSync(join(tmpdir(), 'bench-reactor-'));
-// The test helpers are TypeScript: loaded through tsx (scripts/bench.mjs runs this file with `node --import tsx`).
-const helpers = {
-  'sns-vectors': await import('../test/helpers/sns-vectors.ts'),
-  'cert-server': await import('../test/helpers/cert-server.ts'),
-  'reactor-harness': await import('../test/helpers/reactor-harness.ts'),
-};
-const set = await helpers['sns-vectors'].buildVectors();
-const server = await helpers['cert-server'].startCertServer({ tls: set.tls, caFile: set.caFile, certs: set.certs });
-const figures = [];
+const set = await vectors.buildVectors();
+const server = await startCertServer({ tls: set.tls, caFile: set.caFile, certs: set.certs });
+const figures = {};
 try {
-  const reactor = join(work, 'ec2-autoscale.sls');
-  const template = readFileSync(join(root, 'templates/ec2-autoscale.sls.hbs'), 'utf8');
-  writeFileSync(reactor, Handlebars.compile(template, { noEscape: true })({ version: 'bench' }));
+  const config = await exampleConfig();
+  for (const [rel, content] of Object.entries(reactorDirFiles(config))) {
+    mkdirSync(dirname(join(work, 'reactor', rel)), { recursive: true });
+    writeFileSync(join(work, 'reactor', rel), content);
+  }
+  const reactor = join(work, 'reactor', 'ec2-autoscale.sls');
+  const trivial = join(work, 'reactor', 'trivial.sls');
+  writeFileSync(trivial, '#!py\ndef run():\n    return {}\n');
   const id = (i) => `i-${(0x1000000000000 + i).toString(16).padStart(17, '0')}`;
+  const master = (name) => {
+    const dir = join(work, name);
+    mkdirSync(join(dir, 'pki'), { recursive: true });
+    return reactorOpts(config, { cachedir: join(dir, 'cache'), pki_dir: join(dir, 'pki') });
+  };
+
+  // 1. Per-event cost, interleaved with the trivial file.
   for (const [label, blockCryptography] of [
     ['cryptography', false],
     ['openssl command', true],
   ]) {
-    const master = join(work, blockCryptography ? 'openssl' : 'cryptography');
-    mkdirSync(join(master, 'pki'), { recursive: true });
-    // The settings the master.d drop-in gives the reactor (docs/rendered-files.md), for the example config.
-    const opts = {
-      cachedir: join(master, 'cache'),
-      pki_dir: join(master, 'pki'),
-      'ec2.autoscale': {
-        topic_arns: [helpers['sns-vectors'].TOPIC_ARN],
-        groups: {
-          'web-asg': { bootstrap: 'salt-cloud', provider: 'ec2-autoscale', settings: { ssh_username: 'ec2-user' } },
-        },
-        max_age: 3600,
-        clock_skew: 300,
-        cache_dir: null,
-        pki_dir: null,
-        subscription_confirmation: 'auto',
-        cert_fetch_timeout: 10,
-        alerts: { email: false, password_file: null, min_interval: 300 },
-      },
-    };
+    const n = blockCryptography ? Math.min(count, 200) : count;
+    const deliveries = [{ body: set.notification({ instanceId: id(0) }) }]; // warms the certificate cache
+    for (let i = 1; i <= n; i++) {
+      deliveries.push({ reactor: trivial, body: '{}' });
+      deliveries.push({ body: set.notification({ instanceId: id(i) }) });
+    }
     server.reset();
-    const warm = [{ body: set.notification({ instanceId: id(0) }) }];
-    const deliveries = Array.from({ length: count }, (_, i) => ({ body: set.notification({ instanceId: id(i + 1) }) }));
-    const run = (d) =>
-      helpers['reactor-harness'].runHarness({ reactor, opts, deliveries: d, blockCryptography }, server.env, python);
-    const first = await run(warm);
-    const timed = await run(deliveries);
-    const accepted = timed.results.filter((r) => r.reaction && Object.keys(r.reaction).length === 1).length;
-    const sorted = (key) => timed.results.map((r) => r[key]).sort((a, b) => a - b);
-    const times = sorted('seconds');
-    const runs = sorted('runSeconds');
-    const loads = sorted('loadSeconds');
-    figures.push({
-      backend: timed.backend,
-      label,
-      messages: count,
+    const run = await runHarness({ reactor, opts: master(label), deliveries, blockCryptography }, server.env, python);
+    const timed = run.results.slice(1);
+    const gate = timed.filter((_, i) => i % 2 === 1);
+    const base = timed.filter((_, i) => i % 2 === 0);
+    const accepted = gate.filter((r) => r.reaction && Object.keys(r.reaction).length === 1).length;
+    figures[label] = {
+      backend: run.backend,
+      messages: n,
       accepted,
-      certFetches: server.fetches(helpers['sns-vectors'].CERT_PATH),
-      firstMessageMs: ms(first.results[0].seconds),
-      meanMs: ms(times.reduce((a, b) => a + b, 0) / times.length),
-      p50Ms: ms(quantile(times, 0.5)),
-      p95Ms: ms(quantile(times, 0.95)),
-      maxMs: ms(times[times.length - 1]),
-      runMeanMs: ms(runs.reduce((a, b) => a + b, 0) / runs.length),
-      runP50Ms: ms(quantile(runs, 0.5)),
-      runP95Ms: ms(quantile(runs, 0.95)),
-      loadP50Ms: ms(quantile(loads, 0.5)),
-      totalSeconds: Math.round(timed.elapsedSeconds * 100) / 100,
-    });
+      trivialP50Ms: ms(p50(base.map((r) => r.seconds))),
+      gateP50Ms: ms(p50(gate.map((r) => r.seconds))),
+      gateLoadP50Ms: ms(p50(gate.map((r) => r.loadSeconds))),
+      gateRunP50Ms: ms(p50(gate.map((r) => r.runSeconds))),
+      firstEventMs: ms(run.results[0].seconds),
+      certFetches: server.requests.length,
+    };
+    figures[label].ratio = Math.round((figures[label].gateP50Ms / figures[label].trivialP50Ms) * 100) / 100;
   }
+
+  // 2. Outbound requests an unauthenticated sender can cause.
+  const fresh = () => new Date();
+  const hostile = [];
+  for (let i = 0; i < count; i++) {
+    if (i % 3 === 0) hostile.push({ body: `{"Type": "Notification", "MessageId": ${i}` });
+    else if (i % 3 === 1)
+      hostile.push({
+        body: JSON.stringify({
+          ...JSON.parse(set.notification({ instanceId: id(i) })),
+          TopicArn: 'arn:aws:sns:us-east-1:999999999999:not-ours',
+          SigningCertURL: `https://sns.us-east-1.amazonaws.com/SimpleNotificationService-u${i}.pem`,
+        }),
+      });
+    else hostile.push({ body: JSON.stringify({ ...JSON.parse(set.notification({})), MessageId: `m-${i}` }) });
+  }
+  server.reset();
+  await runHarness({ reactor, opts: master('hostile'), deliveries: hostile }, server.env, python);
+  figures.untrusted = { messages: count, requests: server.requests.length };
+
+  const bogus = Array.from({ length: count }, (_, i) => ({
+    body: JSON.stringify({
+      ...JSON.parse(set.notification({ instanceId: id(10_000 + i), timestamp: fresh() })),
+      SigningCertURL: `https://sns.us-east-1.amazonaws.com/SimpleNotificationService-bogus-${i}.pem`,
+    }),
+  }));
+  server.reset();
+  const started = Date.now();
+  const bogusRun = await runHarness({ reactor, opts: master('bogus'), deliveries: bogus }, server.env, python);
+  const minutes = (Date.now() - started) / 60_000;
+  const bound = Math.floor(FETCH_BOUND.burst + FETCH_BOUND.perMinute * minutes);
+  figures.bogusCertUrls = {
+    messages: count,
+    requests: server.requests.length,
+    bound,
+    seconds: Math.round(bogusRun.elapsedSeconds * 100) / 100,
+  };
 } finally {
   await server.close();
   await set.cleanup();
   rmSync(work, { recursive: true, force: true });
 }
 
-if (json) {
-  console.log(JSON.stringify({ reactor: figures }, null, 2));
-} else {
-  for (const f of figures) {
-    console.log(`reactor (${python}, ${f.label}): ${f.messages} signed launch notifications, warm certificate cache`);
+if (json) console.log(JSON.stringify({ reactor: figures }, null, 2));
+else {
+  for (const label of ['cryptography', 'openssl command']) {
+    const f = figures[label];
     console.log(
-      `  decision time per message: mean ${f.meanMs} ms, p50 ${f.p50Ms} ms, p95 ${f.p95Ms} ms, max ${f.maxMs} ms`,
+      `per event as Salt pays it (${python}, ${label}): ${f.messages} signed launches, warm certificate cache`,
     );
     console.log(
-      `    of which run() (verify + react): mean ${f.runMeanMs} ms, p50 ${f.runP50Ms} ms, p95 ${f.runP95Ms} ms;`,
+      `  ec2-autoscale.sls load + run(): p50 ${f.gateP50Ms} ms (load ${f.gateLoadP50Ms} ms, run ${f.gateRunP50Ms} ms); trivial #!py returning {}: p50 ${f.trivialP50Ms} ms`,
     );
-    console.log(`    loading the file as a fresh module, as Salt does per event: p50 ${f.loadP50Ms} ms`);
-    console.log(`  first message (cold certificate cache, fetched through the proxy): ${f.firstMessageMs} ms`);
     console.log(
-      `  accepted ${f.accepted}/${f.messages}; certificate fetches: ${f.certFetches} (target 1); total ${f.totalSeconds} s`,
+      `  ratio ${f.ratio}x (target <= 5x with cryptography); accepted ${f.accepted}/${f.messages}; first event (package load, certificate fetch) ${f.firstEventMs} ms; requests ${f.certFetches}`,
     );
   }
+  console.log(
+    `outbound requests: ${figures.untrusted.messages} malformed or untrusted-topic messages -> ${figures.untrusted.requests} (target 0)`,
+  );
+  const b = figures.bogusCertUrls;
+  console.log(
+    `outbound requests: ${b.messages} trusted-topic messages with ${b.messages} bogus certificate URLs -> ${b.requests} in ${b.seconds} s (bound ${b.bound}: 10 at once, then 10 a minute)`,
+  );
 }
-const ok = figures.every((f) => f.certFetches === 1 && f.accepted === f.messages);
+const ok =
+  figures.cryptography.ratio <= 5 &&
+  figures.untrusted.requests === 0 &&
+  figures.bogusCertUrls.requests <= figures.bogusCertUrls.bound &&
+  figures.cryptography.accepted === figures.cryptography.messages;
 process.exitCode = ok ? 0 : 1;

@@ -75,17 +75,22 @@ def salt_reaction(actions):
     return out
 
 
+_CLOUD_RUNNER = {}
+
+
 def cloud_runner_available(opts):
     """False only when Salt's loader positively lacks the cloud runner (Salt 3008 moved salt-cloud out of core;
-    there a runner.cloud.create reaction would fail with a terse "function not available")."""
-    try:
-        import salt.loader
-    except ImportError:
-        return True  # not inside a Salt master: nothing to ask
-    try:
-        return "cloud.create" in salt.loader.runner(opts)
-    except Exception:  # the question itself failed: let Salt's own error speak
-        return True
+    there a runner.cloud.create reaction would fail with a terse "function not available"). Asked once per
+    process: building Salt's runner loader is costly, and which runners exist changes only with a restart."""
+    if "answer" not in _CLOUD_RUNNER:
+        try:
+            import salt.loader
+            _CLOUD_RUNNER["answer"] = "cloud.create" in salt.loader.runner(opts)
+        except ImportError:
+            _CLOUD_RUNNER["answer"] = True  # not inside a Salt master: nothing to ask
+        except Exception:  # the question itself failed: let Salt's own error speak
+            _CLOUD_RUNNER["answer"] = True
+    return _CLOUD_RUNNER["answer"]
 
 
 def write_autosign_stub(settings, path):

@@ -87,7 +87,7 @@ def _timestamp(s, ctx):
 def _dedupe(s, ctx):
     if ctx.store is None:
         raise NotRun("no reactor cache to look in (--no-cache)")
-    if ctx.store.handled(s.envelope["MessageId"], s.signed, ctx.handled_before) is not None:
+    if ctx.store.handled(s.envelope["MessageId"], s.signed, ctx.handled_before, ctx.now) is not None:
         raise Rejected("duplicate_message", "this MessageId (or this signed content) was handled already")
 
 

@@ -1,8 +1,10 @@
 import os
+import time
 
 import pytest
 
 from salt_autoscale_gate.store import Store, StoreProblem
+from salt_autoscale_gate.text import sha256_hex
 
 URL = "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-test.pem"
 
@@ -55,16 +57,26 @@ def test_a_cached_certificate_that_is_a_symlink_is_not_believed(tmp_path, pki):
     assert store.read_cert(URL) is None
 
 
-def test_handled_is_recorded_once_and_found_by_id_or_by_signed_content(tmp_path):
+def test_handled_is_found_by_id_or_by_signed_content_and_kept_keep_seconds(tmp_path):
     store = Store(str(tmp_path / "c"), 3900)
+    now = time.time()
     assert store.handled("id-1", b"signed") is None
-    assert store.record_handled("id-1", b"signed", {"at": 1}) is True
-    assert store.record_handled("id-1", b"signed", {"at": 2}) is False  # another delivery won
+    store.record_handled("id-1", b"signed", {"at": now})
     assert store.handled("id-1", b"other") is not None
     assert store.handled("id-2", b"signed") is not None  # the same signed content under a new MessageId
-    assert store.handled("id-1", b"signed", before=0) is None  # verify --at before it was handled
-    leftovers = [n for n in os.listdir(str(tmp_path / "c" / "handled")) if n.startswith(".")]
-    assert leftovers == []
+    assert store.handled("id-1", b"signed", before=now - 1) is None  # verify --at before it was handled
+    assert store.handled("id-1", b"signed", now=now + 3899) is not None
+    # Another process (verify) reads the same journal from scratch.
+    assert Store(str(tmp_path / "c"), 3900, readonly=True).handled("id-2", b"signed") is not None
+
+
+def test_a_half_written_line_is_no_record(tmp_path):
+    store = Store(str(tmp_path / "c"), 3900)
+    journal = store._bucket_paths(time.time())[0]
+    with open(journal, "w") as handle:
+        handle.write("%s %s %.3f" % (sha256_hex("x"), sha256_hex(b"y"), time.time()))  # no newline yet
+    assert store.handled("x", b"y") is None
+    assert Store(str(tmp_path / "c"), 3900).handled("x", b"y") is None
 
 
 def test_a_tombstone_lasts_keep_seconds_and_the_record_keeps_other_keys(tmp_path):

@@ -8,6 +8,7 @@ Job (JSON on stdin):
   {"reactor": path, "opts": {...master opts...}, "deliveries": [{"body": text} | {"data": {...}}],
    "tag": "salt/netapi/hook/ec2/autoscale", "blockCryptography": bool, "fakeSaltSmtp": bool,
    "saltRunners": [names] (a fake salt.loader whose runner() loads just these, e.g. a Salt 3008 master)}
+A delivery may name its own "reactor" file (the bench interleaves a trivial `#!py` file with the real one).
 A delivery given as {"body": text} becomes the event data rest_cherrypy's Webhook fires for a text/plain POST:
   {"body": text, "post": json.loads(text) if that works else text, "headers": {...}}.
 Result (JSON on stdout):
@@ -130,7 +131,7 @@ def main():
         one = time.perf_counter()
         timing = {}
         try:
-            reaction = render_like_salt(job["reactor"], globals_, timing)
+            reaction = render_like_salt(delivery.get("reactor", job["reactor"]), globals_, timing)
         except Exception:
             error = traceback.format_exc()
         seconds = time.perf_counter() - one

@@ -12,6 +12,8 @@ export interface LogLine {
 export interface Delivery {
   body?: string;
   data?: unknown;
+  /** Load this file instead of the job's reactor for this delivery. */
+  reactor?: string;
 }
 export interface DeliveryResult {
   reaction: Record<string, unknown> | null;

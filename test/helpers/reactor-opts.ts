@@ -23,11 +23,6 @@ export function reactorDirFiles(config: Config): Record<string, string> {
   return out;
 }
 
-/** The reactor exactly as `render` writes it. */
-export function reactorSource(config: Config): string {
-  return rendered(config).find((f) => f.path.endsWith('/ec2-autoscale.sls'))!.content;
-}
-
 export function reactorOpts(config: Config, master: { cachedir: string; pki_dir: string }): Record<string, unknown> {
   return {
     cachedir: master.cachedir,
