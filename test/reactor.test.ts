@@ -172,12 +172,17 @@ describe.each([
     expect(info.map((l) => l.level)).toEqual(['INFO']);
   });
 
-  test('handled messages are recorded on disk by sha256 of the MessageId and of the signed string, for accepted messages only', async () => {
+  test('handled messages are journalled by sha256 of the MessageId and of the signed string, accepted ones only', async () => {
     const accepted = fx.set.vectors.filter((v) => v.expect.verdict === 'accepted' && !v.replayOf);
-    const files = await listFiles(join(master.cachedir, 'ec2-autoscale', 'handled'));
-    const byId = files.filter((f) => !f.endsWith('.signed'));
-    expect(byId).toEqual(accepted.map((v) => createHash('sha256').update(v.messageId!).digest('hex')).sort());
-    expect(files.filter((f) => f.endsWith('.signed'))).toHaveLength(accepted.length);
+    const dir = join(master.cachedir, 'ec2-autoscale', 'handled');
+    const journals = await listFiles(dir);
+    expect(journals).toHaveLength(1);
+    expect(journals[0]).toMatch(/^\d+\.log$/);
+    const lines = (await readFile(join(dir, journals[0]), 'utf8')).trimEnd().split('\n');
+    expect(lines.map((l) => l.split(' ')[0])).toEqual(
+      accepted.map((v) => createHash('sha256').update(v.messageId!).digest('hex')),
+    );
+    expect(lines.every((l) => /^[0-9a-f]{64} [0-9a-f]{64} \d+\.\d{3} [a-z_]+ (i-[0-9a-f]+|-)$/.test(l))).toBe(true);
   });
 });
 
@@ -309,25 +314,26 @@ describe.concurrent('input, cache and configuration', () => {
     expect(server.fetches(CERT_PATH)).toBe(1);
   });
 
-  test('handled MessageIds older than max_age + clock_skew are pruned; newer ones are kept', async () => {
+  test('handled records older than max_age + clock_skew are pruned (files of an earlier version too); newer ones are kept', async () => {
     const m = await fx.master();
     const handled = join(m.cachedir, 'ec2-autoscale', 'handled');
-    await mkdir(handled, { recursive: true });
+    await mkdir(handled, { recursive: true, mode: 0o700 });
+    const keep = 3600 + 300;
+    const bucket = Math.floor(Date.now() / 1000 / keep);
     const old = join(handled, 'a'.repeat(64));
     const recent = join(handled, 'b'.repeat(64));
     await writeFile(old, '');
     await writeFile(recent, '');
+    await writeFile(join(handled, `${bucket - 2}.log`), '');
+    await writeFile(join(handled, `${bucket - 1}.log`), '');
     const { utimes } = await import('node:fs/promises');
-    const past = (Date.now() - (3600 + 300 + 60) * 1000) / 1000;
+    const past = (Date.now() - (keep + 60) * 1000) / 1000;
     await utimes(old, past, past);
     const recentTime = (Date.now() - 3000 * 1000) / 1000;
     await utimes(recent, recentTime, recentTime);
     const { results } = await fx.deliver(m, [{ body: fx.set.notification({}) }]);
     expect(verdictOf(results[0])).toEqual({ verdict: 'accepted', outcome: 'launch' });
-    const files = await listFiles(handled);
-    expect(files).toHaveLength(3); // the kept one, and the new message's two records
-    expect(files).toContain('b'.repeat(64));
-    expect(files).not.toContain('a'.repeat(64));
+    expect((await listFiles(handled)).sort()).toEqual(['b'.repeat(64), `${bucket - 1}.log`, `${bucket}.log`].sort());
   });
 
   test('a form-encoded POST (empty raw body, params in post) is still size-checked and verified', async () => {

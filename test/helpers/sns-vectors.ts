@@ -63,7 +63,6 @@ export const CERT_VARIANT_PATHS = {
 } as const;
 /** Path (and query) of the SubscribeURL in the confirmation vectors; the cert server answers it with 200. */
 export const SUBSCRIBE_PATH_PREFIX = '/?Action=ConfirmSubscription';
-export const MAX_BODY_BYTES = 256 * 1024;
 
 export type Outcome =
   | 'launch'
