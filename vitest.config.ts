@@ -5,7 +5,13 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    // Processes, not threads: the in-process CLI harness changes the working directory (threads cannot).
     pool: 'forks',
+    // Many tests wait on child processes (python3, the packed tarball's npm install) and local servers, so
+    // three workers keep two cores busy; vitest's default on two cores is one. A worker runs its files in one
+    // module graph (no re-import per file): the tests restore what they change (env, cwd, spies).
+    maxWorkers: 3,
+    isolate: false,
     globalSetup: ['test/global-setup.ts'],
   },
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { awsEnv, runCli, runInProcess, useFakeAws } from './aws-helpers.js';
+import { awsEnv, runInProcess, useFakeAws } from './aws-helpers.js';
 import { startFakeAws } from './fakes/aws.js';
 
 const TOPIC = 'arn:aws:sns:us-east-1:123456789012:salt-autoscale';
@@ -8,8 +8,6 @@ describe('AWS errors and faults', () => {
   const t = useFakeAws({}, {});
   const cli = (args: string[], extraEnv: Record<string, string | undefined> = {}) =>
     runInProcess(['provision', '--config', t.ws.configFile, ...args], awsEnv(t.fake.url, t.ws.dir, extraEnv));
-  const spawnCli = (args: string[], extraEnv: Record<string, string | undefined> = {}) =>
-    runCli(['provision', '--config', t.ws.configFile, ...args], awsEnv(t.fake.url, t.ws.dir, extraEnv));
 
   it("retries throttling and 5xx answers with the SDK's retry, then succeeds", async () => {
     t.fake.inject({ kind: 'throttle', action: 'PutNotificationConfiguration', times: 2 });
@@ -96,7 +94,7 @@ describe('AWS errors and faults', () => {
   });
 
   it('says plainly when there are no credentials', async () => {
-    const r = await spawnCli([], { AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined });
+    const r = await cli([], { AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined });
     expect(r.code).toBe(4);
     expect(r.stderr).toContain('no usable AWS credentials');
     expect(r.stderr).toContain('--profile');
@@ -110,7 +108,7 @@ describe('AWS errors and faults', () => {
   });
 
   it('rejects an invalid endpoint URL before any call, and explains an unreachable one', async () => {
-    const bad = await spawnCli(['--endpoint-url', 'not a url']);
+    const bad = await cli(['--endpoint-url', 'not a url']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--endpoint-url is not a valid URL: "not a url"');
 

@@ -3,9 +3,9 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterEach, beforeEach, vi } from 'vitest';
+import { afterEach, beforeEach } from 'vitest';
 import { type FakeAws, type FakeAwsOptions, startFakeAws } from './fakes/aws.js';
-import { runCli as spawnCli } from './helpers/run-cli.js';
+import { runInProcess as runCliInProcess } from './helpers/run-cli.js';
 
 export const ROOT = resolve(import.meta.dirname, '..');
 
@@ -100,45 +100,9 @@ export interface CliResult {
   stderr: string;
 }
 
-export async function runCli(args: string[], env: NodeJS.ProcessEnv, input?: string): Promise<CliResult> {
-  const r = await spawnCli(args, { env, wholeEnv: true, input });
-  return { ...r, code: r.code ?? -1 };
-}
-
-/**
- * The same CLI entry (src/cli.ts runCli: parsing, lazy command, error-to-exit-code mapping) run inside the test
- * process, with stdout/stderr captured and `env` as the whole environment. Spawning the bin costs ~0.5 s of
- * start-up per run on a small machine; the spawned form is kept for the tests where the process boundary matters.
- */
-export async function runInProcess(args: string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
-  const { runCli: cliMain } = await import('../src/cli.js');
-  const savedEnv = process.env;
-  let stdout = '';
-  let stderr = '';
-  const capture =
-    (sink: (s: string) => void) =>
-    (chunk: unknown, ...rest: unknown[]) => {
-      sink(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString());
-      const cb = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
-      cb?.();
-      return true;
-    };
-  const out = vi
-    .spyOn(process.stdout, 'write')
-    .mockImplementation(capture((s) => (stdout += s)) as typeof process.stdout.write);
-  const err = vi
-    .spyOn(process.stderr, 'write')
-    .mockImplementation(capture((s) => (stderr += s)) as typeof process.stderr.write);
-  process.env = { ...env };
-  try {
-    const code = await cliMain(['node', 'salt-autoscale', ...args]);
-    return { code, stdout, stderr };
-  } finally {
-    process.env = savedEnv;
-    process.exitCode = undefined;
-    out.mockRestore();
-    err.mockRestore();
-  }
+/** The CLI with `env` as the whole environment, in-process through its I/O layer (helpers/run-cli.ts). */
+export function runInProcess(args: string[], env: NodeJS.ProcessEnv, input?: string): Promise<CliResult> {
+  return runCliInProcess(args, { env, wholeEnv: true, input });
 }
 
 export interface FakeAwsContext {

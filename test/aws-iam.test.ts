@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { masterPolicy, type PolicyDocument, toolPolicy } from '../src/aws/iam.js';
 import { parseConfigText } from '../src/config/load.js';
-import { awsEnv, configText, ROOT, runCli, runInProcess, useFakeAws } from './aws-helpers.js';
+import { awsEnv, configText, ROOT, runInProcess, useFakeAws } from './aws-helpers.js';
 import type { FakeAws, FakeCall } from './fakes/aws.js';
 
 const glob = (pattern: string) =>
@@ -43,7 +43,6 @@ function resourceOf(call: FakeCall, fake: FakeAws): string {
 describe('iam-policy', () => {
   const t = useFakeAws({}, { topicArn: null });
   const cli = (...args: string[]) => runInProcess([...args, '--config', t.ws.configFile], awsEnv(t.fake.url, t.ws.dir));
-  const spawnCli = (...args: string[]) => runCli([...args, '--config', t.ws.configFile], awsEnv(t.fake.url, t.ws.dir));
 
   it('covers every call that provision, status and teardown make, on the resources they touch', async () => {
     const policy = toolPolicy(parseConfigText(configText(), 'test.yaml').config);
@@ -127,7 +126,7 @@ describe('iam-policy', () => {
   });
 
   it('prints the policies from the CLI; --only tool is plain JSON', async () => {
-    const both = await spawnCli('iam-policy');
+    const both = await cli('iam-policy');
     expect(both.code).toBe(0);
     expect(both.stdout).toContain('# For whoever runs salt-autoscale provision');
     expect(both.stdout).toContain('none needed: no group uses bootstrap: salt-cloud');

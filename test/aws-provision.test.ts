@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { awsEnv, runCli, runInProcess, useFakeAws, workspace } from './aws-helpers.js';
+import { awsEnv, runInProcess, useFakeAws, workspace } from './aws-helpers.js';
 
 const ENDPOINT = 'https://salt.example.com:8000/hook/ec2/autoscale';
 const ALL_TYPES = [
@@ -13,12 +13,10 @@ describe('provision against the t.fake AWS', () => {
   const t = useFakeAws({ groups: ['web-asg', 'worker-asg', 'unrelated-asg'], subscriptionPageSize: 2 }, {});
   const cli = (...args: string[]) =>
     runInProcess(['provision', '--config', t.ws.configFile, ...args], awsEnv(t.fake.url, t.ws.dir));
-  const spawnCli = (...args: string[]) =>
-    runCli(['provision', '--config', t.ws.configFile, ...args], awsEnv(t.fake.url, t.ws.dir));
 
   it("first run creates the topic, the subscription and both groups' notifications for a topic the reactor trusts", async () => {
     const before = await t.ws.readConfig();
-    const r = await spawnCli();
+    const r = await cli();
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const arn = 'arn:aws:sns:us-east-1:123456789012:salt-autoscale';
@@ -54,7 +52,7 @@ describe('provision against the t.fake AWS', () => {
   it('without sns.topic_arn: creates the topic and notifications, writes the ARN back, and subscribes only on the run after re-rendering', async () => {
     await t.ws.cleanup();
     t.ws = await workspace({ topicArn: null });
-    const first = await spawnCli();
+    const first = await cli();
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
     const arn = 'arn:aws:sns:us-east-1:123456789012:salt-autoscale';
@@ -113,7 +111,7 @@ describe('provision against the t.fake AWS', () => {
   });
 
   it('--json prints one JSON document for scripts', async () => {
-    const r = await spawnCli('--json');
+    const r = await cli('--json');
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out).toMatchObject({

@@ -1,12 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { awsEnv, runCli, runInProcess, useFakeAws, workspace } from './aws-helpers.js';
+import { awsEnv, runInProcess, useFakeAws, workspace } from './aws-helpers.js';
 
 const TOPIC = 'arn:aws:sns:us-east-1:123456789012:salt-autoscale';
 
 describe('status, drift and repair', () => {
   const t = useFakeAws({}, {});
   const cli = (...args: string[]) => runInProcess([...args, '--config', t.ws.configFile], awsEnv(t.fake.url, t.ws.dir));
-  const spawnCli = (...args: string[]) => runCli([...args, '--config', t.ws.configFile], awsEnv(t.fake.url, t.ws.dir));
 
   it('reports a missing setup and exits non-zero', async () => {
     const r = await cli('status');
@@ -19,13 +18,13 @@ describe('status, drift and repair', () => {
 
   it('exits 1 while the subscription is pending and 0 once it is confirmed and all is in step', async () => {
     expect((await cli('provision')).code).toBe(0);
-    const pending = await spawnCli('status');
+    const pending = await cli('status');
     expect(pending.code).toBe(1);
     expect(pending.stdout).toContain('subscription  https://salt.example.com:8000/hook/ec2/autoscale: pending');
     expect(pending.stdout).toContain('--resend-confirmation');
 
     expect(t.fake.confirmSubscriptions()).toBe(1);
-    const ok = await spawnCli('status');
+    const ok = await cli('status');
     expect(ok.code).toBe(0);
     expect(ok.stdout).toContain(`topic         ${TOPIC}  SignatureVersion 2, managed by salt-autoscale`);
     expect(ok.stdout).toContain('group         web-asg     launch, terminate, launch_error, terminate_error');

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { awsEnv, runCli, runInProcess, useFakeAws } from './aws-helpers.js';
+import { awsEnv, runInProcess, useFakeAws } from './aws-helpers.js';
 
 const TOPIC = 'arn:aws:sns:us-east-1:123456789012:salt-autoscale';
 const OTHER_TOPIC = 'arn:aws:sns:us-east-1:123456789012:someone-elses';
@@ -7,7 +7,6 @@ const OTHER_TOPIC = 'arn:aws:sns:us-east-1:123456789012:someone-elses';
 describe('teardown', () => {
   const t = useFakeAws({}, {});
   const cli = (...args: string[]) => runInProcess([...args, '--config', t.ws.configFile], awsEnv(t.fake.url, t.ws.dir));
-  const spawnCli = (...args: string[]) => runCli([...args, '--config', t.ws.configFile], awsEnv(t.fake.url, t.ws.dir));
 
   beforeEach(() => {
     // A notification to another topic that teardown must leave alone.
@@ -18,7 +17,7 @@ describe('teardown', () => {
     expect((await cli('provision')).code).toBe(0);
     t.fake.confirmSubscriptions();
     t.fake.calls.length = 0;
-    const r = await spawnCli('teardown', '--yes');
+    const r = await cli('teardown', '--yes');
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('- notifications web-asg: remove launch, terminate, launch_error, terminate_error');

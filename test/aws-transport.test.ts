@@ -33,8 +33,9 @@ describe('time limits on AWS calls', () => {
       /^salt-autoscale: http:\/\/127\.0\.0\.1:\d+ \(AWS_ENDPOINT_URL\) did not answer (sns|autoscaling):\w+ within 0\.3 s \(3 attempts\): check the network, the proxy .* --aws-timeout SECONDS \(or SALT_AUTOSCALE_AWS_TIMEOUT\) sets the limit\.\n$/,
     );
     expect(r.stderr).not.toMatch(/smithy|requestTimeout|at .*\.js/);
-    // Three attempts of 0.3 s and the test retry base of 5 ms, not the SDK's minutes.
-    expect(elapsed).toBeLessThan(3000);
+    // Three attempts of 0.3 s and the test retry base of 5 ms, not the SDK's minutes (the bound leaves room
+    // for a loaded machine loading the SDK).
+    expect(elapsed).toBeLessThan(10_000);
   });
 
   it('--aws-timeout wins over the variable; a bad value is a usage error naming where it came from', async () => {

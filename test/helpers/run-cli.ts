@@ -110,10 +110,16 @@ class Capture extends Writable {
  * run on a small machine). The spawned `runCli` above is for what needs the process boundary: the bin shim,
  * EPIPE, signals to a real process, the import trace, the packed tarball, a pseudo-terminal.
  */
-export async function runInProcess(
-  args: string[],
-  options: InProcessOptions = {},
-): Promise<CliResult & { code: number }> {
+export function runInProcess(args: string[], options: InProcessOptions = {}): Promise<CliResult & { code: number }> {
+  // One run at a time: each sets the process's environment and working directory for its duration.
+  const run = queue.then(() => runAlone(args, options));
+  queue = run.catch(() => undefined);
+  return run;
+}
+
+let queue: Promise<unknown> = Promise.resolve();
+
+async function runAlone(args: string[], options: InProcessOptions): Promise<CliResult & { code: number }> {
   const { runCli: main } = await import('../../src/cli.js');
   const stdout = new Capture(options.onStdout);
   const stderr = new Capture();
