@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeEach } from 'vitest';
 import { runCli, runInProcess } from './helpers/run-cli.js';
+import { requireTool } from './helpers/tools.js';
 
 export const BIN = resolve('bin/salt-autoscale.js');
 export const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
@@ -92,6 +93,7 @@ export class Terminal {
   private readonly exited: Promise<number | null>;
 
   constructor(dir: string, args: string[], env: NodeJS.ProcessEnv) {
+    requireTool('python3');
     const child = spawn('python3', ['-c', PTY_RELAY, process.execPath, BIN, ...args], { cwd: dir, env });
     this.child = child;
     child.stdout.on('data', (d) => (this.screen += d));

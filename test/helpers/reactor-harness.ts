@@ -1,6 +1,7 @@
 // Calls test/helpers/reactor-harness.py: renders nothing itself; give it the rendered reactor file and opts.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { requireTool } from './tools.js';
 
 export const HARNESS = fileURLToPath(new URL('./reactor-harness.py', import.meta.url));
 
@@ -47,6 +48,7 @@ export interface HarnessJob {
 
 /** One python3 process for the whole batch (each delivery still gets a fresh module, as in Salt). */
 export function runHarness(job: HarnessJob, env: Record<string, string> = {}, python = 'python3'): Promise<HarnessRun> {
+  if (python === 'python3') requireTool('python3');
   return new Promise((resolve, reject) => {
     const child = spawn(python, [HARNESS], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
