@@ -247,7 +247,13 @@ describe('--json, the contract for scripts', () => {
     expect(status.doc.subscription.state).toBe('pending');
     const teardown = await json('teardown', '--dry-run');
     expect(teardown.code, 'something to remove').toBe(1);
-    for (const { doc } of [dry, applied, status, teardown])
+    const verify = await runInProcess(['verify', '--json', '--no-cache', '-c', EXAMPLE, '-'], {
+      input: JSON.stringify({ Type: 'Notification', MessageId: 'm-1' }),
+    });
+    expect(verify.code).toBe(1);
+    const verdict = { doc: JSON.parse(verify.stdout) };
+    expect(verdict.doc).toMatchObject({ verdict: 'rejected', reason: 'bad_envelope', message_id: 'm-1' });
+    for (const { doc } of [dry, applied, status, teardown, verdict])
       expect(keysOf(doc).filter((k) => !/^[a-z][a-z0-9_]*$/.test(k))).toEqual([]);
   });
 
