@@ -5,6 +5,7 @@ import logging
 import os
 import time
 
+from . import ledger
 from .certificate import FetchFailed, https_get
 from .gate import handled_record
 from .text import shown
@@ -124,6 +125,7 @@ class Performer(object):
             kind = a["action"]
             if kind == "write_autosign_stub":
                 write_autosign_stub(self.settings, a["path"])
+                ledger.record_decided_admission(self.store, decision, ledger.STUB_WRITTEN, self.now())
                 log.info("ec2-autoscale: launch of %s in group %s: wrote the autosign stub (%s)",
                          instance_id, shown(group), ids)
             elif kind == "runner":
@@ -138,11 +140,12 @@ class Performer(object):
                 log.info("ec2-autoscale: launch of %s in group %s: runner.cloud.create (%s)",
                          instance_id, shown(group), ids)
                 reaction.update(salt_reaction([a]))
+                ledger.record_decided_admission(self.store, decision, ledger.CLOUD_CREATE_ASKED, self.now())
             elif kind == "remove_autosign_stub":
                 removed = remove_autosign_stub(a["path"])
             elif kind == "record_termination":
-                self.store.record_instance(instance_id, terminated_at=self.now(), group=group,
-                                           terminated_by=decision.envelope["MessageId"])
+                ledger.record_termination(self.store, instance_id, group, ledger.KEY_DELETE_ASKED,
+                                          decision.envelope["MessageId"], self.now())
             elif kind == "wheel":
                 log.info("ec2-autoscale: termination of %s in group %s: wheel.key.delete%s (%s)", instance_id,
                          shown(group), ", removed its unused autosign stub" if removed else "", ids)

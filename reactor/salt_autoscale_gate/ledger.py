@@ -1,0 +1,132 @@
+"""The admission ledger: which instance ids this tool admitted, how and when, and when they went. It lets
+`salt-autoscale reconcile` tell the minions it manages from everyone else's (docs/reactor.md, "The admission
+ledger").
+
+Each entry is the instance's record in the store, instances/<instance id>.json (the file the gate's tombstone
+lives in), written whole through a temp file and a rename, so a reader sees the old entry or the new one. Every
+read-modify-write holds an exclusive flock on <cache_dir>/ledger.lock: the reactor (several worker threads, one
+master process) and reconcile (another process) take turns. Entries are written only while an accepted
+decision is performed (the reactor's or reconcile's), never while judging.
+
+Bounded: at most MAX_ENTRIES entries. Past that, entries are evicted down to EVICT_TO: terminated ones first,
+oldest termination first; only then, if the fleet itself is that large, live ones, oldest admission first.
+"""
+import contextlib
+import fcntl
+import json
+import os
+
+from .policy import parse_timestamp
+from .store import _write_atomic
+
+FORMAT = 1
+MAX_ENTRIES = 10000
+EVICT_TO = 9000
+LOCK_NAME = "ledger.lock"
+
+# How an instance was admitted or removed (the entry's admitted_how / terminated_how).
+STUB_WRITTEN = "stub_written"
+CLOUD_CREATE_ASKED = "cloud_create_asked"
+KEY_DELETE_ASKED = "key_delete_asked"  # the reactor's wheel.key.delete reaction, run by Salt after it returns
+KEY_DELETED = "key_deleted"  # reconcile removed the key files itself
+VIA_RECONCILE = "reconcile"
+
+
+@contextlib.contextmanager
+def locked(store):
+    """The ledger's lock: held while an entry is read and rewritten, and by reconcile while it acts."""
+    fd = os.open(os.path.join(store.root, LOCK_NAME), os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the flock
+
+
+def _launched_at(decision):
+    """The launch's StartTime from the Auto Scaling message, in epoch seconds, when it has a readable one."""
+    try:
+        start = json.loads(decision.envelope.get("Message") or "{}").get("StartTime")
+        return parse_timestamp(start) if isinstance(start, str) else None
+    except (ValueError, AttributeError):
+        return None
+
+
+def record_admission(store, instance_id, group, how, via, now, launched_at=None):
+    """The instance was admitted: its stub written, or cloud.create asked for. `via`: the MessageId, or
+    "reconcile". A later admission of the same id (a reused id) clears the earlier termination."""
+    with locked(store):
+        record = store.instance(instance_id)
+        for key in ("terminated_at", "terminated_how", "terminated_by"):
+            record.pop(key, None)
+        record.update(ledger=FORMAT, group=group, admitted_at=now, admitted_how=how, admitted_via=via,
+                      launched_at=launched_at)
+        _write(store, instance_id, record)
+    evict(store)
+
+
+def record_decided_admission(store, decision, how, now):
+    facts = decision.facts
+    record_admission(store, facts["instance_id"], facts.get("group"), how, decision.envelope["MessageId"], now,
+                     _launched_at(decision))
+
+
+def record_termination(store, instance_id, group, how, via, now):
+    """The instance is gone and its key deleted (or asked to be). Keeps the admission's fields: the entry then
+    says the whole story. terminated_at is also the gate's tombstone (a later launch message is refused)."""
+    with locked(store):
+        record = store.instance(instance_id)
+        record.update(ledger=FORMAT, terminated_at=now, terminated_how=how, terminated_by=via)
+        if group is not None:
+            record["group"] = group
+        _write(store, instance_id, record)
+    evict(store)
+
+
+def _write(store, instance_id, record):
+    record["instance_id"] = instance_id
+    _write_atomic(store.instance_path(instance_id), json.dumps(record, sort_keys=True).encode("utf-8"))
+
+
+def entries(store):
+    """Every ledger entry, instance id -> record (tombstones the gate wrote before the ledger existed too)."""
+    folder = os.path.join(store.root, "instances")
+    out = {}
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return out
+    for name in names:
+        if name.endswith(".json") and not name.startswith("."):
+            record = store.instance(name[:-5])
+            if record:
+                out[name[:-5]] = record
+    return out
+
+
+def _eviction_order(item):
+    """Terminated entries first, oldest termination first; then live ones, oldest admission first."""
+    record = item[1]
+    terminated = record.get("terminated_at")
+    if isinstance(terminated, (int, float)):
+        return (0, terminated)
+    admitted = record.get("admitted_at")
+    return (1, admitted if isinstance(admitted, (int, float)) else 0)
+
+
+def evict(store, max_entries=None, evict_to=None):
+    """Keeps the ledger within MAX_ENTRIES. Counting is one listdir; records are read only when over."""
+    max_entries = MAX_ENTRIES if max_entries is None else max_entries
+    evict_to = EVICT_TO if evict_to is None else evict_to
+    folder = os.path.join(store.root, "instances")
+    if len([n for n in os.listdir(folder) if n.endswith(".json")]) <= max_entries:
+        return 0
+    with locked(store):
+        current = sorted(entries(store).items(), key=_eviction_order)
+        gone = current[:max(0, len(current) - evict_to)]
+        for instance_id, _ in gone:
+            try:
+                os.unlink(store.instance_path(instance_id))
+            except OSError:
+                pass
+    return len(gone)
