@@ -15,6 +15,7 @@ import contextlib
 import fcntl
 import json
 import os
+import threading
 
 from .policy import parse_timestamp
 from .store import _write_atomic
@@ -32,14 +33,28 @@ KEY_DELETED = "key_deleted"  # reconcile removed the key files itself
 VIA_RECONCILE = "reconcile"
 
 
+_held = threading.local()
+
+
 @contextlib.contextmanager
 def locked(store):
-    """The ledger's lock: held while an entry is read and rewritten, and by reconcile while it acts."""
+    """The ledger's lock: held while an entry is read and rewritten, and by reconcile while it acts. Reentrant
+    within a thread (a flock taken again through a second descriptor would wait for itself); other threads and
+    processes wait."""
+    if getattr(_held, "depth", 0):
+        _held.depth += 1
+        try:
+            yield
+        finally:
+            _held.depth -= 1
+        return
     fd = os.open(os.path.join(store.root, LOCK_NAME), os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
+        _held.depth = 1
         yield
     finally:
+        _held.depth = 0
         os.close(fd)  # closing the descriptor releases the flock
 
 
