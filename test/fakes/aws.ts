@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type RequestListener, type ServerRe
 import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 
-export type Service = 'sns' | 'autoscaling' | 'sqs';
+export type Service = 'sns' | 'autoscaling' | 'sqs' | 'ec2';
 
 export interface FakeAwsOptions {
   accountId?: string;
@@ -93,6 +93,18 @@ export interface FakeGroup {
   arn: string;
   /** topic ARN -> notification types */
   notifications: Map<string, Set<string>>;
+  /** The group's instances: instance id -> LifecycleState (InService, Pending, Terminating, …). */
+  instances: Map<string, string>;
+}
+
+/** An EC2 instance as DescribeInstances shows it (EC2 forgets a terminated one after about an hour). */
+export interface FakeInstance {
+  id: string;
+  /** pending | running | shutting-down | terminated | stopping | stopped */
+  state: string;
+  launchTime: string;
+  /** The aws:autoscaling:groupName tag that Auto Scaling puts on its instances. */
+  group?: string;
 }
 
 export interface FakeState {
@@ -103,6 +115,8 @@ export interface FakeState {
   groups: Map<string, FakeGroup>;
   /** SQS queues by name. */
   queues: Map<string, FakeQueue>;
+  /** EC2 instances by id. */
+  instances: Map<string, FakeInstance>;
   /** Messages AWS would have published (the TEST_NOTIFICATION of PutNotificationConfiguration). */
   published: { topicArn: string; message: string }[];
 }
@@ -132,6 +146,12 @@ export interface FakeAws {
    * gets the SNS envelope in that queue; the others lose it. Returns how many queues received it.
    */
   deliveryFails(topicArn: string, message: string): number;
+  /** A group launches an instance: running in EC2 (tagged with the group), InService in the group. */
+  launchInstance(group: string, id?: string): FakeInstance;
+  /** The group terminates it: terminated in EC2 (still described, as for about an hour), gone from the group. */
+  terminateInstance(id: string): void;
+  /** EC2 no longer knows the id at all (DescribeInstances: InvalidInstanceID.NotFound). */
+  forgetInstance(id: string): void;
   mutatingCalls(): FakeCall[];
   /** The most requests that were in flight at once, per action. */
   peakInFlight: Map<string, number>;
@@ -140,11 +160,24 @@ export interface FakeAws {
   close(): Promise<void>;
 }
 
-const NS: Record<'sns' | 'autoscaling', string> = {
+/** The services that speak the query protocol (EC2 its own dialect of it); SQS speaks JSON. */
+type QueryService = 'sns' | 'autoscaling' | 'ec2';
+const NS: Record<QueryService, string> = {
   sns: 'http://sns.amazonaws.com/doc/2010-03-31/',
   autoscaling: 'http://autoscaling.amazonaws.com/doc/2011-01-01/',
+  ec2: 'http://ec2.amazonaws.com/doc/2016-11-15/',
 };
-const VERSION: Record<'sns' | 'autoscaling', string> = { sns: '2010-03-31', autoscaling: '2011-01-01' };
+const VERSION: Record<QueryService, string> = { sns: '2010-03-31', autoscaling: '2011-01-01', ec2: '2016-11-15' };
+/** EC2's instance state codes (the low byte of instanceState.code). */
+const EC2_STATE_CODES: Record<string, number> = {
+  pending: 0,
+  running: 16,
+  'shutting-down': 32,
+  terminated: 48,
+  stopping: 64,
+  stopped: 80,
+};
+const INSTANCE_ID = /^i-[0-9a-f]{8}([0-9a-f]{9})?$/;
 
 const MUTATING = new Set([
   'CreateTopic',
@@ -398,6 +431,7 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
     subscriptions: new Map(),
     groups: new Map(),
     queues: new Map(),
+    instances: new Map(),
     published: [],
   };
   const calls: FakeCall[] = [];
@@ -411,6 +445,7 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
       name,
       arn: `arn:aws:autoscaling:${opts.region}:${opts.accountId}:autoScalingGroup:${randomUUID()}:autoScalingGroupName/${name}`,
       notifications: new Map(),
+      instances: new Map(),
     };
     state.groups.set(name, group);
     return group;
@@ -427,7 +462,7 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
     if (!g) throw new AwsError(400, 'ValidationError', `AutoScalingGroup name not found - ${name ?? 'null'}`);
     return g;
   };
-  const resourceOf = (service: 'sns' | 'autoscaling', action: string, p: Record<string, string>): string => {
+  const resourceOf = (service: QueryService, action: string, p: Record<string, string>): string => {
     if (service === 'sns') {
       if (action === 'CreateTopic') return `arn:aws:sns:${opts.region}:${opts.accountId}:${p.Name}`;
       return p.TopicArn ?? p.ResourceArn ?? p.SubscriptionArn ?? '*';
@@ -643,7 +678,19 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
     ) +
     text('HealthCheckType', 'EC2') +
     text('CreatedTime', '2026-01-01T00:00:00.000Z') +
-    el('Instances', '');
+    el(
+      'Instances',
+      members(
+        [...g.instances],
+        ([id, lifecycle]) =>
+          text('InstanceId', id) +
+          text('InstanceType', 't3.micro') +
+          text('AvailabilityZone', `${opts.region}a`) +
+          text('LifecycleState', lifecycle) +
+          text('HealthStatus', 'Healthy') +
+          text('ProtectedFromScaleIn', 'false'),
+      ),
+    );
 
   const autoscaling: Record<string, (p: Record<string, string>) => string> = {
     DescribeAutoScalingGroups(p) {
@@ -692,9 +739,67 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
     },
   };
 
-  const handlers: Record<'sns' | 'autoscaling', Record<string, (p: Record<string, string>) => string>> = {
+  // EC2 speaks its own query dialect: lists are `InstanceId.N` and `Filter.N.Value.M` (no `.member`), answers
+  // have no `…Result` wrapper, and errors are <Response><Errors><Error>… (see send below).
+  const ec2: Record<string, (p: Record<string, string>) => string> = {
+    DescribeInstances(p) {
+      const ids = indexed(p, 'InstanceId').map((r) => r['']);
+      const filters = indexed(p, 'Filter').map((f) => ({
+        name: f.Name,
+        values: Object.entries(f)
+          .filter(([k]) => k.startsWith('Value.'))
+          .map(([, v]) => v),
+      }));
+      if (ids.length && p.MaxResults !== undefined)
+        throw new AwsError(
+          400,
+          'InvalidParameterCombination',
+          'The parameter instancesSet cannot be used with the parameter maxResults',
+        );
+      const max = Number(p.MaxResults ?? 1000);
+      if (!Number.isInteger(max) || max < 5 || max > 1000)
+        throw new AwsError(
+          400,
+          'InvalidParameterValue',
+          `Value ( ${p.MaxResults} ) for parameter maxResults is invalid. Expecting a value between 5 and 1000.`,
+        );
+      const malformed = ids.find((id) => !INSTANCE_ID.test(id));
+      if (malformed) throw new AwsError(400, 'InvalidInstanceID.Malformed', `Invalid id: "${malformed}"`);
+      const unknown = ids.filter((id) => !state.instances.has(id));
+      if (unknown.length === 1)
+        throw new AwsError(400, 'InvalidInstanceID.NotFound', `The instance ID '${unknown[0]}' does not exist`);
+      if (unknown.length > 1)
+        throw new AwsError(400, 'InvalidInstanceID.NotFound', `The instance IDs '${unknown.join(', ')}' do not exist`);
+      const bad = filters.find((f) => f.name !== 'instance-id' && f.name !== 'instance-state-name');
+      if (bad) throw new AwsError(400, 'InvalidParameterValue', `The filter '${bad.name}' is invalid`);
+      let found = [...state.instances.values()].sort((a, b) => a.id.localeCompare(b.id));
+      if (ids.length) found = found.filter((i) => ids.includes(i.id));
+      for (const f of filters)
+        found = found.filter((i) => f.values.includes(f.name === 'instance-id' ? i.id : i.state));
+      const { items, next } = ids.length ? { items: found, next: undefined } : page(found, p.NextToken, max);
+      const item = (i: FakeInstance) =>
+        el(
+          'item',
+          text('instanceId', i.id) +
+            el('instanceState', text('code', EC2_STATE_CODES[i.state] ?? 16) + text('name', i.state)) +
+            text('launchTime', i.launchTime) +
+            el('tagSet', i.group ? el('item', text('key', 'aws:autoscaling:groupName') + text('value', i.group)) : ''),
+        );
+      // One reservation per instance, as Auto Scaling launches them one at a time.
+      const reservations = items.map((i) =>
+        el(
+          'item',
+          text('reservationId', `r-${i.id.slice(2)}`) + text('ownerId', opts.accountId) + el('instancesSet', item(i)),
+        ),
+      );
+      return el('reservationSet', reservations.join('')) + (next ? text('nextToken', next) : '');
+    },
+  };
+
+  const handlers: Record<QueryService, Record<string, (p: Record<string, string>) => string>> = {
     sns,
     autoscaling,
+    ec2,
   };
 
   // SQS speaks the AWS JSON 1.0 protocol (X-Amz-Target: AmazonSQS.<Action>, application/x-amz-json-1.0) with
@@ -1021,18 +1126,20 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
     );
   };
 
-  const serviceOf = (req: IncomingMessage, action: string): { service?: 'sns' | 'autoscaling'; region?: string } => {
+  const serviceOf = (req: IncomingMessage, action: string): { service?: QueryService; region?: string } => {
     const scope = /Credential=[^/]+\/\d{8}\/([^/]+)\/([^/]+)\/aws4_request/.exec(
       String(req.headers.authorization ?? ''),
     );
     const svc = scope?.[2];
-    if (svc === 'sns' || svc === 'autoscaling') return { service: svc, region: scope?.[1] };
+    if (svc === 'sns' || svc === 'autoscaling' || svc === 'ec2') return { service: svc, region: scope?.[1] };
     if (action in sns) return { service: 'sns', region: scope?.[1] };
     if (action in autoscaling) return { service: 'autoscaling', region: scope?.[1] };
+    if (action in ec2) return { service: 'ec2', region: scope?.[1] };
     return { region: scope?.[1] };
   };
 
-  const faultError = (kind: FaultKind, service: 'sns' | 'autoscaling', action: string, resource: string): AwsError => {
+  const faultError = (kind: FaultKind, service: QueryService, action: string, resource: string): AwsError => {
+    if (service === 'ec2') return ec2FaultError(kind, action);
     if (kind === 'throttle') return new AwsError(400, 'Throttling', 'Rate exceeded');
     if (kind === 'server')
       return new AwsError(
@@ -1057,6 +1164,18 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
     const prefix = service === 'sns' ? 'SNS' : 'autoscaling';
     const message = `User: arn:aws:iam::${opts.accountId}:user/test is not authorized to perform: ${prefix}:${action} on resource: ${resource} because no identity-based policy allows the ${prefix}:${action} action`;
     return new AwsError(403, service === 'sns' ? 'AuthorizationError' : 'AccessDenied', message);
+  };
+
+  // EC2's own codes: RequestLimitExceeded (retried by the SDK as throttling), InternalError, UnauthorizedOperation.
+  const ec2FaultError = (kind: FaultKind, action: string): AwsError => {
+    if (kind === 'throttle') return new AwsError(503, 'RequestLimitExceeded', 'Request limit exceeded.');
+    if (kind === 'server') return new AwsError(500, 'InternalError', 'An internal error has occurred');
+    if (kind === 'quota') return new AwsError(400, 'RequestLimitExceeded', 'Request limit exceeded.');
+    return new AwsError(
+      403,
+      'UnauthorizedOperation',
+      `You are not authorized to perform this operation. User: arn:aws:iam::${opts.accountId}:user/test is not authorized to perform: ec2:${action} because no identity-based policy allows the ec2:${action} action`,
+    );
   };
 
   const send = (res: ServerResponse, status: number, body: string, requestId: string) => {
@@ -1139,21 +1258,27 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
           }
           const result = handlers[service][action](params);
           xml =
-            `<?xml version="1.0"?>\n<${action}Response xmlns="${NS[service]}">` +
-            (result ? el(`${action}Result`, result) : '') +
-            el('ResponseMetadata', text('RequestId', requestId)) +
-            `</${action}Response>\n`;
+            service === 'ec2'
+              ? `<?xml version="1.0" encoding="UTF-8"?>\n<${action}Response xmlns="${NS.ec2}">${text('requestId', requestId)}${result}</${action}Response>\n`
+              : `<?xml version="1.0"?>\n<${action}Response xmlns="${NS[service]}">` +
+                (result ? el(`${action}Result`, result) : '') +
+                el('ResponseMetadata', text('RequestId', requestId)) +
+                `</${action}Response>\n`;
         } catch (err) {
           const e = err instanceof AwsError ? err : new AwsError(500, 'InternalFailure', String(err));
           status = e.status;
           xml =
-            `<?xml version="1.0"?>\n<ErrorResponse xmlns="${NS[service ?? 'sns']}">` +
-            el(
-              'Error',
-              text('Type', e.status >= 500 ? 'Receiver' : 'Sender') + text('Code', e.code) + text('Message', e.message),
-            ) +
-            text('RequestId', requestId) +
-            '</ErrorResponse>\n';
+            service === 'ec2'
+              ? `<?xml version="1.0" encoding="UTF-8"?>\n<Response>${el('Errors', el('Error', text('Code', e.code) + text('Message', e.message)))}${text('RequestID', requestId)}</Response>\n`
+              : `<?xml version="1.0"?>\n<ErrorResponse xmlns="${NS[service ?? 'sns']}">` +
+                el(
+                  'Error',
+                  text('Type', e.status >= 500 ? 'Receiver' : 'Sender') +
+                    text('Code', e.code) +
+                    text('Message', e.message),
+                ) +
+                text('RequestId', requestId) +
+                '</ErrorResponse>\n';
         }
         calls.push({ service: service ?? 'sns', action, mutating, params, status, signingRegion: region });
         send(res, status, xml, requestId);
@@ -1232,6 +1357,27 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
         n++;
       }
       return n;
+    },
+    launchInstance(groupName, id) {
+      const g = group(groupName);
+      const instance: FakeInstance = {
+        id: id ?? `i-${randomUUID().replace(/-/g, '').slice(0, 17)}`,
+        state: 'running',
+        launchTime: new Date().toISOString(),
+        group: g.name,
+      };
+      state.instances.set(instance.id, instance);
+      g.instances.set(instance.id, 'InService');
+      return instance;
+    },
+    terminateInstance(id) {
+      const instance = state.instances.get(id);
+      if (instance) instance.state = 'terminated';
+      for (const g of state.groups.values()) g.instances.delete(id);
+    },
+    forgetInstance(id) {
+      fake.terminateInstance(id);
+      state.instances.delete(id);
     },
     peakInFlight,
     mutatingCalls: () => calls.filter((c) => c.mutating),
