@@ -122,6 +122,16 @@ function buildProgram(streams: Streams, state: RunState): Command {
     .option('--keep-topic', 'keep the SNS topic')
     .action(lazy(() => import('./commands/teardown.js')));
 
+  awsOptions(program.command('reconcile'))
+    .description(
+      'on the master: delete the keys of instances that are gone, write the stubs of lost launches, handle the dead-letter queue',
+    )
+    .option('-n, --dry-run', 'print the plan, change nothing')
+    .option('-y, --yes', 'do not ask before applying (a schedule runs it so)')
+    .option('--clear-denied', 'delete the denied keys of managed instances (left behind by a reused id)')
+    .option('--python <path>', "the Python that runs the reactor's gate package (default python3)")
+    .action(lazy(() => import('./commands/reconcile.js')));
+
   program
     .command('iam-policy')
     .description('print the least-privilege IAM policies for this tool and for the Salt master')

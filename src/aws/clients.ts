@@ -68,7 +68,7 @@ export function resolveEndpointLabel(opts: AwsClientOptions, env: NodeJS.Process
  * AWS_RETRY_MODE apply). SALT_AUTOSCALE_RETRY_BASE_MS swaps in the SDK's ConfiguredRetryStrategy with that
  * base delay, so the test suite does not sleep for a second per injected throttle.
  */
-async function retryConfig(env: NodeJS.ProcessEnv): Promise<Record<string, unknown>> {
+export async function retryConfig(env: NodeJS.ProcessEnv): Promise<Record<string, unknown>> {
   const base = env.SALT_AUTOSCALE_RETRY_BASE_MS;
   if (base === undefined || base === '') return {};
   const ms = Number(base);
@@ -84,7 +84,7 @@ async function retryConfig(env: NodeJS.ProcessEnv): Promise<Record<string, unkno
   };
 }
 
-async function call<T>(iamAction: string, resource: string | undefined, fn: () => Promise<T>): Promise<T> {
+export async function call<T>(iamAction: string, resource: string | undefined, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
