@@ -136,7 +136,7 @@ function buildProgram(streams: Streams, state: RunState): Command {
     .command('iam-policy')
     .description('print the least-privilege IAM policies for this tool and for the Salt master')
     .addOption(configOption())
-    .option('--only <which>', 'print only one policy as plain JSON: tool or master')
+    .option('--only <which>', 'print only one policy as plain JSON: tool, master or reconcile')
     .action(lazy(() => import('./commands/iam-policy.js')));
 
   return program;

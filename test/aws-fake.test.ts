@@ -6,8 +6,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { awsEnv, ROOT, runInProcess, workspace } from './aws-helpers.js';
 import { type FakeAws, startFakeAws } from './fakes/aws.js';
 
-type Service = 'sns' | 'autoscaling';
-const VERSION = { sns: '2010-03-31', autoscaling: '2011-01-01' };
+type Service = 'sns' | 'autoscaling' | 'ec2';
+const VERSION = { sns: '2010-03-31', autoscaling: '2011-01-01', ec2: '2016-11-15' };
 
 interface Answer {
   status: number;
@@ -557,5 +557,73 @@ describe('npm run fake-aws: the local sandbox', () => {
     } finally {
       child.kill('SIGTERM');
     }
+  });
+});
+
+describe("EC2 and the groups' instances", () => {
+  const ec2 = (params: Record<string, string>) => query('ec2', { Action: 'DescribeInstances', ...params });
+  const ids = (a: Answer) => tag(a.body, 'instanceId');
+
+  it("DescribeInstances answers in EC2's dialect: no Result wrapper, requestId, reservations with state and group tag", async () => {
+    const live = fake.launchInstance('web-asg', 'i-0000000000000000a');
+    fake.launchInstance('worker-asg', 'i-0000000000000000b');
+    fake.terminateInstance('i-0000000000000000b');
+    const a = await ec2({ 'InstanceId.1': live.id, 'InstanceId.2': 'i-0000000000000000b' });
+    expect(a.status).toBe(200);
+    expect(a.body).toMatch(
+      /<DescribeInstancesResponse xmlns="http:\/\/ec2\.amazonaws\.com\/doc\/2016-11-15\/"><requestId>/,
+    );
+    expect(ids(a)).toEqual(['i-0000000000000000a', 'i-0000000000000000b']);
+    expect(tag(a.body, 'name')).toEqual(['running', 'terminated']);
+    expect(tag(a.body, 'code')).toEqual(['16', '48']);
+    expect(tag(a.body, 'value')).toEqual(['web-asg', 'worker-asg']);
+  });
+
+  it('an unknown or malformed id fails the call (InvalidInstanceID.*, in <Response><Errors>); a filter leaves it out', async () => {
+    fake.launchInstance('web-asg', 'i-0000000000000000a');
+    fake.launchInstance('web-asg', 'i-0000000000000000c');
+    fake.forgetInstance('i-0000000000000000c');
+    const unknown = await ec2({ 'InstanceId.1': 'i-0000000000000000a', 'InstanceId.2': 'i-0000000000000000c' });
+    expect([unknown.status, errorCode(unknown)]).toEqual([400, 'InvalidInstanceID.NotFound']);
+    expect(unknown.body).toMatch(/^<\?xml[^>]*>\n<Response><Errors><Error><Code>/);
+    expect(tag(unknown.body, 'Message')).toEqual(['The instance ID &apos;i-0000000000000000c&apos; does not exist']);
+    const malformed = await ec2({ 'InstanceId.1': 'web01' });
+    expect([malformed.status, errorCode(malformed)]).toEqual([400, 'InvalidInstanceID.Malformed']);
+    const filtered = await ec2({
+      'Filter.1.Name': 'instance-id',
+      'Filter.1.Value.1': 'i-0000000000000000a',
+      'Filter.1.Value.2': 'i-0000000000000000c',
+    });
+    expect(ids(filtered)).toEqual(['i-0000000000000000a']);
+    const both = await ec2({ 'InstanceId.1': 'i-0000000000000000a', MaxResults: '5' });
+    expect(errorCode(both)).toBe('InvalidParameterCombination');
+  });
+
+  it('pages by MaxResults (5 to 1000) with nextToken', async () => {
+    for (let n = 0; n < 7; n++) fake.launchInstance('web-asg', `i-${String(n).padStart(8, '0')}`);
+    const first = await ec2({ MaxResults: '5' });
+    expect(ids(first)).toHaveLength(5);
+    const second = await ec2({ MaxResults: '5', NextToken: tag(first.body, 'nextToken')[0] });
+    expect(ids(second)).toEqual(['i-00000005', 'i-00000006']);
+    expect(errorCode(await ec2({ MaxResults: '4' }))).toBe('InvalidParameterValue');
+  });
+
+  it("DescribeAutoScalingGroups lists each group's instances with their lifecycle state", async () => {
+    fake.launchInstance('web-asg', 'i-0000000000000000a');
+    fake.launchInstance('web-asg', 'i-0000000000000000d');
+    fake.terminateInstance('i-0000000000000000d');
+    const a = await asg({ Action: 'DescribeAutoScalingGroups', 'AutoScalingGroupNames.member.1': 'web-asg' });
+    expect(tag(a.body, 'InstanceId')).toEqual(['i-0000000000000000a']);
+    expect(tag(a.body, 'LifecycleState')).toEqual(['InService']);
+  });
+
+  it("EC2's faults carry EC2's codes", async () => {
+    fake.inject({ kind: 'throttle', action: 'DescribeInstances', times: 1 });
+    fake.inject({ kind: 'denied', action: 'DescribeInstances', times: 1 });
+    const throttled = await ec2({});
+    expect([throttled.status, errorCode(throttled)]).toEqual([503, 'RequestLimitExceeded']);
+    const denied = await ec2({});
+    expect([denied.status, errorCode(denied)]).toEqual([403, 'UnauthorizedOperation']);
+    expect(tag(denied.body, 'Message')[0]).toMatch(/not authorized to perform: ec2:DescribeInstances/);
   });
 });

@@ -13,6 +13,8 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { reconcilePolicy } from '../src/aws/iam.js';
+import { parseConfigText } from '../src/config/load.js';
 import { awsEnv } from './aws-helpers.js';
 import { type FakeAws, startFakeAws } from './fakes/aws.js';
 import { runInProcess } from './helpers/run-cli.js';
@@ -240,5 +242,14 @@ describe('reconcile', () => {
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/writable by group or others/);
     expect(existsSync(join(m.cache, 'ledger.lock'))).toBe(false);
+  });
+
+  it("every call reconcile makes is granted by iam-policy's reconcile policy, and nothing else is", async () => {
+    loseEvents();
+    await reconcile('--yes');
+    const policy = reconcilePolicy(parseConfigText(readFileSync(m.config, 'utf8'), m.config).config);
+    const granted = policy.Statement.flatMap((st) => st.Action);
+    const called = [...new Set(fake.calls.map((c) => `${c.service}:${c.action}`))].sort();
+    expect(called).toEqual([...granted].sort());
   });
 });

@@ -119,3 +119,22 @@ export function masterPolicy(config: Config): PolicyDocument | undefined {
     ],
   };
 }
+
+/**
+ * The master's role for `salt-autoscale reconcile` (run on the master): read the configured groups' instances
+ * and EC2's state of other ids. Neither call takes a resource ARN (the Service Authorization Reference lists
+ * DescribeAutoScalingGroups and DescribeInstances with "*" only).
+ */
+export function reconcilePolicy(_config: Config): PolicyDocument {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'ReconcileReadsTheFleet',
+        Effect: 'Allow',
+        Action: ['autoscaling:DescribeAutoScalingGroups', 'ec2:DescribeInstances'],
+        Resource: '*',
+      },
+    ],
+  };
+}
