@@ -145,7 +145,9 @@ await measure(1, 1, 1); // warm-up: the SDK's modules load once
 const small = await measure(1, 1, 1);
 const large = await measure(25, 40, 1000);
 const larger = await measure(25, 40, 5000);
-console.log(`reconcile against the fake AWS, ${LATENCY_MS} ms latency per call (in-process CLI, python3 for the master)`);
+console.log(
+  `reconcile against the fake AWS, ${LATENCY_MS} ms latency per call (in-process CLI, python3 for the master)`,
+);
 for (const r of [small, large, larger]) {
   console.log(
     `  ${r.label.padEnd(34)} apply ${r.first.toFixed(0).padStart(5)} ms (${r.calls} AWS calls)  second run ${r.second.toFixed(0).padStart(5)} ms (${r.pending} pending, ${r.inStep} in step)  heap peak +${r.heapPeakMb.toFixed(1)} MB  plan ${r.planKb.toFixed(0)} KB`,
@@ -153,7 +155,9 @@ for (const r of [small, large, larger]) {
 }
 const ratio = large.first / small.first;
 const ok = ratio <= TARGET_RATIO;
-console.log(`  25x40 with 1000 keys / 1x1 (apply): ${ratio.toFixed(2)}x (target <= ${TARGET_RATIO}x): ${ok ? 'ok' : 'MISSED'}`);
+console.log(
+  `  25x40 with 1000 keys / 1x1 (apply): ${ratio.toFixed(2)}x (target <= ${TARGET_RATIO}x): ${ok ? 'ok' : 'MISSED'}`,
+);
 console.log(
   `  heap per key beyond 1000 (5000 vs 1000 keys): ${(((larger.heapPeakMb - large.heapPeakMb) * 2 ** 20) / 4000).toFixed(0)} B/key; plan per key ${(((larger.planKb - large.planKb) * 1024) / 4000).toFixed(0)} B/key`,
 );

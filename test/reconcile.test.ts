@@ -1,5 +1,7 @@
-// salt-autoscale reconcile against the fake AWS (Auto Scaling, EC2) and a temporary pki dir and reactor cache,
+// salt-autoscale reconcile against the fake AWS (Auto Scaling, EC2, SQS) and a temporary pki dir and reactor cache,
 // with events lost on purpose. The master's side is the gate package run by python3, as on a master.
+import { createHash } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import {
   chmodSync,
   existsSync,
@@ -18,6 +20,7 @@ import { parseConfigText } from '../src/config/load.js';
 import { awsEnv } from './aws-helpers.js';
 import { type FakeAws, startFakeAws } from './fakes/aws.js';
 import { runInProcess } from './helpers/run-cli.js';
+import { buildVectors, CERT_PATH, type VectorSet } from './helpers/sns-vectors.js';
 
 const KEY_DIRS = {
   accepted: 'minions',
@@ -243,13 +246,106 @@ describe('reconcile', () => {
     expect(r.stderr).toMatch(/writable by group or others/);
     expect(existsSync(join(m.cache, 'ledger.lock'))).toBe(false);
   });
+});
+
+describe("reconcile and the dead-letter queue (a master down past SNS's window)", () => {
+  let vectors: VectorSet;
+  let sqs: import('@aws-sdk/client-sqs').SQSClient;
+  let sqsSdk: typeof import('@aws-sdk/client-sqs');
+  let queueUrl: string;
+  const LATE_LAUNCH = 'i-0a000000000000039'; // worker-asg, InService; its launch waited in the queue
+  const DEAD = 'i-0a00000000000004a'; // terminated while the master was down; EC2 has forgotten it, no ledger entry
+
+  beforeEach(async () => {
+    vectors = await buildVectors();
+    // The reactor's certificate cache holds the signing certificate (no fetch in the test).
+    mkdirSync(join(m.cache, 'certs'), { recursive: true, mode: 0o700 });
+    const certName = createHash('sha256').update(vectors.signingCertUrl).digest('hex');
+    writeFileSync(join(m.cache, 'certs', `${certName}.pem`), vectors.certs[CERT_PATH], { mode: 0o600 });
+    sqsSdk = await import('@aws-sdk/client-sqs');
+    sqs = new sqsSdk.SQSClient({
+      region: 'us-east-1',
+      endpoint: fake.url,
+      credentials: { accessKeyId: 'AKIAFAKE', secretAccessKey: 'fake' },
+    });
+    queueUrl = (await sqs.send(new sqsSdk.CreateQueueCommand({ QueueName: 'salt-autoscale-dlq' }))).QueueUrl!;
+    // What SNS put in the queue after an hour of retries; two hours ago by now.
+    const twoHoursAgo = new Date(Date.now() - 2 * 3600 * 1000);
+    const letters = [
+      vectors.notification({ group: 'worker-asg', instanceId: LATE_LAUNCH, timestamp: twoHoursAgo }),
+      vectors.notification({
+        event: 'autoscaling:EC2_INSTANCE_TERMINATE',
+        group: 'worker-asg',
+        instanceId: DEAD,
+        timestamp: twoHoursAgo,
+      }),
+      vectors.notification({ group: 'someone-elses-asg', instanceId: STRANGER, timestamp: twoHoursAgo }),
+    ];
+    for (const body of letters)
+      await sqs.send(new sqsSdk.SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }));
+    fake.launchInstance('worker-asg', LATE_LAUNCH);
+    fake.launchInstance('worker-asg', DEAD);
+    fake.forgetInstance(DEAD);
+    putKey(m, 'accepted', DEAD);
+    putKey(m, 'accepted', STRANGER);
+  });
+  afterEach(() => vectors.cleanup());
+
+  const queued = async () => fake.state.queues.get('salt-autoscale-dlq')!.messages.length;
+
+  it('judges each letter with the gate, applies what it accepts, deletes each once handled; a second run plans nothing', async () => {
+    const r = await reconcile('--yes');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    // The launch: its stub (the instance is InService with no key); the termination: the key only the letter claims.
+    expect(stubs(m)).toEqual([LATE_LAUNCH]);
+    expect(keys(m, 'accepted')).toEqual([STRANGER]);
+    expect(r.stdout).toMatch(/^- key i-0a00000000000004a: EC2 does not know it; named by a verified dead letter of worker-asg/m);
+    expect(r.stdout).toMatch(/^- message \S+: rejected by the gate \(unknown_group\)/m);
+    expect(r.stdout.match(/^- message \S+: accepted/gm)).toHaveLength(2);
+    expect(await queued()).toBe(0);
+    expect(ledger(m, DEAD)).toMatchObject({ terminated_how: 'key_deleted', group: 'worker-asg' });
+
+    const second = await reconcile('--dry-run');
+    expect(second.code).toBe(0);
+    expect(second.stdout).toMatch(/0 to create, 0 to update, 0 to delete, 1 not managed here/);
+  });
+
+  it('a run interrupted while deleting letters keeps the rest in the queue, says so (exit 130), and the next run converges', async () => {
+    fake.options.latencyMs = 150;
+    const signals = new EventEmitter();
+    const watch = setInterval(() => {
+      if (existsSync(join(m.pki, 'minions_autosign', LATE_LAUNCH))) {
+        clearInterval(watch);
+        signals.emit('SIGINT');
+      }
+    }, 5);
+    const r = await runInProcess(['reconcile', '--config', m.config, '--yes'], {
+      env: awsEnv(fake.url, m.dir),
+      wholeEnv: true,
+      signals,
+    });
+    clearInterval(watch);
+    expect(r.code).toBe(130);
+    expect(r.stderr).toMatch(/interrupted \(SIGINT\): \d+ of 5 change\(s\) were made/);
+    expect(r.stderr).toMatch(/not done: - message/);
+    expect(await queued()).toBeGreaterThan(0);
+    fake.options.latencyMs = 0;
+    for (const msg of fake.state.queues.get('salt-autoscale-dlq')!.messages) msg.visibleAt = 0; // its visibility ran out
+    const again = await reconcile('--yes');
+    expect(again.code).toBe(0);
+    expect(await queued()).toBe(0);
+    expect(keys(m, 'accepted')).toEqual([STRANGER]);
+  });
 
   it("every call reconcile makes is granted by iam-policy's reconcile policy, and nothing else is", async () => {
     loseEvents();
     await reconcile('--yes');
     const policy = reconcilePolicy(parseConfigText(readFileSync(m.config, 'utf8'), m.config).config);
     const granted = policy.Statement.flatMap((st) => st.Action);
-    const called = [...new Set(fake.calls.map((c) => `${c.service}:${c.action}`))].sort();
-    expect(called).toEqual([...granted].sort());
+    const called = [...new Set(fake.calls.map((c) => `${c.service}:${c.action}`))].filter(
+      (a) => !['sqs:CreateQueue', 'sqs:SendMessage'].includes(a), // the test's own set-up
+    );
+    expect(called.sort()).toEqual([...granted].sort());
   });
 });

@@ -4,8 +4,8 @@ dead-letter queue's messages, actions.write_autosign_stub writes stubs, the ledg
 
   {"op": "snapshot", "opts": {...}, "dlq": [{"id": str, "body": str, "at": epoch}]}
       Reads, writes nothing: the key names in the pki dir (names only, never a key's content), the autosign
-      stubs and whether each is still live, the ledger, and the gate's verdict on each DLQ message judged as of
-      `at` (when SNS gave up on it: the message was as fresh then as the reactor would have seen it).
+      stubs and whether each is still live, the ledger, and the gate's verdict on each DLQ message (`at`: when
+      SNS put it in the queue; see _judged_at).
   {"op": "apply", "opts": {...}, "actions": [...]}
       Performs reconcile's plan, every action under the ledger's lock and re-checked there (the reactor may
       have acted since the snapshot), and answers one result per action.
@@ -20,7 +20,7 @@ from . import ledger
 from .actions import autosign_stub_path, remove_autosign_stub, write_autosign_stub
 from .certificate import Certificates
 from .gate import Context, handled_record, judge
-from .policy import INSTANCE_ID_RE
+from .policy import INSTANCE_ID_RE, parse_timestamp
 from .settings import ConfigProblem, Settings
 from .store import Store, StoreProblem
 
@@ -67,9 +67,43 @@ class _CertificatesValidNow(Certificates):
         return Certificates.key(self, url, time.time())
 
 
+class _SinceThen(object):
+    """The store for a message judged as of `at`: what happened to it since (handled, by the reactor then or by
+    reconcile now; its instance terminated) is looked up as of now as well."""
+
+    def __init__(self, store, at):
+        self._store, self._at = store, at
+
+    def __getattr__(self, name):
+        return getattr(self._store, name)
+
+    def handled(self, message_id, signed, before=None, now=None):
+        for when in (self._at, time.time()):
+            found = self._store.handled(message_id, signed, before, when)
+            if found is not None:
+                return found
+        return None
+
+    def terminated_at(self, instance_id, now):
+        return self._store.terminated_at(instance_id, time.time())
+
+
+def _judged_at(settings, message):
+    """When to judge a dead letter: the last moment the reactor would still have taken it (its Timestamp +
+    max_age), or when SNS gave up on it if that came first. Only this topic's subscription can send to the queue
+    (its policy), so the age SNS spent retrying, then waiting in the queue, is not held against it; a Timestamp
+    after it reached the queue still is (future_message), and so is every other check."""
+    at = min(float(message["at"]), time.time())
+    try:
+        sent = parse_timestamp(json.loads(message["body"])["Timestamp"])
+    except (ValueError, KeyError, TypeError):
+        return at  # the gate says what is wrong with it
+    return min(at, sent + settings.max_age - 1)  # a second inside max_age: no float rounding past it
+
+
 def _judge(settings, store, message):
-    at = float(message["at"])
-    ctx = Context(settings, store, _CertificatesValidNow(store, settings.fetch_timeout), min(at, time.time()))
+    at = _judged_at(settings, message)
+    ctx = Context(settings, _SinceThen(store, at), _CertificatesValidNow(store, settings.fetch_timeout), at)
     return judge({"body": message["body"], "post": {}}, ctx)
 
 

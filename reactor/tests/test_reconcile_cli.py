@@ -77,19 +77,19 @@ def test_an_id_that_is_not_an_instance_id_never_reaches_a_path(tmp_path, setting
     assert not os.path.exists(str(tmp_path / "pki" / "minions_autosign" / "db01"))
 
 
-def test_a_dead_letter_is_judged_as_of_when_sns_gave_up_and_recorded_as_handled(tmp_path, settings, pki):
+def test_a_dead_letter_past_max_age_is_judged_as_the_reactor_would_have_and_recorded_as_handled(tmp_path, settings, pki):
     opts = master(tmp_path, settings)
     store = Store(settings.cache_dir, settings.keep_seconds)
     store.write_cert(CERT_URL, pki.rsa_pem)  # the reactor's certificate cache: no fetch
     sent = time.time() - 7200  # the master was down for two hours: past max_age by now
     body = json.dumps(pki.sign(launch(instance_id=LIVE, group="worker-asg",
                                       Timestamp=time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(sent)))))
-    message = {"id": "r-1", "body": body, "at": sent + 60}
+    message = {"id": "r-1", "body": body, "at": sent + 3700}  # SNS retried for an hour, then dead-lettered it
     judged = answer({"op": "snapshot", "opts": opts, "dlq": [message]})["dlq"]
     assert judged[0]["verdict"] == "accepted", judged[0]["reason"]
     assert (judged[0]["outcome"], judged[0]["instance_id"], judged[0]["group"]) == ("launch", LIVE, "worker-asg")
-    late = answer({"op": "snapshot", "opts": opts, "dlq": [dict(message, at=time.time())]})["dlq"]
-    assert late[0]["reason"] == "stale_message"  # judged as of now, it would be refused
+    early = answer({"op": "snapshot", "opts": opts, "dlq": [dict(message, at=sent - 3600)]})["dlq"]
+    assert early[0]["reason"] == "future_message"  # in the queue before SNS stamped it: not SNS's
     done = answer({"op": "apply", "opts": opts, "actions": [dict(message, action="message_handled")]})
     assert done["results"][0]["state"] == "recorded"
     again = answer({"op": "snapshot", "opts": opts, "dlq": [message]})["dlq"]

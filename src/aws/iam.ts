@@ -122,10 +122,10 @@ export function masterPolicy(config: Config): PolicyDocument | undefined {
 
 /**
  * The master's role for `salt-autoscale reconcile` (run on the master): read the configured groups' instances
- * and EC2's state of other ids. Neither call takes a resource ARN (the Service Authorization Reference lists
- * DescribeAutoScalingGroups and DescribeInstances with "*" only).
+ * and EC2's state of other ids (neither takes a resource ARN: the Service Authorization Reference lists
+ * DescribeAutoScalingGroups and DescribeInstances with "*" only), and handle the dead-letter queue's messages.
  */
-export function reconcilePolicy(_config: Config): PolicyDocument {
+export function reconcilePolicy(config: Config, region = config.aws.region): PolicyDocument {
   return {
     Version: '2012-10-17',
     Statement: [
@@ -134,6 +134,12 @@ export function reconcilePolicy(_config: Config): PolicyDocument {
         Effect: 'Allow',
         Action: ['autoscaling:DescribeAutoScalingGroups', 'ec2:DescribeInstances'],
         Resource: '*',
+      },
+      {
+        Sid: 'ReconcileHandlesTheDeadLetters',
+        Effect: 'Allow',
+        Action: ['sqs:GetQueueUrl', 'sqs:ReceiveMessage', 'sqs:DeleteMessage'],
+        Resource: `arn:${partitionOf(region)}:sqs:${region}:${accountOf(config)}:${dlqNameFor(config.sns.topic_name)}`,
       },
     ],
   };

@@ -117,7 +117,6 @@ export async function run(io: Io, opts: ReconcileOptions): Promise<Outcome> {
   const timeoutMs = resolveTimeoutMs(opts.awsTimeout, process.env);
   const aws = { region, profile, endpointUrl: opts.endpointUrl, timeoutMs };
   const fleet = await createFleetClients(aws);
-  const dlq = await openDeadLetterQueue(config, aws);
   const python = opts.python ?? 'python3';
   const master = masterRunner(
     { ...gateOpts(config), autosign_timeout: config.salt.autosign_timeout },
@@ -136,6 +135,7 @@ export async function run(io: Io, opts: ReconcileOptions): Promise<Outcome> {
   };
 
   return withAwsErrors(errorContext, async () => {
+    const dlq = await openDeadLetterQueue(config, aws);
     const letters = dlq ? await dlq.receiveAll() : [];
     const [snapshot, held] = await Promise.all([
       onMaster(() => master.snapshot(letters.map((l) => ({ id: l.id, body: l.body, at: l.sentAt })))),
