@@ -14,7 +14,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { reconcilePolicy } from '../src/aws/iam.js';
 import { parseConfigText } from '../src/config/load.js';
 import { awsEnv } from './aws-helpers.js';
@@ -256,8 +256,12 @@ describe("reconcile and the dead-letter queue (a master down past SNS's window)"
   const LATE_LAUNCH = 'i-0a000000000000039'; // worker-asg, InService; its launch waited in the queue
   const DEAD = 'i-0a00000000000004a'; // terminated while the master was down; EC2 has forgotten it, no ledger entry
 
+  beforeAll(async () => {
+    vectors = await buildVectors(); // a test PKI and signing key: made once, it takes a while
+  });
+  afterAll(() => vectors.cleanup());
+
   beforeEach(async () => {
-    vectors = await buildVectors();
     // The reactor's certificate cache holds the signing certificate (no fetch in the test).
     mkdirSync(join(m.cache, 'certs'), { recursive: true, mode: 0o700 });
     const certName = createHash('sha256').update(vectors.signingCertUrl).digest('hex');
@@ -289,7 +293,6 @@ describe("reconcile and the dead-letter queue (a master down past SNS's window)"
     putKey(m, 'accepted', DEAD);
     putKey(m, 'accepted', STRANGER);
   });
-  afterEach(() => vectors.cleanup());
 
   const queued = async () => fake.state.queues.get('salt-autoscale-dlq')!.messages.length;
 
@@ -300,7 +303,9 @@ describe("reconcile and the dead-letter queue (a master down past SNS's window)"
     // The launch: its stub (the instance is InService with no key); the termination: the key only the letter claims.
     expect(stubs(m)).toEqual([LATE_LAUNCH]);
     expect(keys(m, 'accepted')).toEqual([STRANGER]);
-    expect(r.stdout).toMatch(/^- key i-0a00000000000004a: EC2 does not know it; named by a verified dead letter of worker-asg/m);
+    expect(r.stdout).toMatch(
+      /^- key i-0a00000000000004a: EC2 does not know it; named by a verified dead letter of worker-asg/m,
+    );
     expect(r.stdout).toMatch(/^- message \S+: rejected by the gate \(unknown_group\)/m);
     expect(r.stdout.match(/^- message \S+: accepted/gm)).toHaveLength(2);
     expect(await queued()).toBe(0);
