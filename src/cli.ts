@@ -106,7 +106,7 @@ function buildProgram(streams: Streams, state: RunState): Command {
 
   awsOptions(program.command('provision'))
     .description("create or update the SNS topic, its HTTPS subscription and the groups' notifications")
-    .option('-n, --dry-run', 'print the plan, change nothing')
+    .option('-n, --dry-run', 'print the plan, change nothing; exit 1 when there are changes to make, 0 when none')
     .option('-y, --yes', 'do not ask before applying')
     .option('--resend-confirmation', 'ask SNS to send the subscription confirmation again')
     .action(lazy(() => import('./commands/provision.js')));
@@ -117,7 +117,7 @@ function buildProgram(streams: Streams, state: RunState): Command {
 
   awsOptions(program.command('teardown'))
     .description('remove the notifications, the subscription and (if salt-autoscale created it) the topic')
-    .option('-n, --dry-run', 'print the plan, change nothing')
+    .option('-n, --dry-run', 'print the plan, change nothing; exit 1 when there are changes to make, 0 when none')
     .option('-y, --yes', 'do not ask before deleting')
     .option('--keep-topic', 'keep the SNS topic')
     .action(lazy(() => import('./commands/teardown.js')));
