@@ -46,6 +46,8 @@ export interface CertServerOptions {
   certs: Record<string, string>;
   /** Delay every answer by this many ms (timeouts). */
   delayMs?: number;
+  /** The HTTP status to serve a path in `certs` with (default 200), e.g. 203 for a non-authoritative copy. */
+  statuses?: Record<string, number>;
 }
 
 const SNS_TUNNEL_TARGET = /^sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?:443$/;
@@ -69,7 +71,7 @@ export async function startCertServer(opts: CertServerOptions): Promise<CertServ
     const answer = () => {
       const cert = opts.certs[path];
       if (cert !== undefined) {
-        res.writeHead(200, { 'content-type': 'application/x-x509-ca-cert' }).end(cert);
+        res.writeHead(opts.statuses?.[path] ?? 200, { 'content-type': 'application/x-x509-ca-cert' }).end(cert);
       } else if (path.startsWith('/?Action=ConfirmSubscription') || path.startsWith('/?Action=Unsubscribe')) {
         const action = path.startsWith('/?Action=Confirm') ? 'ConfirmSubscription' : 'Unsubscribe';
         res

@@ -8,6 +8,7 @@ Job (JSON on stdin):
   {"reactor": path, "opts": {...master opts...}, "deliveries": [{"body": text} | {"data": {...}}],
    "tag": "salt/netapi/hook/ec2/autoscale", "blockCryptography": bool, "fakeSaltSmtp": bool,
    "saltRunners": [names] (a fake salt.loader whose runner() loads just these, e.g. a Salt 3008 master)}
+A delivery may carry "write": {path: text}, files written just before it (a re-render while the master runs).
 A delivery may name its own "reactor" file (the bench interleaves a trivial `#!py` file with the real one).
 A delivery given as {"body": text} becomes the event data rest_cherrypy's Webhook fires for a text/plain POST:
   {"body": text, "post": json.loads(text) if that works else text, "headers": {...}}.
@@ -127,6 +128,9 @@ def main():
             "__grains__": {}, "grains": {}, "__pillar__": {}, "pillar": {},
             "__env__": "base", "saltenv": "base", "__sls__": "ec2-autoscale", "sls": "ec2-autoscale",
         }
+        for path, text in delivery.get("write", {}).items():
+            with open(path, "w") as handle:
+                handle.write(text)
         reaction, error = None, None
         one = time.perf_counter()
         timing = {}

@@ -15,6 +15,8 @@ export interface Delivery {
   data?: unknown;
   /** Load this file instead of the job's reactor for this delivery. */
   reactor?: string;
+  /** Files (absolute path → text) written just before this delivery, in the same process. */
+  write?: Record<string, string>;
 }
 export interface DeliveryResult {
   reaction: Record<string, unknown> | null;
