@@ -31,7 +31,7 @@ try {
 const url = fake.url;
 process.stdout.write(
   [
-    `Fake AWS (SNS, Auto Scaling) on ${url}, account ${fake.state.accountId}, region ${fake.state.region}`,
+    `Fake AWS (SNS, Auto Scaling, SQS) on ${url}, account ${fake.state.accountId}, region ${fake.state.region}`,
     `Auto Scaling groups: ${[...fake.state.groups.keys()].join(', ')}`,
     '',
     'In another shell (any dummy credentials; the fake does not check signatures):',

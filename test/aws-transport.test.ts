@@ -1,7 +1,7 @@
 // How AWS calls travel: time limits, an egress proxy and AWS_CA_BUNDLE (issue 9, items 7 and 8).
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_TIMEOUT_SECONDS, resolveTimeoutMs } from '../src/aws/transport.js';
 import { awsEnv, runInProcess, useFakeAws, workspace } from './aws-helpers.js';
 import { type FakeAws, startFakeAws } from './fakes/aws.js';
@@ -109,6 +109,21 @@ describe('an egress proxy and AWS_CA_BUNDLE, as the AWS CLI takes them', () => {
     const missing = await run(undefined, { HTTPS_PROXY: proxy.url, AWS_CA_BUNDLE: join(ws.dir, 'nope.pem') });
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain(`AWS_CA_BUNDLE names ${join(ws.dir, 'nope.pem')}, which cannot be read (ENOENT)`);
+  });
+
+  it("init's group lookup goes through the same proxy and CA bundle", async () => {
+    const { listGroupNames } = await import('../src/init/discover.js');
+    const env = awsEnv(undefined, ws.dir, { ...NO_PROXY_ENV, HTTPS_PROXY: proxy.url, AWS_CA_BUNDLE: caFile });
+    for (const [k, v] of Object.entries(env)) if (k.startsWith('AWS_') || /_PROXY$/i.test(k)) vi.stubEnv(k, v);
+    for (const k of Object.keys(NO_PROXY_ENV)) if (env[k] === undefined) vi.stubEnv(k, undefined);
+    vi.stubEnv('AWS_ENDPOINT_URL', undefined);
+    proxy.connects.length = 0;
+    try {
+      expect(await listGroupNames({ region: 'us-east-1' })).toEqual(['web-asg', 'worker-asg']);
+    } finally {
+      vi.unstubAllEnvs();
+    }
+    expect(proxy.connects).toContain('autoscaling.us-east-1.amazonaws.com:443');
   });
 
   it('an http endpoint goes through HTTP_PROXY, and NO_PROXY bypasses it', async () => {
