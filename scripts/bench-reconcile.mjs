@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // reconcile's wall time and heap for 1 group x 1 instance and for 25 groups x 40 instances with 1000 keys in the
-// pki dir (some events lost: launches, terminations), against the fake AWS with 50 ms latency on every call.
+// pki dir (some events lost: launches, terminations, 10 letters in the dead-letter queue), against the fake AWS with 50 ms latency on every call.
 // The CLI runs in-process (src/cli.ts, the I/O layer with captured streams), the master's side in python3 as on
 // a master. Targets: the large case takes at most 3x the small one; the heap grows with the plan, not beyond.
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,6 +10,7 @@ import { Readable, Writable } from 'node:stream';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 50);
 const TARGET_RATIO = 3;
 setFlagsFromString('--expose-gc');
@@ -17,6 +18,7 @@ const gc = runInNewContext('gc');
 
 const { startFakeAws } = await import('../test/fakes/aws.ts');
 const { runCli } = await import('../src/cli.ts');
+const { SQSClient, CreateQueueCommand, SendMessageCommand } = await import('@aws-sdk/client-sqs');
 
 class Sink extends Writable {
   text = '';
@@ -63,8 +65,8 @@ async function scenario(dir, groups, perGroup, keys) {
     for (let i = 0; i < perGroup; i++) {
       const id = hex(n++);
       fake.launchInstance(g, id);
-      // One in 20 lost its launch (no key); the others are in step.
-      if (perGroup === 1 || i % 20 !== 0) key(id);
+      // One in 20 lost its launch (no key; in the small case, its one instance); the others are in step.
+      if (i % 20 !== 0) key(id);
     }
   }
   // Lost terminations: keys of instances the ledger admitted and EC2 no longer knows.
@@ -80,6 +82,17 @@ async function scenario(dir, groups, perGroup, keys) {
   }
   // The rest of the keys are someone else's minions.
   for (let i = 0; written < keys; i++) key(`other-minion-${i}`);
+  // The dead-letter queue, with what SNS left there in the large case (forged-looking letters: the gate rejects
+  // each, reconcile deletes each).
+  const sqs = new SQSClient({
+    region: 'us-east-1',
+    endpoint: fake.url,
+    credentials: { accessKeyId: 'AKIAFAKEBENCH', secretAccessKey: 'bench' },
+  });
+  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'bench-topic-dlq' }));
+  for (let i = 0; i < (groups > 1 ? 10 : 1); i++)
+    await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: JSON.stringify({ Type: 'Notification', n: i }) }));
+  fake.calls.length = 0;
   const config = join(dir, 'salt-autoscale.yaml');
   writeFileSync(
     config,

@@ -2,6 +2,8 @@
 // with the fleet when events were lost. Read (the master through the gate package, the groups and EC2 through
 // AWS, the dead-letter queue), plan (src/reconcile/plan.ts, pure), show, confirm, apply: the master's changes
 // in one batch under the ledger's lock, then the queue's deletions, each only once its message is handled.
+
+import { mapConcurrent } from '../aws/pool.js';
 import { loadConfig } from '../config/load.js';
 import { checkRegion } from '../config/schema.js';
 import { EXIT, UserError } from '../errors.js';
@@ -11,6 +13,8 @@ import { type DeadLetter, type DeadLetterQueue, openDeadLetterQueue } from '../r
 import { MasterProblem, MasterPythonMissing, type MasterResult, masterRunner } from '../reconcile/master.js';
 import { idsToCheck, planReconcile, type ReconcileItem, type ReconcilePlan } from '../reconcile/plan.js';
 import { gateOpts } from './verify.js';
+
+const DELETE_CONCURRENCY = 8;
 
 export interface ReconcileOptions {
   config: string;
@@ -218,19 +222,22 @@ async function applyAll(
       if (r?.ok) ok.add(item);
       else out.failed.push({ item, error: r?.error ?? 'no answer' });
     });
-    for (const item of todo) {
-      if (item.master && !ok.has(item)) continue;
-      if (item.letter && dlq) {
-        if (signal.aborted) break;
+    const ready = todo.filter((item) => !item.master || ok.has(item));
+    out.done.push(...ready.filter((item) => !(item.letter && dlq)));
+    // The queue's deletions, a few at once; once a signal came, none starts (those in flight finish).
+    await mapConcurrent(
+      ready.filter((item) => item.letter && dlq),
+      DELETE_CONCURRENCY,
+      async (item) => {
+        if (signal.aborted) return;
         try {
-          await dlq.remove(letters.get(item.letter)!);
+          await dlq!.remove(letters.get(item.letter!)!);
+          out.done.push(item);
         } catch (err) {
           out.failed.push({ item, error: (err as Error).message });
-          continue;
         }
-      }
-      out.done.push(item);
-    }
+      },
+    );
     stopped = signal.aborted ? (signal.reason as StopSignal) : undefined;
   });
   if (stopped) {
