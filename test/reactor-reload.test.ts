@@ -94,4 +94,32 @@ describe('loading the gate package', () => {
     expect(fresh.results[0].reaction).toEqual({});
     expect(fresh.results[0].logs.map((l) => l.level)).toEqual(['ERROR']);
   });
+  test('a module that raises while importing is one ERROR line, and the fixed package loads on the next MANIFEST', async () => {
+    const r = await reactorCopy('raises');
+    const m = await fx.master();
+    const broken = `raise RuntimeError("broken at import")\n${readFileSync(r.glue, 'utf8')}`;
+    const fixed = r.edited('fixed');
+    const { results } = await runHarness(
+      {
+        reactor: r.sls,
+        opts: m.opts,
+        deliveries: [
+          { body: launch(8), write: { [r.glue]: broken, [r.manifest]: r.manifestFor(broken) } },
+          { body: launch(9) },
+          { body: launch(10), write: { [r.glue]: fixed, [r.manifest]: r.manifestFor(fixed) } },
+        ],
+      },
+      fx.server.env,
+    );
+    for (const x of results.slice(0, 2)) {
+      expect(x.error).toBeNull();
+      expect(x.reaction).toEqual({});
+      expect(x.logs.map((l) => [l.level, l.message])).toEqual([
+        ['ERROR', expect.stringMatching(/cannot load the gate package .*broken at import/)],
+      ]);
+    }
+    // Before the fix, a half-loaded package stayed in sys.modules: every later event failed until a restart.
+    expect(verdictOf(results[2])).toEqual({ verdict: 'accepted', outcome: 'launch' });
+    expect(said(results[2].logs, 'fixed')).toBe(true);
+  });
 });

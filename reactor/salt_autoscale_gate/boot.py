@@ -57,15 +57,25 @@ def _key(here):
     return (here, st.st_ino, st.st_size, st.st_mtime_ns)
 
 
-def load(here):
-    key = _key(here)
-    sources = _sources(here)
+def _forget():
     for name in [n for n in sys.modules if n == PACKAGE or n.startswith(PACKAGE + ".")]:
         del sys.modules[name]
     sys.meta_path[:] = [f for f in sys.meta_path if not getattr(f, "salt_autoscale_gate", False)]
+
+
+def load(here):
+    key = _key(here)
+    sources = _sources(here)
+    _forget()
     sys.meta_path.insert(0, _Finder(sources))
-    for module in sorted(sources):
-        importlib.import_module(module)
+    try:
+        for module in sorted(sources):
+            importlib.import_module(module)
+    except BaseException:
+        # A module that fails at import must not leave a half-loaded package behind: the next event would find
+        # it in sys.modules without MANIFEST_KEY and fail until the master restarts. Forget it all instead.
+        _forget()
+        raise
     gate = sys.modules[PACKAGE]
     gate.MANIFEST_KEY = key
     return gate
@@ -78,7 +88,7 @@ def react(entry, opts, data):
     try:
         if _key(here) != gate.MANIFEST_KEY:
             gate = load(here)
-    except (OSError, ValueError, SyntaxError, ImportError) as exc:
+    except Exception as exc:  # any failure to load: one ERROR line and no reaction, never a stuck reactor
         logging.getLogger("salt.reactor.ec2_autoscale").error(
             "ec2-autoscale: cannot load the gate package %s: %s; no reaction", here, exc)
         return {}
