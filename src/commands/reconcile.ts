@@ -4,25 +4,21 @@
 // in one batch under the ledger's lock, then the queue's deletions, each only once its message is handled.
 
 import { mapConcurrent } from '../aws/pool.js';
+import type { AwsCommandOptions } from '../aws/session.js';
 import { loadConfig } from '../config/load.js';
 import { checkRegion } from '../config/schema.js';
 import { EXIT, UserError } from '../errors.js';
+import { PythonMissing } from '../gate/python.js';
 import { type Io, type Outcome, outcome, type StopSignal, type View } from '../io.js';
 import { countChanges, formatRows, SYMBOL } from '../plan.js';
 import { type DeadLetter, type DeadLetterQueue, openDeadLetterQueue } from '../reconcile/dead-letters.js';
-import { MasterProblem, MasterPythonMissing, type MasterResult, masterRunner } from '../reconcile/master.js';
+import { MasterProblem, type MasterResult, masterRunner } from '../reconcile/master.js';
 import { idsToCheck, planReconcile, type ReconcileItem, type ReconcilePlan } from '../reconcile/plan.js';
 import { gateOpts } from './verify.js';
 
 const DELETE_CONCURRENCY = 8;
 
-export interface ReconcileOptions {
-  config: string;
-  profile?: string;
-  region?: string;
-  endpointUrl?: string;
-  awsTimeout?: string;
-  json?: boolean;
+export interface ReconcileOptions extends AwsCommandOptions {
   dryRun?: boolean;
   yes?: boolean;
   clearDenied?: boolean;
@@ -92,7 +88,7 @@ const reconcileView: View<Reconciled> = {
 };
 
 function masterError(err: unknown, python: string): unknown {
-  if (err instanceof MasterPythonMissing)
+  if (err instanceof PythonMissing)
     return new UserError(
       `${python} was not found: reconcile runs the reactor's gate package with Python 3.10 or later; install python3 or give --python PATH`,
       EXIT.undetermined,

@@ -7,7 +7,8 @@ import { open } from 'node:fs/promises';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/types.js';
 import { EXIT, UserError } from '../errors.js';
-import { type GateDecision, GateProblem, judgeWithGate, PythonMissing } from '../gate/judge.js';
+import { type GateDecision, GateProblem, judgeWithGate } from '../gate/judge.js';
+import { PythonMissing } from '../gate/python.js';
 import { type Io, type Outcome, outcome } from '../io.js';
 import { reactorSettings, smtpSettings } from '../render/salt-data.js';
 

@@ -1,8 +1,7 @@
 // Runs the reactor's own gate (reactor/salt_autoscale_gate, the Python package render installs beside the
 // reactor) in judge-only mode: `python -E -c <boot> <dir>` reads one job on stdin and prints the Decision.
 // verify and the reactor cannot disagree: this is the same code, not a twin.
-import { spawn } from 'node:child_process';
-import { gateSourceDir } from '../render/gate-files.js';
+import { runPackageEntry } from './python.js';
 
 export type CheckResult = 'pass' | 'fail' | 'not_run';
 
@@ -47,8 +46,6 @@ export interface GateJob {
   explain: boolean;
 }
 
-/** The interpreter could not be started (not installed, not executable). */
-export class PythonMissing extends Error {}
 /** The gate could not judge here at all (e.g. an unsafe cache dir, no crypto backend): its own message. */
 export class GateProblem extends Error {
   constructor(
@@ -59,37 +56,8 @@ export class GateProblem extends Error {
   }
 }
 
-const BOOT = 'import sys; sys.path.insert(0, sys.argv[1]); from salt_autoscale_gate.judge_cli import main; main()';
-
-export function judgeWithGate(job: GateJob, python: string, timeoutMs: number): Promise<GateDecision> {
-  return new Promise((resolve, reject) => {
-    // -E: PYTHONPATH and friends cannot swap the gate's modules; SSL_CERT_FILE and the proxies still apply.
-    const child = spawn(python, ['-E', '-c', BOOT, gateSourceDir()], { stdio: ['pipe', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.stdout.on('data', (b) => out.push(b));
-    child.stderr.on('data', (b) => err.push(b));
-    child.on('error', (e: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      reject(e.code === 'ENOENT' || e.code === 'EACCES' ? new PythonMissing(`${python}: ${e.code}`) : e);
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      const text = Buffer.concat(out).toString('utf8');
-      let answer: (GateDecision & { error?: undefined }) | { error: string; kind: 'config' | 'store' };
-      try {
-        answer = JSON.parse(text);
-      } catch {
-        reject(new Error(`${python} ran the gate but exited ${code}: ${Buffer.concat(err).toString('utf8').trim()}`));
-        return;
-      }
-      if (answer.error !== undefined) reject(new GateProblem(answer.error, answer.kind));
-      else resolve(answer);
-    });
-    child.stdin.on('error', () => {
-      /* reported through close */
-    });
-    child.stdin.end(JSON.stringify(job));
-  });
+export async function judgeWithGate(job: GateJob, python: string, timeoutMs: number): Promise<GateDecision> {
+  const answer = await runPackageEntry('judge_cli', 'the gate', job, python, timeoutMs);
+  if (typeof answer.error === 'string') throw new GateProblem(answer.error, answer.kind as 'config' | 'store');
+  return answer as unknown as GateDecision;
 }
