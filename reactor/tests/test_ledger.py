@@ -126,3 +126,19 @@ def test_a_writer_waits_for_the_lock_that_reconcile_holds(settings):
         assert ledger.entries(store) == {}
     writer.join(5)
     assert written.is_set() and WORKER in ledger.entries(store)
+
+
+def test_new_entries_count_the_ledger_now_and_then_and_updates_never(settings, monkeypatch):
+    # Counting is a listdir of the whole folder: the reactor does it on a process's first new entry and then on
+    # every EVICT_CHECK_EVERY-th, never for an update of an existing entry.
+    store = Store(settings.cache_dir, settings.keep_seconds)
+    counted = []
+    monkeypatch.setattr(ledger, "evict", lambda s, *a, **k: counted.append(1) or 0)
+    monkeypatch.setattr(ledger, "EVICT_CHECK_EVERY", 3)
+    monkeypatch.setattr(ledger, "_new_entries", [0])
+    for n in range(7):
+        ledger.record_admission(store, "i-%08x" % n, "worker-asg", ledger.STUB_WRITTEN, "m", 1000.0 + n)
+    assert len(counted) == 3  # entries 1, 4 and 7
+    for n in range(7):
+        ledger.record_termination(store, "i-%08x" % n, None, ledger.KEY_DELETED, "m", 2000.0 + n)
+    assert len(counted) == 3  # updates do not grow the ledger
