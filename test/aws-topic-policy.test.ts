@@ -118,3 +118,37 @@ describe('policy comparison', () => {
     expect(samePolicy(widened, policy)).toBe(false);
   });
 });
+
+describe('who the Deny leaves able to publish', () => {
+  // IAM's rule for a Deny with conditions: it applies when every condition operator matches (they are ANDed).
+  const glob = (pattern: string) =>
+    new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
+  const list = (v: string | string[]) => (Array.isArray(v) ? v : [v]);
+  const denied = (publishers: string[], principalArn: string) => {
+    const deny = topicPolicy(TOPIC, publishers).Statement.find((s) => s.Effect === 'Deny')!;
+    const c = deny.Condition as Record<string, Record<string, string | string[]>>;
+    const account = principalArn.split(':')[4];
+    const arnNotLike = list(c.ArnNotLike['aws:PrincipalArn']).every((p) => !glob(p).test(principalArn));
+    const accountNot = c.StringNotEquals
+      ? list(c.StringNotEquals['aws:PrincipalAccount']).every((a) => a !== account)
+      : true;
+    return arnNotLike && accountNot;
+  };
+  const ASG = 'arn:aws:iam::123456789012:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling';
+
+  it('an account named by its root ARN may publish (by account), and only that account besides Auto Scaling', () => {
+    const root = ['arn:aws:iam::210987654321:root'];
+    // Excepting arn:…:root by aws:PrincipalArn alone would deny this role: no caller's PrincipalArn is the root ARN.
+    expect(denied(root, 'arn:aws:iam::210987654321:role/publisher')).toBe(false);
+    expect(denied(root, 'arn:aws:iam::555555555555:role/publisher')).toBe(true);
+    expect(denied(root, 'arn:aws:iam::123456789012:role/other')).toBe(true);
+    expect(denied(root, ASG)).toBe(false);
+  });
+
+  it('without a root ARN there is no account-wide exception', () => {
+    const deny = topicPolicy(TOPIC, [PARTNER]).Statement.find((s) => s.Effect === 'Deny')!;
+    expect(deny.Condition).not.toHaveProperty('StringNotEquals');
+    expect(denied([PARTNER], PARTNER)).toBe(false);
+    expect(denied([PARTNER], 'arn:aws:iam::210987654321:role/another')).toBe(true);
+  });
+});

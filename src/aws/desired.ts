@@ -94,7 +94,10 @@ export const autoScalingRolePattern = (partition: string, account: string) =>
  */
 export function topicPolicy(topicArn: string, publishers: readonly string[]) {
   const [, partition, , , account] = topicArn.split(':');
-  const allowed = [autoScalingRolePattern(partition, account), ...publishers];
+  // An account's root ARN (arn:aws:iam::ACCOUNT:root) names the whole account, but no caller's aws:PrincipalArn
+  // is ever that ARN: excepted by ARN, such an account would be denied entirely. It is excepted by account.
+  const rootAccounts = publishers.filter((p) => p.endsWith(':root')).map((p) => p.split(':')[4]);
+  const allowed = [autoScalingRolePattern(partition, account), ...publishers.filter((p) => !p.endsWith(':root'))];
   return {
     Version: '2012-10-17',
     Id: 'salt-autoscale-publishers',
@@ -116,7 +119,10 @@ export function topicPolicy(topicArn: string, publishers: readonly string[]) {
         Principal: '*',
         Action: 'sns:Publish',
         Resource: topicArn,
-        Condition: { ArnNotLike: { 'aws:PrincipalArn': allowed } },
+        Condition: {
+          ArnNotLike: { 'aws:PrincipalArn': allowed },
+          ...(rootAccounts.length ? { StringNotEquals: { 'aws:PrincipalAccount': rootAccounts } } : {}),
+        },
       },
     ],
   };

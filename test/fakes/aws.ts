@@ -355,7 +355,12 @@ function statementApplies(st: PolicyStatement, principalArn: string): boolean {
   for (const [op, tests] of Object.entries(st.Condition ?? {})) {
     for (const [key, values] of Object.entries(tests)) {
       const k = key.toLowerCase();
-      const actual = k === 'aws:principalarn' ? principalArn : k === 'aws:sourceowner' ? account : undefined;
+      const actual =
+        k === 'aws:principalarn'
+          ? principalArn
+          : k === 'aws:sourceowner' || k === 'aws:principalaccount'
+            ? account
+            : undefined;
       if (actual === undefined) return false;
       const any = asList(values).some((v) => globMatch(v, actual));
       if (op === 'ArnLike' || op === 'StringLike' || op === 'StringEquals' || op === 'ArnEquals') {
