@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { desiredState, samePolicy, topicPolicy } from '../src/aws/desired.js';
 import { parseConfigText } from '../src/config/load.js';
 import { awsEnv, configText, runInProcess, useFakeAws, workspace } from './aws-helpers.js';
+import { statementApplies } from './fakes/aws.js';
 
 const TOPIC = 'arn:aws:sns:us-east-1:123456789012:salt-autoscale';
 const AUTO_SCALING =
@@ -120,20 +121,9 @@ describe('policy comparison', () => {
 });
 
 describe('who the Deny leaves able to publish', () => {
-  // IAM's rule for a Deny with conditions: it applies when every condition operator matches (they are ANDed).
-  const glob = (pattern: string) =>
-    new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
-  const list = (v: string | string[]) => (Array.isArray(v) ? v : [v]);
-  const denied = (publishers: string[], principalArn: string) => {
-    const deny = topicPolicy(TOPIC, publishers).Statement.find((s) => s.Effect === 'Deny')!;
-    const c = deny.Condition as Record<string, Record<string, string | string[]>>;
-    const account = principalArn.split(':')[4];
-    const arnNotLike = list(c.ArnNotLike['aws:PrincipalArn']).every((p) => !glob(p).test(principalArn));
-    const accountNot = c.StringNotEquals
-      ? list(c.StringNotEquals['aws:PrincipalAccount']).every((a) => a !== account)
-      : true;
-    return arnNotLike && accountNot;
-  };
+  // Evaluated by the fake AWS's own policy evaluation (conditions ANDed, as IAM does).
+  const denied = (publishers: string[], principalArn: string) =>
+    statementApplies(topicPolicy(TOPIC, publishers).Statement.find((s) => s.Effect === 'Deny')!, principalArn);
   const ASG = 'arn:aws:iam::123456789012:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling';
 
   it('an account named by its root ARN may publish (by account), and only that account besides Auto Scaling', () => {

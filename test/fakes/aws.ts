@@ -344,7 +344,7 @@ const globMatch = (pattern: string, value: string) =>
   ).test(value);
 
 /** The small part of IAM policy evaluation a topic policy needs: Principal, Action, and four condition kinds. */
-function statementApplies(st: PolicyStatement, principalArn: string): boolean {
+export function statementApplies(st: PolicyStatement, principalArn: string): boolean {
   const account = principalArn.split(':')[4];
   if (!asList(st.Action).some((a) => globMatch(a, 'sns:Publish'))) return false;
   const principals = st.Principal === '*' ? ['*'] : asList((st.Principal as { AWS?: unknown })?.AWS);
