@@ -96,8 +96,9 @@ export function topicPolicy(topicArn: string, publishers: readonly string[]) {
   const [, partition, , , account] = topicArn.split(':');
   // An account's root ARN (arn:aws:iam::ACCOUNT:root) names the whole account, but no caller's aws:PrincipalArn
   // is ever that ARN: excepted by ARN, such an account would be denied entirely. It is excepted by account.
-  const rootAccounts = publishers.filter((p) => p.endsWith(':root')).map((p) => p.split(':')[4]);
-  const allowed = [autoScalingRolePattern(partition, account), ...publishers.filter((p) => !p.endsWith(':root'))];
+  const isRoot = (p: string) => p.endsWith(':root');
+  const rootAccounts = publishers.filter(isRoot).map((p) => p.split(':')[4]);
+  const allowed = [autoScalingRolePattern(partition, account), ...publishers.filter((p) => !isRoot(p))];
   return {
     Version: '2012-10-17',
     Id: 'salt-autoscale-publishers',
