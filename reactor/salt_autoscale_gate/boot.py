@@ -81,7 +81,10 @@ def load(here):
     return gate
 
 
-def react(entry, opts, data):
+TAKES_TAG = True  # the entry passes the event's tag (salt_glue routes by it)
+
+
+def react(entry, opts, data, tag=None):
     """One event: reload the package first when render has written a new MANIFEST, then let the gate decide."""
     here = os.path.join(os.path.dirname(os.path.abspath(entry)), PACKAGE)
     gate = sys.modules[PACKAGE]
@@ -92,4 +95,4 @@ def react(entry, opts, data):
         logging.getLogger("salt.reactor.ec2_autoscale").error(
             "ec2-autoscale: cannot load the gate package %s: %s; no reaction", here, exc)
         return {}
-    return gate.salt_glue.run(opts, data)
+    return gate.salt_glue.run(opts, data, tag)

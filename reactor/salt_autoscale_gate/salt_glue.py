@@ -15,7 +15,9 @@ from .text import shown
 log = logging.getLogger("salt.reactor.ec2_autoscale")
 
 
-def run(opts, data):
+def run(opts, data, tag=None):
+    """One reactor event. `tag`: the event's tag (None from an entry rendered before tags were passed); every
+    event reaching here today is an SNS message posted to the webhook, whatever its tag."""
     try:
         settings = Settings(opts)
         store = Store(settings.cache_dir, settings.keep_seconds)

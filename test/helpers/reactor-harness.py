@@ -9,7 +9,7 @@ Job (JSON on stdin):
    "tag": "salt/netapi/hook/ec2/autoscale", "blockCryptography": bool, "fakeSaltSmtp": bool,
    "saltRunners": [names] (a fake salt.loader whose runner() loads just these, e.g. a Salt 3008 master)}
 A delivery may carry "write": {path: text}, files written just before it (a re-render while the master runs).
-A delivery may name its own "reactor" file (the bench interleaves a trivial `#!py` file with the real one).
+A delivery may carry its own "tag" (a Salt event such as salt/auth) and name its own "reactor" file (the bench interleaves a trivial `#!py` file with the real one).
 A delivery given as {"body": text} becomes the event data rest_cherrypy's Webhook fires for a text/plain POST:
   {"body": text, "post": json.loads(text) if that works else text, "headers": {...}}.
 Result (JSON on stdout):
@@ -123,7 +123,8 @@ def main():
         pristine = copy.deepcopy(opts)
         fake_salt = {}
         globals_ = {
-            "data": event_data(delivery), "tag": job.get("tag", "salt/netapi/hook/ec2/autoscale"),
+            "data": event_data(delivery),
+            "tag": delivery.get("tag", job.get("tag", "salt/netapi/hook/ec2/autoscale")),
             "__opts__": opts, "opts": opts, "__salt__": fake_salt, "salt": fake_salt,
             "__grains__": {}, "grains": {}, "__pillar__": {}, "pillar": {},
             "__env__": "base", "saltenv": "base", "__sls__": "ec2-autoscale", "sls": "ec2-autoscale",
