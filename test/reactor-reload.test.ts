@@ -27,7 +27,7 @@ async function reactorCopy(name: string) {
   const glue = readFileSync(join(pkg, 'salt_glue.py'), 'utf8');
   const manifest = readFileSync(join(pkg, 'MANIFEST'), 'utf8');
   const edited = (marker: string) =>
-    glue.replace(/def run\(opts, data, tag=None\):\n( {4}"""[^]*?"""\n)/, `$&    log.info("${marker}")\n`);
+    glue.replace(/def run\(opts, data, tag=None\):\n( {4}"""[\s\S]*?"""\n)/, `$&    log.info("${marker}")\n`);
   const manifestFor = (text: string) => manifest.replace(sha256(glue), sha256(text));
   return { sls, pkg, glue: join(pkg, 'salt_glue.py'), manifest: join(pkg, 'MANIFEST'), edited, manifestFor };
 }
