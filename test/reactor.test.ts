@@ -370,7 +370,7 @@ describe.concurrent('input, cache and configuration', () => {
     const started = Date.now();
     const { results } = await fx.deliver(m, [{ body: fx.set.notification({}) }], {}, 'python3', slow);
     expect(verdictOf(results[0])).toEqual({ verdict: 'rejected', reason: 'cert_fetch_failed' });
-    expect(Date.now() - started).toBeLessThan(10_000); // gave up after ~1 s, not after the server's 20 s
+    expect(Date.now() - started).toBeLessThan(15_000); // gave up after ~1 s (plus a busy machine's python start), not after the server's 20 s
   });
 
   test('without the master.d settings it logs one ERROR and reacts with nothing', async () => {

@@ -35,13 +35,30 @@ VIA_RECONCILE = "reconcile"
 
 
 _held = threading.local()
+_threads = threading.Lock()  # the flock below is per open file, so threads of one process take this first
+_lock_files = {}  # (lock path, pid) -> descriptor, opened once per process: an open per event was measurable
+
+
+def _lock_fd(path):
+    """This process's descriptor of the lock file; opened again when the file was replaced (a cache dir made
+    afresh) or after a fork (a child must not share its parent's open file, hence its flock)."""
+    key = (path, os.getpid())
+    fd = _lock_files.get(key)
+    if fd is not None:
+        try:
+            if os.fstat(fd).st_ino == os.stat(path).st_ino:
+                return fd
+        except OSError:
+            pass
+        os.close(fd)
+    fd = _lock_files[key] = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    return fd
 
 
 @contextlib.contextmanager
 def locked(store):
     """The ledger's lock: held while an entry is read and rewritten, and by reconcile while it acts. Reentrant
-    within a thread (a flock taken again through a second descriptor would wait for itself); other threads and
-    processes wait."""
+    within a thread; other threads and processes wait."""
     if getattr(_held, "depth", 0):
         _held.depth += 1
         try:
@@ -49,14 +66,15 @@ def locked(store):
         finally:
             _held.depth -= 1
         return
-    fd = os.open(os.path.join(store.root, LOCK_NAME), os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
-    try:
+    with _threads:
+        fd = _lock_fd(os.path.join(store.root, LOCK_NAME))
         fcntl.flock(fd, fcntl.LOCK_EX)
         _held.depth = 1
-        yield
-    finally:
-        _held.depth = 0
-        os.close(fd)  # closing the descriptor releases the flock
+        try:
+            yield
+        finally:
+            _held.depth = 0
+            fcntl.flock(fd, fcntl.LOCK_UN)
 
 
 def _launched_at(decision):
