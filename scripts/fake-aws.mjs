@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// A local AWS sandbox: the project's fake SNS and Auto Scaling (test/fakes/aws.ts, spec test/fakes/README.md) on
-// 127.0.0.1, so provision/status/teardown can be tried without an AWS account. Run from a clone with
-// `npm run fake-aws [-- --port N] [-- GROUP ...]`; Ctrl-C stops it (the state lives in memory only).
+// A local AWS sandbox: the project's fake SNS, Auto Scaling, SQS, EC2 and IAM (test/fakes/aws.ts, spec
+// test/fakes/README.md) on 127.0.0.1, so provision/status/teardown can be tried without an AWS account. Run from
+// a clone with `npm run fake-aws [-- --port N] [-- GROUP ...]`; Ctrl-C stops it (the state lives in memory only).
 const args = process.argv.slice(2);
 let port = 4566;
 const groups = [];
@@ -31,7 +31,7 @@ try {
 const url = fake.url;
 process.stdout.write(
   [
-    `Fake AWS (SNS, Auto Scaling, SQS) on ${url}, account ${fake.state.accountId}, region ${fake.state.region}`,
+    `Fake AWS (SNS, Auto Scaling, SQS, EC2, IAM) on ${url}, account ${fake.state.accountId}, region ${fake.state.region}`,
     `Auto Scaling groups: ${[...fake.state.groups.keys()].join(', ')}`,
     '',
     'In another shell (any dummy credentials; the fake does not check signatures):',

@@ -1,13 +1,14 @@
 // The fake AWS against its written spec (test/fakes/README.md), on the wire: if the fake drifts from what it
 // promises (and so from AWS), the tests built on it would prove nothing.
 import { spawn } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { awsEnv, ROOT, runInProcess, workspace } from './aws-helpers.js';
 import { type FakeAws, startFakeAws } from './fakes/aws.js';
 
-type Service = 'sns' | 'autoscaling' | 'ec2';
-const VERSION = { sns: '2010-03-31', autoscaling: '2011-01-01', ec2: '2016-11-15' };
+type Service = 'sns' | 'autoscaling' | 'ec2' | 'iam';
+const VERSION = { sns: '2010-03-31', autoscaling: '2011-01-01', ec2: '2016-11-15', iam: '2010-05-08' };
 
 interface Answer {
   status: number;
@@ -28,6 +29,7 @@ async function query(service: Service | undefined, params: Record<string, string
 }
 const sns = (params: Record<string, string>) => query('sns', params);
 const asg = (params: Record<string, string>) => query('autoscaling', params);
+const iam = (params: Record<string, string>) => query('iam', params);
 const tag = (xml: string, name: string) =>
   [...xml.matchAll(new RegExp(`<${name}>([^<]*)</${name}>`, 'g'))].map((m) => m[1]);
 const errorCode = (a: Answer) => tag(a.body, 'Code')[0];
@@ -625,5 +627,415 @@ describe("EC2 and the groups' instances", () => {
     const denied = await ec2({});
     expect([denied.status, errorCode(denied)]).toEqual([403, 'UnauthorizedOperation']);
     expect(tag(denied.body, 'Message')[0]).toMatch(/not authorized to perform: ec2:DescribeInstances/);
+  });
+});
+
+describe('lifecycle hooks (Auto Scaling) and the role that publishes for them (IAM)', () => {
+  const TRUST = JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Principal: { Service: 'autoscaling.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+  });
+  const publishPolicy = (topicArn: string) =>
+    JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Action: 'sns:Publish', Resource: topicArn }],
+    });
+  /** A topic and a role that may publish to it, as provision sets them up. */
+  async function topicAndRole(roleName = 'hooks') {
+    const topicArn = tag((await sns({ Action: 'CreateTopic', Name: 'events' })).body, 'TopicArn')[0];
+    const role = await iam({ Action: 'CreateRole', RoleName: roleName, AssumeRolePolicyDocument: TRUST });
+    const roleArn = tag(role.body, 'Arn')[0];
+    await iam({
+      Action: 'PutRolePolicy',
+      RoleName: roleName,
+      PolicyName: 'publish',
+      PolicyDocument: publishPolicy(topicArn),
+    });
+    return { topicArn, roleArn };
+  }
+  const putHook = (p: Record<string, string>) =>
+    asg({
+      Action: 'PutLifecycleHook',
+      AutoScalingGroupName: 'web-asg',
+      LifecycleHookName: 'launch',
+      LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING',
+      ...p,
+    });
+
+  it('IAM answers in its namespace; roles: EntityAlreadyExists, NoSuchEntity, MalformedPolicyDocument, DeleteConflict; documents come back URL-encoded', async () => {
+    const created = await iam({
+      Action: 'CreateRole',
+      RoleName: 'r1',
+      AssumeRolePolicyDocument: TRUST,
+      'Tags.member.1.Key': 'managed-by',
+      'Tags.member.1.Value': 'salt-autoscale',
+    });
+    expect(created.status).toBe(200);
+    expect(created.body).toContain(
+      '<CreateRoleResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><CreateRoleResult><Role>',
+    );
+    expect(tag(created.body, 'Arn')).toEqual(['arn:aws:iam::123456789012:role/r1']);
+    const again = await iam({ Action: 'CreateRole', RoleName: 'r1', AssumeRolePolicyDocument: TRUST });
+    expect([again.status, errorCode(again)]).toEqual([409, 'EntityAlreadyExists']);
+    const bad = await iam({ Action: 'CreateRole', RoleName: 'r2', AssumeRolePolicyDocument: '{not json' });
+    expect([bad.status, errorCode(bad)]).toEqual([400, 'MalformedPolicyDocument']);
+    const missing = await iam({ Action: 'GetRole', RoleName: 'nobody' });
+    expect([missing.status, errorCode(missing)]).toEqual([404, 'NoSuchEntity']);
+    const got = await iam({ Action: 'GetRole', RoleName: 'r1' });
+    expect(decodeURIComponent(tag(got.body, 'AssumeRolePolicyDocument')[0])).toBe(TRUST);
+    expect(tag(got.body, 'Value')).toEqual(['salt-autoscale']);
+    await iam({ Action: 'TagRole', RoleName: 'r1', 'Tags.member.1.Key': 'k', 'Tags.member.1.Value': 'v' });
+    expect(fake.state.roles.get('r1')?.tags.get('k')).toBe('v');
+    const doc = publishPolicy('arn:aws:sns:us-east-1:123456789012:t');
+    expect((await iam({ Action: 'PutRolePolicy', RoleName: 'r1', PolicyName: 'p', PolicyDocument: doc })).status).toBe(
+      200,
+    );
+    const policy = await iam({ Action: 'GetRolePolicy', RoleName: 'r1', PolicyName: 'p' });
+    expect(decodeURIComponent(tag(policy.body, 'PolicyDocument')[0])).toBe(doc);
+    expect(tag((await iam({ Action: 'ListRolePolicies', RoleName: 'r1' })).body, 'member')).toEqual(['p']);
+    const conflict = await iam({ Action: 'DeleteRole', RoleName: 'r1' });
+    expect([conflict.status, errorCode(conflict)]).toEqual([409, 'DeleteConflict']);
+    expect((await iam({ Action: 'DeleteRolePolicy', RoleName: 'r1', PolicyName: 'p' })).status).toBe(200);
+    expect(errorCode(await iam({ Action: 'DeleteRolePolicy', RoleName: 'r1', PolicyName: 'p' }))).toBe('NoSuchEntity');
+    expect((await iam({ Action: 'DeleteRole', RoleName: 'r1' })).status).toBe(200);
+    expect(fake.state.roles.size).toBe(0);
+    fake.inject({ kind: 'quota', action: 'CreateRole', times: 1 });
+    const quota = await iam({ Action: 'CreateRole', RoleName: 'r3', AssumeRolePolicyDocument: TRUST });
+    expect([quota.status, errorCode(quota)]).toEqual([409, 'LimitExceeded']);
+    expect(fake.calls.filter((c) => c.service === 'iam').every((c) => c.signingRegion === 'eu-west-1')).toBe(true);
+  });
+
+  it('PutLifecycleHook checks its limits (30-7200 s, CONTINUE/ABANDON, 50 per group) and sends a test notification as the role', async () => {
+    const { topicArn, roleArn } = await topicAndRole();
+    const ok = await putHook({
+      NotificationTargetARN: topicArn,
+      RoleARN: roleArn,
+      HeartbeatTimeout: '900',
+      DefaultResult: 'ABANDON',
+      NotificationMetadata: '{"managed_by":"salt-autoscale"}',
+    });
+    expect(ok.status).toBe(200);
+    const test = JSON.parse(fake.state.published.at(-1)!.message);
+    expect(fake.state.published.at(-1)).toMatchObject({ topicArn, roleArn });
+    expect(test).toMatchObject({
+      AccountId: '123456789012',
+      AutoScalingGroupName: 'web-asg',
+      AutoScalingGroupARN: fake.state.groups.get('web-asg')!.arn,
+      Service: 'AWS Auto Scaling',
+      Event: 'autoscaling:TEST_NOTIFICATION',
+    });
+    expect(Object.keys(test)).toEqual([
+      'AccountId',
+      'RequestId',
+      'AutoScalingGroupARN',
+      'AutoScalingGroupName',
+      'Service',
+      'Event',
+      'Time',
+    ]);
+    const described = await asg({ Action: 'DescribeLifecycleHooks', AutoScalingGroupName: 'web-asg' });
+    expect(tag(described.body, 'LifecycleHookName')).toEqual(['launch']);
+    expect(tag(described.body, 'HeartbeatTimeout')).toEqual(['900']);
+    expect(tag(described.body, 'GlobalTimeout')).toEqual(['90000']);
+    expect(tag(described.body, 'RoleARN')).toEqual([roleArn]);
+    expect(tag(described.body, 'NotificationMetadata')).toEqual([
+      '{&quot;managed_by&quot;:&quot;salt-autoscale&quot;}',
+    ]);
+    for (const t of ['29', '7201']) {
+      const out = await putHook({ HeartbeatTimeout: t });
+      expect([out.status, errorCode(out)]).toEqual([400, 'ValidationError']);
+    }
+    expect(errorCode(await putHook({ DefaultResult: 'RETRY' }))).toBe('ValidationError');
+    expect(errorCode(await putHook({ LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCH' }))).toBe(
+      'ValidationError',
+    );
+    expect(errorCode(await putHook({ AutoScalingGroupName: 'nope' }))).toBe('ValidationError');
+    for (let n = 1; n < 50; n++) expect((await putHook({ LifecycleHookName: `h${n}` })).status).toBe(200);
+    const over = await putHook({ LifecycleHookName: 'h50' });
+    expect([over.status, errorCode(over)]).toEqual([400, 'LimitExceeded']);
+    // Replacing an existing hook is not a new one.
+    expect((await putHook({ LifecycleHookName: 'h1', HeartbeatTimeout: '60' })).status).toBe(200);
+  });
+
+  it('PutLifecycleHook fails when the role cannot publish: unknown, not trusting Auto Scaling, not allowed, denied by the topic policy, not yet propagated', async () => {
+    const { topicArn, roleArn } = await topicAndRole();
+    const unable = async (p: Record<string, string>) => {
+      const out = await putHook({ NotificationTargetARN: topicArn, RoleARN: roleArn, ...p });
+      expect([out.status, errorCode(out)]).toEqual([400, 'ValidationError']);
+      expect(tag(out.body, 'Message')[0]).toMatch(/^Unable to publish test message to notification target/);
+    };
+    await unable({ RoleARN: 'arn:aws:iam::123456789012:role/nobody' });
+    await iam({
+      Action: 'CreateRole',
+      RoleName: 'untrusting',
+      AssumeRolePolicyDocument: TRUST.replace('autoscaling', 'ec2'),
+    });
+    await iam({
+      Action: 'PutRolePolicy',
+      RoleName: 'untrusting',
+      PolicyName: 'p',
+      PolicyDocument: publishPolicy(topicArn),
+    });
+    await unable({ RoleARN: 'arn:aws:iam::123456789012:role/untrusting' });
+    await iam({ Action: 'CreateRole', RoleName: 'powerless', AssumeRolePolicyDocument: TRUST });
+    await unable({ RoleARN: 'arn:aws:iam::123456789012:role/powerless' });
+    const deny = {
+      Statement: [
+        {
+          Effect: 'Deny',
+          Principal: '*',
+          Action: 'sns:Publish',
+          Resource: topicArn,
+          Condition: { ArnNotLike: { 'aws:PrincipalArn': ['arn:aws:iam::123456789012:role/other'] } },
+        },
+      ],
+    };
+    await sns({
+      Action: 'SetTopicAttributes',
+      TopicArn: topicArn,
+      AttributeName: 'Policy',
+      AttributeValue: JSON.stringify(deny),
+    });
+    await unable({});
+    deny.Statement[0].Condition.ArnNotLike['aws:PrincipalArn'].push(roleArn);
+    await sns({
+      Action: 'SetTopicAttributes',
+      TopicArn: topicArn,
+      AttributeName: 'Policy',
+      AttributeValue: JSON.stringify(deny),
+    });
+    expect((await putHook({ NotificationTargetARN: topicArn, RoleARN: roleArn })).status).toBe(200);
+    fake.delayRolePropagation(2);
+    await iam({ Action: 'CreateRole', RoleName: 'fresh', AssumeRolePolicyDocument: TRUST });
+    await iam({ Action: 'PutRolePolicy', RoleName: 'fresh', PolicyName: 'p', PolicyDocument: publishPolicy(topicArn) });
+    const fresh = 'arn:aws:iam::123456789012:role/fresh';
+    deny.Statement[0].Condition.ArnNotLike['aws:PrincipalArn'].push(fresh);
+    await sns({
+      Action: 'SetTopicAttributes',
+      TopicArn: topicArn,
+      AttributeName: 'Policy',
+      AttributeValue: JSON.stringify(deny),
+    });
+    await unable({ RoleARN: fresh });
+    await unable({ RoleARN: fresh });
+    expect((await putHook({ NotificationTargetARN: topicArn, RoleARN: fresh })).status).toBe(200);
+  });
+
+  it('a launch is held in Pending:Wait, notified with the lifecycle message, and goes InService on CONTINUE with its token', async () => {
+    const { topicArn, roleArn } = await topicAndRole();
+    await putHook({
+      NotificationTargetARN: topicArn,
+      RoleARN: roleArn,
+      HeartbeatTimeout: '300',
+      NotificationMetadata: 'meta',
+    });
+    const before = fake.state.published.length;
+    const i = fake.launchInstance('web-asg', 'i-0000000000000000a');
+    expect(fake.state.groups.get('web-asg')!.instances.get(i.id)).toBe('Pending:Wait');
+    const [action] = fake.lifecycleActionsOf(i.id);
+    expect(action).toMatchObject({ hook: 'launch', transition: 'autoscaling:EC2_INSTANCE_LAUNCHING', heartbeats: 0 });
+    expect(action.result).toBeUndefined();
+    const published = fake.state.published.slice(before);
+    expect(published).toHaveLength(1);
+    expect(published[0]).toMatchObject({ topicArn, roleArn });
+    const message = JSON.parse(published[0].message);
+    expect(Object.keys(message)).toEqual([
+      'Origin',
+      'LifecycleHookName',
+      'Destination',
+      'AccountId',
+      'RequestId',
+      'LifecycleTransition',
+      'AutoScalingGroupName',
+      'Service',
+      'Time',
+      'EC2InstanceId',
+      'NotificationMetadata',
+      'LifecycleActionToken',
+    ]);
+    expect(message).toMatchObject({
+      Origin: 'EC2',
+      Destination: 'AutoScalingGroup',
+      LifecycleHookName: 'launch',
+      LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING',
+      AutoScalingGroupName: 'web-asg',
+      Service: 'AWS Auto Scaling',
+      EC2InstanceId: i.id,
+      NotificationMetadata: 'meta',
+      LifecycleActionToken: action.token,
+    });
+    const described = await asg({ Action: 'DescribeAutoScalingGroups', 'AutoScalingGroupNames.member.1': 'web-asg' });
+    expect(tag(described.body, 'LifecycleState')).toEqual(['Pending:Wait']);
+
+    const complete = (p: Record<string, string>) =>
+      asg({ Action: 'CompleteLifecycleAction', AutoScalingGroupName: 'web-asg', LifecycleHookName: 'launch', ...p });
+    const wrong = await complete({
+      LifecycleActionToken: '00000000-0000-0000-0000-000000000000',
+      LifecycleActionResult: 'CONTINUE',
+    });
+    expect([wrong.status, errorCode(wrong)]).toEqual([400, 'ValidationError']);
+    expect(tag(wrong.body, 'Message')[0]).toBe(
+      'No active Lifecycle Action found with token 00000000-0000-0000-0000-000000000000',
+    );
+    expect(errorCode(await complete({ LifecycleActionToken: action.token, LifecycleActionResult: 'MAYBE' }))).toBe(
+      'ValidationError',
+    );
+    expect(
+      errorCode(
+        await complete({
+          LifecycleHookName: 'other',
+          LifecycleActionToken: action.token,
+          LifecycleActionResult: 'CONTINUE',
+        }),
+      ),
+    ).toBe('ValidationError');
+    const beat = await asg({
+      Action: 'RecordLifecycleActionHeartbeat',
+      AutoScalingGroupName: 'web-asg',
+      LifecycleHookName: 'launch',
+      InstanceId: i.id,
+    });
+    expect(beat.status).toBe(200);
+    expect(fake.lifecycleActionsOf(i.id)[0].heartbeats).toBe(1);
+    expect((await complete({ LifecycleActionToken: action.token, LifecycleActionResult: 'CONTINUE' })).status).toBe(
+      200,
+    );
+    expect(fake.lifecycleActionsOf(i.id)[0]).toMatchObject({ result: 'CONTINUE', completedBy: 'call' });
+    expect(fake.state.groups.get('web-asg')!.instances.get(i.id)).toBe('InService');
+    // Completed once: a second completion finds no active action.
+    const twice = await complete({ InstanceId: i.id, LifecycleActionResult: 'CONTINUE' });
+    expect(tag(twice.body, 'Message')[0]).toBe(`No active Lifecycle Action found with instance ID ${i.id}`);
+  });
+
+  it('ABANDON terminates a launching instance; a timeout applies DefaultResult; deleting the hook completes what is open', async () => {
+    const { topicArn, roleArn } = await topicAndRole();
+    await putHook({ NotificationTargetARN: topicArn, RoleARN: roleArn, DefaultResult: 'CONTINUE' });
+    const a = fake.launchInstance('web-asg', 'i-0000000000000000a');
+    await asg({
+      Action: 'CompleteLifecycleAction',
+      AutoScalingGroupName: 'web-asg',
+      LifecycleHookName: 'launch',
+      InstanceId: a.id,
+      LifecycleActionResult: 'ABANDON',
+    });
+    expect(fake.state.instances.get(a.id)?.state).toBe('terminated');
+    expect(fake.state.groups.get('web-asg')!.instances.has(a.id)).toBe(false);
+    const b = fake.launchInstance('web-asg', 'i-0000000000000000b');
+    fake.timeOutLifecycleAction(fake.lifecycleActionsOf(b.id)[0].token);
+    expect(fake.lifecycleActionsOf(b.id)[0]).toMatchObject({ result: 'CONTINUE', completedBy: 'timeout' });
+    expect(fake.state.groups.get('web-asg')!.instances.get(b.id)).toBe('InService');
+    const c = fake.launchInstance('web-asg', 'i-0000000000000000c');
+    await asg({ Action: 'DeleteLifecycleHook', AutoScalingGroupName: 'web-asg', LifecycleHookName: 'launch' });
+    expect(fake.lifecycleActionsOf(c.id)[0]).toMatchObject({ result: 'ABANDON', completedBy: 'hook_deleted' });
+    const gone = await asg({
+      Action: 'DeleteLifecycleHook',
+      AutoScalingGroupName: 'web-asg',
+      LifecycleHookName: 'launch',
+    });
+    expect([gone.status, errorCode(gone)]).toEqual([400, 'ValidationError']);
+    // Without hooks a launch is InService at once, as before.
+    expect(fake.state.groups.get('web-asg')!.instances.get(fake.launchInstance('web-asg').id)).toBe('InService');
+  });
+
+  it('a terminate hook holds the instance in Terminating:Wait (still running) until CONTINUE; warm pool origins are in the message', async () => {
+    const { topicArn, roleArn } = await topicAndRole();
+    await putHook({
+      LifecycleHookName: 'drain',
+      LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING',
+      NotificationTargetARN: topicArn,
+      RoleARN: roleArn,
+    });
+    const i = fake.launchInstance('web-asg', 'i-0000000000000000a');
+    expect(fake.state.groups.get('web-asg')!.instances.get(i.id)).toBe('InService');
+    fake.terminateInstance(i.id);
+    expect(fake.state.groups.get('web-asg')!.instances.get(i.id)).toBe('Terminating:Wait');
+    expect(fake.state.instances.get(i.id)?.state).toBe('running');
+    const message = JSON.parse(fake.state.published.at(-1)!.message);
+    expect(message).toMatchObject({
+      Origin: 'AutoScalingGroup',
+      Destination: 'EC2',
+      LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING',
+    });
+    const [action] = fake.lifecycleActionsOf(i.id);
+    await asg({
+      Action: 'CompleteLifecycleAction',
+      AutoScalingGroupName: 'web-asg',
+      LifecycleHookName: 'drain',
+      LifecycleActionToken: action.token,
+      LifecycleActionResult: 'CONTINUE',
+    });
+    expect(fake.state.instances.get(i.id)?.state).toBe('terminated');
+    await putHook({ NotificationTargetARN: topicArn, RoleARN: roleArn });
+    fake.launchInstance('web-asg', 'i-0000000000000000b', { origin: 'WarmPool' });
+    expect(JSON.parse(fake.state.published.at(-1)!.message)).toMatchObject({
+      Origin: 'WarmPool',
+      Destination: 'AutoScalingGroup',
+    });
+    fake.launchInstance('web-asg', 'i-0000000000000000c', { destination: 'WarmPool' });
+    expect(fake.state.groups.get('web-asg')!.instances.get('i-0000000000000000c')).toBe('Warmed:Pending:Wait');
+  });
+
+  it('the control API launches and terminates over HTTP, answering with the actions and the messages', async () => {
+    const { topicArn, roleArn } = await topicAndRole();
+    await putHook({ NotificationTargetARN: topicArn, RoleARN: roleArn });
+    const launched = await (
+      await fetch(`${fake.url}/__fake/launch`, {
+        method: 'POST',
+        body: '{"group":"web-asg","instance_id":"i-0000000000000000a"}',
+      })
+    ).json();
+    expect(launched.lifecycle_state).toBe('Pending:Wait');
+    expect(launched.actions[0].token).toBe(JSON.parse(launched.published[0].message).LifecycleActionToken);
+    const state = await (await fetch(`${fake.url}/__fake/state`)).json();
+    expect(state.groups.find((g: { name: string }) => g.name === 'web-asg').hooks[0].name).toBe('launch');
+    expect(state.roles[0].name).toBe('hooks');
+    const bad = await fetch(`${fake.url}/__fake/launch`, { method: 'POST', body: '{"group":"nope"}' });
+    expect(bad.status).toBe(400);
+  });
+
+  it('the SDKs speak to it: the JS SDK (IAM, Auto Scaling) and boto3 complete a lifecycle action', async () => {
+    const { IAMClient, GetRoleCommand } = await import('@aws-sdk/client-iam');
+    const { AutoScalingClient, DescribeLifecycleHooksCommand } = await import('@aws-sdk/client-auto-scaling');
+    const { topicArn, roleArn } = await topicAndRole();
+    await putHook({ NotificationTargetARN: topicArn, RoleARN: roleArn });
+    const common = { region: 'us-east-1', endpoint: fake.url, credentials: { accessKeyId: 'x', secretAccessKey: 'y' } };
+    const role = await new IAMClient(common).send(new GetRoleCommand({ RoleName: 'hooks' }));
+    expect(role.Role?.Arn).toBe(roleArn);
+    const hooks = await new AutoScalingClient(common).send(
+      new DescribeLifecycleHooksCommand({ AutoScalingGroupName: 'web-asg' }),
+    );
+    expect(hooks.LifecycleHooks?.map((h) => [h.LifecycleHookName, h.HeartbeatTimeout, h.DefaultResult])).toEqual([
+      ['launch', 3600, 'ABANDON'],
+    ]);
+    const i = fake.launchInstance('web-asg', 'i-0000000000000000a');
+    const token = fake.lifecycleActionsOf(i.id)[0].token;
+    const script = [
+      'import boto3, sys',
+      'c = boto3.client("autoscaling")',
+      'c.record_lifecycle_action_heartbeat(AutoScalingGroupName="web-asg", LifecycleHookName="launch", LifecycleActionToken=sys.argv[1])',
+      'c.complete_lifecycle_action(AutoScalingGroupName="web-asg", LifecycleHookName="launch", LifecycleActionToken=sys.argv[1], LifecycleActionResult="CONTINUE")',
+      'try:',
+      '    c.complete_lifecycle_action(AutoScalingGroupName="web-asg", LifecycleHookName="launch", LifecycleActionToken=sys.argv[1], LifecycleActionResult="CONTINUE")',
+      'except c.exceptions.ClientError as e:',
+      '    print(e.response["Error"]["Code"], e.response["Error"]["Message"])',
+    ].join('\n');
+    const out = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn('python3', ['-c', script, token], {
+        env: awsEnv(fake.url, tmpdir(), { AWS_DEFAULT_REGION: 'us-east-1', AWS_ENDPOINT_URL: fake.url }),
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => (stdout += d));
+      child.stderr.on('data', (d) => (stderr += d));
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+    if (out.code !== 0 && /No module named 'boto3'/.test(out.stderr)) return; // boto3 is optional here
+    expect(out.stderr).toBe('');
+    expect(out.stdout.trim()).toBe(`ValidationError No active Lifecycle Action found with token ${token}`);
+    expect(fake.lifecycleActionsOf(i.id)[0]).toMatchObject({ result: 'CONTINUE', heartbeats: 1 });
+    expect(fake.calls.filter((c) => c.action === 'CompleteLifecycleAction').map((c) => c.signingRegion)).toEqual([
+      'us-east-1',
+      'us-east-1',
+    ]);
   });
 });

@@ -1,4 +1,4 @@
-// A fake of the slice of AWS that salt-autoscale uses: SNS and Auto Scaling over the AWS Query protocol, on
+// A fake of the slice of AWS that salt-autoscale uses: SNS, Auto Scaling and IAM over the AWS Query protocol, on
 // 127.0.0.1, for the real SDK clients to talk to. It keeps state, records every call, and injects faults.
 // The written spec is test/fakes/README.md. Node built-ins only: scripts/bench-provision.mjs loads this
 // file by transpiling it, so it must not import anything relative.
@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type RequestListener, type ServerRe
 import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 
-export type Service = 'sns' | 'autoscaling' | 'sqs' | 'ec2';
+export type Service = 'sns' | 'autoscaling' | 'sqs' | 'ec2' | 'iam';
 
 export interface FakeAwsOptions {
   accountId?: string;
@@ -93,8 +93,74 @@ export interface FakeGroup {
   arn: string;
   /** topic ARN -> notification types */
   notifications: Map<string, Set<string>>;
-  /** The group's instances: instance id -> LifecycleState (InService, Pending, Terminating, …). */
+  /** The group's instances: instance id -> LifecycleState (InService, Pending:Wait, Terminating:Wait, …). */
   instances: Map<string, string>;
+  /** Lifecycle hooks by name (PutLifecycleHook). */
+  hooks: Map<string, FakeLifecycleHook>;
+}
+
+export type LifecycleResult = 'CONTINUE' | 'ABANDON';
+export const LAUNCHING = 'autoscaling:EC2_INSTANCE_LAUNCHING';
+export const TERMINATING = 'autoscaling:EC2_INSTANCE_TERMINATING';
+
+export interface FakeLifecycleHook {
+  name: string;
+  group: string;
+  /** autoscaling:EC2_INSTANCE_LAUNCHING or autoscaling:EC2_INSTANCE_TERMINATING */
+  transition: string;
+  targetArn?: string;
+  roleArn?: string;
+  metadata?: string;
+  /** Seconds, 30-7200 (default 3600). */
+  heartbeatTimeout: number;
+  /** Seconds: min(100 x HeartbeatTimeout, 172800). */
+  globalTimeout: number;
+  defaultResult: LifecycleResult;
+}
+
+/** One instance held in a wait state by one hook, until CompleteLifecycleAction or the timeout. */
+export interface FakeLifecycleAction {
+  token: string;
+  group: string;
+  hook: string;
+  instanceId: string;
+  transition: string;
+  /** Where the instance comes from and goes to (EC2, AutoScalingGroup, WarmPool), as in the notification. */
+  origin: string;
+  destination: string;
+  startedAt: number;
+  /** ms since the epoch: the action times out then unless a heartbeat moves it (never past globalDeadline). */
+  heartbeatDeadline: number;
+  globalDeadline: number;
+  heartbeats: number;
+  /** Set once completed: by CompleteLifecycleAction, the hook's DefaultResult on a timeout, or hook deletion. */
+  result?: LifecycleResult;
+  completedBy?: 'call' | 'timeout' | 'hook_deleted';
+  completedAt?: number;
+}
+
+export interface FakeRole {
+  name: string;
+  arn: string;
+  id: string;
+  path: string;
+  /** The trust policy (JSON text, as given). */
+  assumeRolePolicy: string;
+  description?: string;
+  tags: Map<string, string>;
+  /** Inline policies: name -> JSON text. */
+  policies: Map<string, string>;
+  createdAt: string;
+  /** PutLifecycleHook test publications with this role that still fail (a role not yet propagated). */
+  unassumableFor: number;
+}
+
+/** A message AWS would have published to an SNS topic (Auto Scaling's, as the hook's role when it has one). */
+export interface FakePublished {
+  topicArn: string;
+  message: string;
+  /** The role Auto Scaling assumed to publish (lifecycle hooks); absent for group notifications. */
+  roleArn?: string;
 }
 
 /** An EC2 instance as DescribeInstances shows it (EC2 forgets a terminated one after about an hour). */
@@ -117,8 +183,19 @@ export interface FakeState {
   queues: Map<string, FakeQueue>;
   /** EC2 instances by id. */
   instances: Map<string, FakeInstance>;
-  /** Messages AWS would have published (the TEST_NOTIFICATION of PutNotificationConfiguration). */
-  published: { topicArn: string; message: string }[];
+  /** Messages AWS would have published: TEST_NOTIFICATIONs and lifecycle notifications. */
+  published: FakePublished[];
+  /** IAM roles by name. */
+  roles: Map<string, FakeRole>;
+  /** Every lifecycle action, in the order they started (completed ones stay, with their result). */
+  lifecycleActions: FakeLifecycleAction[];
+}
+
+export interface LaunchOptions {
+  /** Where the instance comes from: EC2 (default) or WarmPool. */
+  origin?: 'EC2' | 'WarmPool';
+  /** Where it goes: AutoScalingGroup (default) or WarmPool. */
+  destination?: 'AutoScalingGroup' | 'WarmPool';
 }
 
 export interface FakeAws {
@@ -146,10 +223,22 @@ export interface FakeAws {
    * gets the SNS envelope in that queue; the others lose it. Returns how many queues received it.
    */
   deliveryFails(topicArn: string, message: string): number;
-  /** A group launches an instance: running in EC2 (tagged with the group), InService in the group. */
-  launchInstance(group: string, id?: string): FakeInstance;
-  /** The group terminates it: terminated in EC2 (still described, as for about an hour), gone from the group. */
+  /**
+   * A group launches an instance: running in EC2 (tagged with the group), InService in the group; with launch
+   * hooks, Pending:Wait and one lifecycle action per hook, each published to its hook's target.
+   */
+  launchInstance(group: string, id?: string, opts?: LaunchOptions): FakeInstance;
+  /**
+   * The group terminates it: terminated in EC2 (still described, as for about an hour), gone from the group;
+   * with terminate hooks, Terminating:Wait (still running) until its actions complete.
+   */
   terminateInstance(id: string): void;
+  /** The instance's lifecycle actions, pending and completed, oldest first. */
+  lifecycleActionsOf(instanceId: string): FakeLifecycleAction[];
+  /** The action's heartbeat timeout passes now: its hook's DefaultResult applies. */
+  timeOutLifecycleAction(token: string): void;
+  /** Roles created from now on cannot be assumed by the first `attempts` PutLifecycleHook test publications. */
+  delayRolePropagation(attempts: number): void;
   /** EC2 no longer knows the id at all (DescribeInstances: InvalidInstanceID.NotFound). */
   forgetInstance(id: string): void;
   mutatingCalls(): FakeCall[];
@@ -161,13 +250,19 @@ export interface FakeAws {
 }
 
 /** The services that speak the query protocol (EC2 its own dialect of it); SQS speaks JSON. */
-type QueryService = 'sns' | 'autoscaling' | 'ec2';
+type QueryService = 'sns' | 'autoscaling' | 'ec2' | 'iam';
 const NS: Record<QueryService, string> = {
   sns: 'http://sns.amazonaws.com/doc/2010-03-31/',
   autoscaling: 'http://autoscaling.amazonaws.com/doc/2011-01-01/',
   ec2: 'http://ec2.amazonaws.com/doc/2016-11-15/',
+  iam: 'https://iam.amazonaws.com/doc/2010-05-08/',
 };
-const VERSION: Record<QueryService, string> = { sns: '2010-03-31', autoscaling: '2011-01-01', ec2: '2016-11-15' };
+const VERSION: Record<QueryService, string> = {
+  sns: '2010-03-31',
+  autoscaling: '2011-01-01',
+  ec2: '2016-11-15',
+  iam: '2010-05-08',
+};
 /** EC2's instance state codes (the low byte of instanceState.code). */
 const EC2_STATE_CODES: Record<string, number> = {
   pending: 0,
@@ -196,6 +291,26 @@ const MUTATING = new Set([
   'SendMessage',
   'ReceiveMessage',
   'DeleteMessage',
+  'PutLifecycleHook',
+  'DeleteLifecycleHook',
+  'CompleteLifecycleAction',
+  'RecordLifecycleActionHeartbeat',
+  'CreateRole',
+  'PutRolePolicy',
+  'DeleteRolePolicy',
+  'DeleteRole',
+  'TagRole',
+]);
+
+/**
+ * Actions whose output is an empty structure (…Answer in the Auto Scaling model): AWS sends an empty …Result
+ * element, and boto3's parser requires it (the JS SDK does not).
+ */
+const EMPTY_RESULT = new Set([
+  'PutLifecycleHook',
+  'DeleteLifecycleHook',
+  'CompleteLifecycleAction',
+  'RecordLifecycleActionHeartbeat',
 ]);
 
 /** The types PutNotificationConfiguration accepts (AWS also takes TEST_NOTIFICATION, e.g. set by hand). */
@@ -438,10 +553,13 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
     queues: new Map(),
     instances: new Map(),
     published: [],
+    roles: new Map(),
+    lifecycleActions: [],
   };
   const calls: FakeCall[] = [];
   const faults: Fault[] = [];
   let mutationsLeft: number | undefined;
+  let rolePropagationAttempts = 0;
   const inFlight = new Map<string, number>();
   const peakInFlight = new Map<string, number>();
 
@@ -451,6 +569,7 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
       arn: `arn:aws:autoscaling:${opts.region}:${opts.accountId}:autoScalingGroup:${randomUUID()}:autoScalingGroupName/${name}`,
       notifications: new Map(),
       instances: new Map(),
+      hooks: new Map(),
     };
     state.groups.set(name, group);
     return group;
@@ -468,11 +587,281 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
     return g;
   };
   const resourceOf = (service: QueryService, action: string, p: Record<string, string>): string => {
+    if (service === 'iam') return `arn:aws:iam::${opts.accountId}:role/${p.RoleName ?? '*'}`;
     if (service === 'sns') {
       if (action === 'CreateTopic') return `arn:aws:sns:${opts.region}:${opts.accountId}:${p.Name}`;
       return p.TopicArn ?? p.ResourceArn ?? p.SubscriptionArn ?? '*';
     }
     return p.AutoScalingGroupName ? (state.groups.get(p.AutoScalingGroupName)?.arn ?? '*') : '*';
+  };
+
+  // ---- Lifecycle hooks and actions (Auto Scaling) ----
+  const HOOK_NAME = /^[A-Za-z0-9\-_/]{1,255}$/;
+  const MAX_HOOKS_PER_GROUP = 50;
+  const validation = (message: string) => new AwsError(400, 'ValidationError', message);
+  const hookOf = (g: FakeGroup, name: string | undefined): FakeLifecycleHook => {
+    const h = name ? g.hooks.get(name) : undefined;
+    if (!h) throw validation(`No Lifecycle Hook found with name ${name ?? 'null'} for group ${g.name}`);
+    return h;
+  };
+  const publish = (topicArn: string | undefined, message: Record<string, unknown>, roleArn?: string) => {
+    if (topicArn) state.published.push({ topicArn, message: JSON.stringify(message), ...(roleArn ? { roleArn } : {}) });
+  };
+  /** What the role lets Auto Scaling do with the topic: assume it (trust), publish (inline policy), not denied (topic policy). */
+  const roleMayPublish = (roleArn: string | undefined, topicArn: string): boolean => {
+    const role = [...state.roles.values()].find((r) => r.arn === roleArn);
+    const t = state.topics.get(topicArn);
+    if (!role || !t) return false;
+    if (role.unassumableFor > 0) {
+      role.unassumableFor--;
+      return false;
+    }
+    const statements = (text: string): PolicyStatement[] => {
+      try {
+        return ([] as PolicyStatement[]).concat(JSON.parse(text).Statement ?? []);
+      } catch {
+        return [];
+      }
+    };
+    const trusted = statements(role.assumeRolePolicy).some(
+      (st) =>
+        st.Effect === 'Allow' &&
+        asList((st.Principal as { Service?: unknown })?.Service).includes('autoscaling.amazonaws.com') &&
+        asList(st.Action).some((a) => globMatch(a, 'sts:AssumeRole')),
+    );
+    const allowed = [...role.policies.values()].some((doc) =>
+      statements(doc).some(
+        (st) =>
+          st.Effect === 'Allow' &&
+          asList(st.Action).some((a) => globMatch(a, 'sns:Publish')) &&
+          asList((st as { Resource?: unknown }).Resource).some((r) => globMatch(r, topicArn)),
+      ),
+    );
+    return trusted && allowed && fake.canPublish(role.arn, topicArn);
+  };
+  /** Applies the DefaultResult of every action whose time is up (AWS does so on its own; the fake when looked at). */
+  const expireActions = (now = Date.now()) => {
+    for (const a of state.lifecycleActions)
+      if (!a.result && now >= Math.min(a.heartbeatDeadline, a.globalDeadline)) {
+        const h = state.groups.get(a.group)?.hooks.get(a.hook);
+        finish(a, h?.defaultResult ?? 'ABANDON', 'timeout');
+      }
+  };
+  const finish = (a: FakeLifecycleAction, result: LifecycleResult, by: FakeLifecycleAction['completedBy']) => {
+    a.result = result;
+    a.completedBy = by;
+    a.completedAt = Date.now();
+    // The instance moves on once every hook of this transition has its result.
+    const same = state.lifecycleActions.filter(
+      (x) => x.instanceId === a.instanceId && x.transition === a.transition && x.startedAt === a.startedAt,
+    );
+    if (same.some((x) => !x.result)) return;
+    const g = state.groups.get(a.group);
+    const instance = state.instances.get(a.instanceId);
+    const abandoned = same.some((x) => x.result === 'ABANDON');
+    if (a.transition === LAUNCHING && !abandoned) {
+      g?.instances.set(a.instanceId, a.destination === 'WarmPool' ? 'Warmed:Stopped' : 'InService');
+      return;
+    }
+    // A launch ABANDONed is terminated at once; a termination goes ahead with either result.
+    if (instance) instance.state = 'terminated';
+    g?.instances.delete(a.instanceId);
+  };
+  /** Holds the instance in a wait state with one action per hook of the transition, each notified. */
+  const startActions = (
+    g: FakeGroup,
+    instanceId: string,
+    transition: string,
+    origin: string,
+    destination: string,
+  ): FakeLifecycleAction[] => {
+    const hooks = [...g.hooks.values()].filter((h) => h.transition === transition);
+    const now = Date.now();
+    return hooks.map((h) => {
+      const a: FakeLifecycleAction = {
+        token: randomUUID(),
+        group: g.name,
+        hook: h.name,
+        instanceId,
+        transition,
+        origin,
+        destination,
+        startedAt: now,
+        heartbeatDeadline: now + h.heartbeatTimeout * 1000,
+        globalDeadline: now + h.globalTimeout * 1000,
+        heartbeats: 0,
+      };
+      state.lifecycleActions.push(a);
+      // The shape Auto Scaling publishes to an SNS or SQS target (the key order of AWS's own messages).
+      publish(
+        h.targetArn,
+        {
+          Origin: origin,
+          LifecycleHookName: h.name,
+          Destination: destination,
+          AccountId: opts.accountId,
+          RequestId: randomUUID(),
+          LifecycleTransition: transition,
+          AutoScalingGroupName: g.name,
+          Service: 'AWS Auto Scaling',
+          Time: new Date(now).toISOString(),
+          EC2InstanceId: instanceId,
+          ...(h.metadata !== undefined ? { NotificationMetadata: h.metadata } : {}),
+          LifecycleActionToken: a.token,
+        },
+        h.roleArn,
+      );
+      return a;
+    });
+  };
+  /** The pending action that CompleteLifecycleAction / RecordLifecycleActionHeartbeat name (token or instance). */
+  const pendingAction = (p: Record<string, string>): { action: FakeLifecycleAction; hook: FakeLifecycleHook } => {
+    const g = group(p.AutoScalingGroupName);
+    const h = hookOf(g, p.LifecycleHookName);
+    const token = p.LifecycleActionToken;
+    const instanceId = p.InstanceId;
+    if (!token && !instanceId) throw validation('Either the LifecycleActionToken or the InstanceId must be specified');
+    expireActions();
+    const action = state.lifecycleActions.find(
+      (a) =>
+        !a.result &&
+        a.group === g.name &&
+        a.hook === h.name &&
+        (!token || a.token === token) &&
+        (!instanceId || a.instanceId === instanceId),
+    );
+    if (!action)
+      throw validation(
+        token
+          ? `No active Lifecycle Action found with token ${token}`
+          : `No active Lifecycle Action found with instance ID ${instanceId}`,
+      );
+    return { action, hook: h };
+  };
+  const hookXml = (h: FakeLifecycleHook) =>
+    text('LifecycleHookName', h.name) +
+    text('AutoScalingGroupName', h.group) +
+    text('LifecycleTransition', h.transition) +
+    (h.targetArn ? text('NotificationTargetARN', h.targetArn) : '') +
+    (h.roleArn ? text('RoleARN', h.roleArn) : '') +
+    (h.metadata !== undefined ? text('NotificationMetadata', h.metadata) : '') +
+    text('HeartbeatTimeout', h.heartbeatTimeout) +
+    text('GlobalTimeout', h.globalTimeout) +
+    text('DefaultResult', h.defaultResult);
+
+  // ---- IAM (roles and their inline policies) ----
+  const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
+  const noRole = (name: string | undefined) =>
+    new AwsError(404, 'NoSuchEntity', `The role with name ${name ?? 'null'} cannot be found.`);
+  const roleOf = (name: string | undefined): FakeRole => {
+    const r = name ? state.roles.get(name) : undefined;
+    if (!r) throw noRole(name);
+    return r;
+  };
+  const checkPolicyDocument = (text: string | undefined) => {
+    let doc: { Statement?: unknown };
+    try {
+      doc = JSON.parse(text ?? '');
+    } catch {
+      throw new AwsError(400, 'MalformedPolicyDocument', 'This policy contains invalid Json');
+    }
+    if (!doc || typeof doc !== 'object' || !doc.Statement)
+      throw new AwsError(400, 'MalformedPolicyDocument', 'Syntax errors in policy.');
+  };
+  // IAM returns policy documents URL-encoded (RFC 3986), as the real service does.
+  const policyText = (doc: string) => encodeURIComponent(doc);
+  const roleXml = (r: FakeRole) =>
+    text('Path', r.path) +
+    text('RoleName', r.name) +
+    text('RoleId', r.id) +
+    text('Arn', r.arn) +
+    text('CreateDate', r.createdAt) +
+    text('AssumeRolePolicyDocument', policyText(r.assumeRolePolicy)) +
+    (r.description !== undefined ? text('Description', r.description) : '') +
+    text('MaxSessionDuration', 3600) +
+    (r.tags.size
+      ? el(
+          'Tags',
+          members([...r.tags], ([k, v]) => text('Key', k) + text('Value', v)),
+        )
+      : '');
+  const iam: Record<string, (p: Record<string, string>) => string> = {
+    CreateRole(p) {
+      const name = p.RoleName ?? '';
+      if (!ROLE_NAME.test(name))
+        throw validation(`1 validation error detected: Value '${name}' at 'roleName' failed to satisfy constraint`);
+      if (state.roles.has(name))
+        throw new AwsError(409, 'EntityAlreadyExists', `Role with name ${name} already exists.`);
+      checkPolicyDocument(p.AssumeRolePolicyDocument);
+      const path = p.Path ?? '/';
+      if (!/^\/([\x21-\x7e]*\/)?$/.test(path)) throw validation(`The specified value for path is invalid: ${path}`);
+      const role: FakeRole = {
+        name,
+        arn: `arn:aws:iam::${opts.accountId}:role${path}${name}`,
+        id: `AROA${randomUUID().replace(/-/g, '').slice(0, 17).toUpperCase()}`,
+        path,
+        assumeRolePolicy: p.AssumeRolePolicyDocument ?? '',
+        ...(p.Description !== undefined ? { description: p.Description } : {}),
+        tags: new Map(indexed(p, 'Tags.member').map((t) => [t.Key, t.Value])),
+        policies: new Map(),
+        createdAt: new Date().toISOString(),
+        unassumableFor: rolePropagationAttempts,
+      };
+      state.roles.set(name, role);
+      return el('Role', roleXml(role));
+    },
+    GetRole(p) {
+      return el('Role', roleXml(roleOf(p.RoleName)));
+    },
+    TagRole(p) {
+      const r = roleOf(p.RoleName);
+      for (const t of indexed(p, 'Tags.member')) r.tags.set(t.Key, t.Value);
+      if (r.tags.size > 50)
+        throw new AwsError(409, 'LimitExceeded', 'The number of tags has reached the maximum limit.');
+      return '';
+    },
+    PutRolePolicy(p) {
+      const r = roleOf(p.RoleName);
+      if (!p.PolicyName || !/^[\w+=,.@-]{1,128}$/.test(p.PolicyName))
+        throw validation(`The specified value for policyName is invalid`);
+      checkPolicyDocument(p.PolicyDocument);
+      r.policies.set(p.PolicyName, p.PolicyDocument ?? '');
+      return '';
+    },
+    GetRolePolicy(p) {
+      const r = roleOf(p.RoleName);
+      const doc = r.policies.get(p.PolicyName ?? '');
+      if (doc === undefined)
+        throw new AwsError(404, 'NoSuchEntity', `The role policy with name ${p.PolicyName ?? 'null'} cannot be found.`);
+      return (
+        text('RoleName', r.name) + text('PolicyName', p.PolicyName ?? '') + text('PolicyDocument', policyText(doc))
+      );
+    },
+    ListRolePolicies(p) {
+      const r = roleOf(p.RoleName);
+      return (
+        el(
+          'PolicyNames',
+          members([...r.policies.keys()].sort(), (n) => esc(n)),
+        ) + text('IsTruncated', 'false')
+      );
+    },
+    DeleteRolePolicy(p) {
+      const r = roleOf(p.RoleName);
+      if (!r.policies.delete(p.PolicyName ?? ''))
+        throw new AwsError(404, 'NoSuchEntity', `The role policy with name ${p.PolicyName ?? 'null'} cannot be found.`);
+      return '';
+    },
+    DeleteRole(p) {
+      const r = roleOf(p.RoleName);
+      if (r.policies.size > 0)
+        throw new AwsError(409, 'DeleteConflict', 'Cannot delete entity, must delete policies first.');
+      const inUse = [...state.groups.values()].some((g) => [...g.hooks.values()].some((h) => h.roleArn === r.arn));
+      // AWS does not refuse this (a hook would fail to notify later); the fake does not either.
+      void inUse;
+      state.roles.delete(r.name);
+      return '';
+    },
   };
 
   const sns: Record<string, (p: Record<string, string>) => string> = {
@@ -699,6 +1088,7 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
 
   const autoscaling: Record<string, (p: Record<string, string>) => string> = {
     DescribeAutoScalingGroups(p) {
+      expireActions();
       const names = list(p, 'AutoScalingGroupNames');
       checkDescribeLimits(p, names);
       const all = [...state.groups.values()].sort((a, b) => a.name.localeCompare(b.name));
@@ -740,6 +1130,99 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
     DeleteNotificationConfiguration(p) {
       const g = group(p.AutoScalingGroupName);
       g.notifications.delete(p.TopicARN ?? '');
+      return '';
+    },
+    PutLifecycleHook(p) {
+      const g = group(p.AutoScalingGroupName);
+      const name = p.LifecycleHookName ?? '';
+      if (!HOOK_NAME.test(name))
+        throw validation(
+          `1 validation error detected: Value '${name}' at 'lifecycleHookName' failed to satisfy constraint`,
+        );
+      const existing = g.hooks.get(name);
+      if (!existing && g.hooks.size >= MAX_HOOKS_PER_GROUP)
+        throw new AwsError(
+          400,
+          'LimitExceeded',
+          `Unable to create lifecycle hook ${name}: the Auto Scaling group ${g.name} already has ${MAX_HOOKS_PER_GROUP} lifecycle hooks (the most allowed)`,
+        );
+      const transition = p.LifecycleTransition ?? existing?.transition;
+      if (!transition) throw validation('LifecycleTransition is required for a new lifecycle hook');
+      if (transition !== LAUNCHING && transition !== TERMINATING)
+        throw validation(`Invalid Lifecycle Transition: ${transition}`);
+      const heartbeat =
+        p.HeartbeatTimeout !== undefined ? Number(p.HeartbeatTimeout) : (existing?.heartbeatTimeout ?? 3600);
+      if (!Number.isInteger(heartbeat) || heartbeat < 30 || heartbeat > 7200)
+        throw validation(`Heartbeat timeout ${p.HeartbeatTimeout} is out of range: it must be 30 to 7200 seconds`);
+      const result = p.DefaultResult ?? existing?.defaultResult ?? 'ABANDON';
+      if (result !== 'CONTINUE' && result !== 'ABANDON')
+        throw validation(`Invalid value for DefaultResult: ${result} (CONTINUE or ABANDON)`);
+      const metadata = p.NotificationMetadata ?? existing?.metadata;
+      if (metadata !== undefined && (metadata.length < 1 || metadata.length > 1023))
+        throw validation('NotificationMetadata must be 1 to 1023 characters');
+      const targetArn = p.NotificationTargetARN ?? existing?.targetArn;
+      const roleArn = p.RoleARN ?? existing?.roleArn;
+      if (targetArn && !roleArn) throw validation('RoleARN is required when a NotificationTargetARN is given');
+      // Auto Scaling proves it can publish before it keeps the hook: a test message to the target, as the role.
+      if (targetArn && !roleMayPublish(roleArn, targetArn))
+        throw validation(
+          `Unable to publish test message to notification target ${targetArn} using IAM role ${roleArn}. Please check your target and role configuration and try to put lifecycle hook again.`,
+        );
+      const hook: FakeLifecycleHook = {
+        name,
+        group: g.name,
+        transition,
+        ...(targetArn ? { targetArn } : {}),
+        ...(roleArn ? { roleArn } : {}),
+        ...(metadata !== undefined ? { metadata } : {}),
+        heartbeatTimeout: heartbeat,
+        globalTimeout: Math.min(100 * heartbeat, 172800),
+        defaultResult: result,
+      };
+      g.hooks.set(name, hook);
+      publish(
+        targetArn,
+        {
+          AccountId: opts.accountId,
+          RequestId: randomUUID(),
+          AutoScalingGroupARN: g.arn,
+          AutoScalingGroupName: g.name,
+          Service: 'AWS Auto Scaling',
+          Event: 'autoscaling:TEST_NOTIFICATION',
+          Time: new Date().toISOString(),
+        },
+        roleArn,
+      );
+      return '';
+    },
+    DescribeLifecycleHooks(p) {
+      const g = group(p.AutoScalingGroupName);
+      const names = list(p, 'LifecycleHookNames');
+      const hooks = [...g.hooks.values()].filter((h) => !names.length || names.includes(h.name));
+      return el('LifecycleHooks', members(hooks, hookXml));
+    },
+    DeleteLifecycleHook(p) {
+      const g = group(p.AutoScalingGroupName);
+      const h = hookOf(g, p.LifecycleHookName);
+      g.hooks.delete(h.name);
+      // Outstanding actions are completed first: ABANDON for launching instances, CONTINUE for terminating ones.
+      for (const a of state.lifecycleActions)
+        if (!a.result && a.group === g.name && a.hook === h.name)
+          finish(a, a.transition === LAUNCHING ? 'ABANDON' : 'CONTINUE', 'hook_deleted');
+      return '';
+    },
+    CompleteLifecycleAction(p) {
+      const result = p.LifecycleActionResult;
+      if (result !== 'CONTINUE' && result !== 'ABANDON')
+        throw validation(`Invalid value for LifecycleActionResult: ${result ?? 'null'} (CONTINUE or ABANDON)`);
+      const { action } = pendingAction(p);
+      finish(action, result, 'call');
+      return '';
+    },
+    RecordLifecycleActionHeartbeat(p) {
+      const { action, hook } = pendingAction(p);
+      action.heartbeats++;
+      action.heartbeatDeadline = Math.min(Date.now() + hook.heartbeatTimeout * 1000, action.globalDeadline);
       return '';
     },
   };
@@ -805,6 +1288,7 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
     sns,
     autoscaling,
     ec2,
+    iam,
   };
 
   // SQS speaks the AWS JSON 1.0 protocol (X-Amz-Target: AmazonSQS.<Action>, application/x-amz-json-1.0) with
@@ -1136,15 +1620,18 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
       String(req.headers.authorization ?? ''),
     );
     const svc = scope?.[2];
-    if (svc === 'sns' || svc === 'autoscaling' || svc === 'ec2') return { service: svc, region: scope?.[1] };
+    if (svc === 'sns' || svc === 'autoscaling' || svc === 'ec2' || svc === 'iam')
+      return { service: svc, region: scope?.[1] };
     if (action in sns) return { service: 'sns', region: scope?.[1] };
     if (action in autoscaling) return { service: 'autoscaling', region: scope?.[1] };
     if (action in ec2) return { service: 'ec2', region: scope?.[1] };
+    if (action in iam) return { service: 'iam', region: scope?.[1] };
     return { region: scope?.[1] };
   };
 
   const faultError = (kind: FaultKind, service: QueryService, action: string, resource: string): AwsError => {
     if (service === 'ec2') return ec2FaultError(kind, action);
+    if (service === 'iam') return iamFaultError(kind, action, resource);
     if (kind === 'throttle') return new AwsError(400, 'Throttling', 'Rate exceeded');
     if (kind === 'server')
       return new AwsError(
@@ -1169,6 +1656,19 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
     const prefix = service === 'sns' ? 'SNS' : 'autoscaling';
     const message = `User: arn:aws:iam::${opts.accountId}:user/test is not authorized to perform: ${prefix}:${action} on resource: ${resource} because no identity-based policy allows the ${prefix}:${action} action`;
     return new AwsError(403, service === 'sns' ? 'AuthorizationError' : 'AccessDenied', message);
+  };
+
+  // IAM's codes: Throttling, ServiceFailure (500), AccessDenied, LimitExceeded (409).
+  const iamFaultError = (kind: FaultKind, action: string, resource: string): AwsError => {
+    if (kind === 'throttle') return new AwsError(400, 'Throttling', 'Rate exceeded');
+    if (kind === 'server')
+      return new AwsError(500, 'ServiceFailure', 'The request processing has failed because of an unknown error.');
+    if (kind === 'quota') return new AwsError(409, 'LimitExceeded', 'Cannot exceed quota for RolesPerAccount: 1000');
+    return new AwsError(
+      403,
+      'AccessDenied',
+      `User: arn:aws:iam::${opts.accountId}:user/test is not authorized to perform: iam:${action} on resource: ${resource} because no identity-based policy allows the iam:${action} action`,
+    );
   };
 
   // EC2's own codes: RequestLimitExceeded (retried by the SDK as throttling), InternalError, UnauthorizedOperation.
@@ -1200,6 +1700,40 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
       res.end(JSON.stringify({ confirmed: fake.confirmSubscriptions(endpoint) }));
       return;
     }
+    // Launch or terminate an instance (for tests outside this process, e.g. the Python side): the answer holds the
+    // instance's lifecycle actions and the messages published meanwhile.
+    if (req.url?.startsWith('/__fake/launch') || req.url?.startsWith('/__fake/terminate')) {
+      const given = (body ? JSON.parse(body) : {}) as {
+        group?: string;
+        instance_id?: string;
+        origin?: LaunchOptions['origin'];
+        destination?: LaunchOptions['destination'];
+      };
+      const before = state.published.length;
+      let status = 200;
+      let out: Record<string, unknown>;
+      try {
+        let id = given.instance_id ?? '';
+        if (req.url.startsWith('/__fake/launch'))
+          id = fake.launchInstance(given.group ?? '', given.instance_id, {
+            origin: given.origin,
+            destination: given.destination,
+          }).id;
+        else fake.terminateInstance(id);
+        out = {
+          instance_id: id,
+          lifecycle_state: [...state.groups.values()].find((g) => g.instances.has(id))?.instances.get(id) ?? null,
+          actions: fake.lifecycleActionsOf(id),
+          published: state.published.slice(before),
+        };
+      } catch (err) {
+        status = 400;
+        out = { error: err instanceof Error ? err.message : String(err) };
+      }
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(out));
+      return;
+    }
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(
       JSON.stringify({
@@ -1208,7 +1742,16 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
         groups: [...state.groups.values()].map((g) => ({
           name: g.name,
           notifications: Object.fromEntries([...g.notifications].map(([k, v]) => [k, [...v]])),
+          hooks: [...g.hooks.values()],
+          instances: Object.fromEntries(g.instances),
         })),
+        roles: [...state.roles.values()].map((r) => ({
+          ...r,
+          tags: Object.fromEntries(r.tags),
+          policies: Object.fromEntries(r.policies),
+        })),
+        lifecycleActions: state.lifecycleActions,
+        published: state.published,
         queues: [...state.queues.values()].map((q) => ({ ...q, tags: Object.fromEntries(q.tags) })),
         calls,
       }),
@@ -1266,7 +1809,7 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
             service === 'ec2'
               ? `<?xml version="1.0" encoding="UTF-8"?>\n<${action}Response xmlns="${NS.ec2}">${text('requestId', requestId)}${result}</${action}Response>\n`
               : `<?xml version="1.0"?>\n<${action}Response xmlns="${NS[service]}">` +
-                (result ? el(`${action}Result`, result) : '') +
+                (result || EMPTY_RESULT.has(action) ? el(`${action}Result`, result) : '') +
                 el('ResponseMetadata', text('RequestId', requestId)) +
                 `</${action}Response>\n`;
         } catch (err) {
@@ -1363,7 +1906,7 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
       }
       return n;
     },
-    launchInstance(groupName, id) {
+    launchInstance(groupName, id, launch = {}) {
       const g = group(groupName);
       const instance: FakeInstance = {
         id: id ?? `i-${randomUUID().replace(/-/g, '').slice(0, 17)}`,
@@ -1372,13 +1915,42 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
         group: g.name,
       };
       state.instances.set(instance.id, instance);
-      g.instances.set(instance.id, 'InService');
+      const origin = launch.origin ?? 'EC2';
+      const destination = launch.destination ?? 'AutoScalingGroup';
+      const held = startActions(g, instance.id, LAUNCHING, origin, destination);
+      const waiting = destination === 'WarmPool' ? 'Warmed:Pending:Wait' : 'Pending:Wait';
+      g.instances.set(instance.id, held.length ? waiting : destination === 'WarmPool' ? 'Warmed:Stopped' : 'InService');
       return instance;
     },
     terminateInstance(id) {
       const instance = state.instances.get(id);
+      const g = [...state.groups.values()].find((x) => x.instances.has(id));
+      const pending = state.lifecycleActions.some(
+        (a) => a.instanceId === id && !a.result && a.transition === TERMINATING,
+      );
+      if (g && !pending && g.instances.get(id) !== 'Terminating:Wait') {
+        const held = startActions(g, id, TERMINATING, 'AutoScalingGroup', 'EC2');
+        if (held.length) {
+          g.instances.set(id, 'Terminating:Wait');
+          return;
+        }
+      }
+      if (pending) return;
       if (instance) instance.state = 'terminated';
-      for (const g of state.groups.values()) g.instances.delete(id);
+      for (const group of state.groups.values()) group.instances.delete(id);
+    },
+    lifecycleActionsOf(instanceId) {
+      expireActions();
+      return state.lifecycleActions.filter((a) => a.instanceId === instanceId);
+    },
+    timeOutLifecycleAction(token) {
+      const a = state.lifecycleActions.find((x) => x.token === token);
+      if (!a) throw new Error(`no lifecycle action with token ${token}`);
+      if (!a.result) a.heartbeatDeadline = Date.now();
+      expireActions();
+    },
+    delayRolePropagation(attempts) {
+      rolePropagationAttempts = attempts;
     },
     forgetInstance(id) {
       fake.terminateInstance(id);
