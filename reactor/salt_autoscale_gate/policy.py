@@ -24,8 +24,13 @@ OUTCOMES = {
 # a trailing newline never slips through. URLs are checked as strings, not parsed: URL parsers disagree on
 # backslashes, whitespace and '@', and the string check leaves nothing to disagree on.
 REGION_RE = re.compile(r"[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-[0-9]+")
-CERT_URL_RE = re.compile(r"https://sns\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/[A-Za-z0-9._/-]*\.pem")
-SUBSCRIBE_URL_RE = re.compile(r"https://sns\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/[\x21\x22\x24-\x5b\x5d-\x7e]*")
+CERT_URL_RE = re.compile(r"https://sns\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?/[A-Za-z0-9._/-]*\.pem")
+SUBSCRIBE_URL_RE = re.compile(r"https://sns\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?/[\x21\x22\x24-\x5b\x5d-\x7e]*")
+
+
+def in_its_partition(match):
+    """The China regions (cn-*) and only they are served from amazonaws.com.cn."""
+    return bool(match.group(2)) == match.group(1).startswith("cn-")
 INSTANCE_ID_RE = re.compile(r"i-[0-9a-f]{8}(?:[0-9a-f]{9})?")
 TIMESTAMP_RE = re.compile(
     r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]{1,9})?(Z|[+-][0-9]{2}:[0-9]{2})")
@@ -46,7 +51,7 @@ def check_cert_url(envelope):
     """An SNS certificate URL in the topic's own region (a genuine topic's messages are signed there)."""
     url = envelope["SigningCertURL"]
     match = CERT_URL_RE.fullmatch(url)
-    if not match or not REGION_RE.fullmatch(match.group(1)):
+    if not match or not REGION_RE.fullmatch(match.group(1)) or not in_its_partition(match):
         raise Rejected("cert_url_invalid", "SigningCertURL %s is not an SNS certificate URL" % shown(url))
     region = topic_parts(envelope["TopicArn"])[0]
     if match.group(1) != region:
@@ -94,7 +99,7 @@ def check_message(envelope, settings):
     if kind == SUBSCRIPTION:
         url = envelope["SubscribeURL"]
         match = SUBSCRIBE_URL_RE.fullmatch(url)
-        if not match or match.group(1) != region:
+        if not match or match.group(1) != region or not in_its_partition(match):
             raise Rejected("subscribe_url_invalid", "SubscribeURL is not an SNS URL in the topic's region")
         return {"outcome": "subscription_confirmation", "subscribe_url": url}
     if kind != NOTIFICATION:

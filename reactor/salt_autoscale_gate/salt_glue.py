@@ -32,24 +32,23 @@ def run(opts, data, tag=None):
         now = time.time()
         decision = judge(data, Context(settings, store, Certificates(store, settings.fetch_timeout), now))
         if not decision.accepted:
-            reject(decision, alerts)
+            reject(decision)
             return {}
         return Performer(opts, settings, store, alerts).perform(decision, plan(decision, settings))
     except ConfigProblem as problem:  # e.g. neither cryptography nor openssl on the master
         log.error("ec2-autoscale: %s", problem)
-        alerts.send("the reactor cannot verify messages", str(problem))
+        alerts.send("the reactor cannot verify messages", str(problem), budget="error")
         return {}
     except Exception:
         log.exception("ec2-autoscale: unexpected error; no reaction")
-        alerts.send("reactor error", "The ec2-autoscale reactor failed; see the master log.")
+        alerts.send("reactor error", "The ec2-autoscale reactor failed; see the master log.", budget="error")
         return {}
 
 
-def reject(decision, alerts):
+def reject(decision):
+    """One WARNING line and no reaction. Never an email: anyone can post a rejection (alerts.py)."""
     envelope = decision.envelope
     line = "ec2-autoscale: rejected SNS message: reason=%s message_id=%s topic_arn=%s: %s" % (
         decision.reason, shown(envelope.get("MessageId")), shown(envelope.get("TopicArn")),
         decision.rejection.detail)
     log.warning("%s", line)
-    alerts.send("rejected SNS message (%s)" % decision.reason,
-                line + "\n\nSee the salt-autoscale docs, Troubleshooting, for this reason code.")

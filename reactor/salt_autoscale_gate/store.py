@@ -286,9 +286,9 @@ class Store(object):
                 except OSError:
                     pass
 
-    def alert_allowed(self, min_interval):
-        """At most one alert email per min_interval seconds, across events (a stamp file's mtime)."""
-        stamp = os.path.join(self.root, "alert.stamp")
+    def alert_allowed(self, min_interval, budget="verified"):
+        """At most one alert email per min_interval seconds per budget, across events (a stamp file's mtime)."""
+        stamp = os.path.join(self.root, "alert.stamp" if budget == "verified" else "alert-%s.stamp" % budget)
         try:
             if time.time() - os.path.getmtime(stamp) < min_interval:
                 return False

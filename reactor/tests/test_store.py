@@ -92,3 +92,27 @@ def test_readonly_store_of_an_absent_directory_is_empty_and_writes_nothing(tmp_p
     store = Store(str(tmp_path / "absent"), 3900, readonly=True)
     assert store.absent and store.read_cert(URL) is None and store.handled("x", b"y") is None
     assert not (tmp_path / "absent").exists()
+
+
+def test_the_two_alert_budgets_are_spent_apart(tmp_path):
+    store = Store(str(tmp_path / "cache"), 3900)
+    assert store.alert_allowed(300, "verified") is True
+    assert store.alert_allowed(300, "verified") is False  # one mail per min_interval ...
+    assert store.alert_allowed(300, "error") is True  # ... but a reactor error still gets its own
+    assert store.alert_allowed(300, "error") is False
+
+
+def test_a_record_appended_by_this_process_is_found_without_reading_it_back(tmp_path):
+    store = Store(str(tmp_path / "cache"), 3900)
+    now = time.time()
+    store.record_handled("m-1", "signed-1", {"at": now, "outcome": "launch", "instance_id": "i-1"})
+    store.record_handled("m-2", "signed-2", {"at": now, "outcome": "launch", "instance_id": "i-2"})
+    assert store.handled("m-1", "x", now=now) == pytest.approx(now, abs=0.001)
+    assert store.handled("y", "signed-2", now=now) == pytest.approx(now, abs=0.001)
+    # another process appends: this one still sees it (the file grew beyond what it knows)
+    path = store._bucket_paths(now)[0]
+    with open(path, "a") as handle:
+        handle.write("%s %s %.3f launch i-3\n" % (sha256_hex("m-3"), sha256_hex("signed-3"), now))
+    store.record_handled("m-4", "signed-4", {"at": now, "outcome": "launch", "instance_id": "i-4"})
+    assert store.handled("m-3", "z", now=now) is not None
+    assert store.handled("m-4", "z", now=now) is not None

@@ -340,7 +340,7 @@ async function askSaltCloud(p: Prompter, ctx: InterviewContext, a: InitAnswers):
 async function askEmail(p: Prompter, pre: Partial<EmailAnswers> | undefined): Promise<EmailAnswers | undefined> {
   const wanted = await p.confirm({
     name: 'email',
-    message: "Email alerts (launch errors, rejected requests) besides the master's log?",
+    message: "Email alerts (launch errors, reactor errors) besides the master's log?",
     default: pre !== undefined && Object.keys(pre).length > 0,
   });
   if (!wanted) return undefined;

@@ -94,7 +94,7 @@ function remarksFor(a: InitAnswers): Remark[] {
     {
       path: ['alerts'],
       above:
-        "Alerts on launch/terminate errors, rejected requests and unsubscribe confirmations: always in the master's\nlog; by email too when alerts.email is set.",
+        "Alerts on launch/terminate errors, unsubscribe confirmations and reactor errors: always in the master's\nlog; by email too when alerts.email is set (a rejected request is logged only).",
     },
     { path: ['alerts', 'min_interval_seconds'], after: 'at most one alert email per this many seconds' },
     { path: ['reactor'], above: 'Limits the reactor applies to every notification.' },
