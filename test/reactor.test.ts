@@ -488,44 +488,37 @@ describe.concurrent('Salt versions', () => {
 });
 
 describe('the reaction shape', () => {
-  // What Salt 3006/3007 do with a returned reaction (salt/utils/reactor.py ReactWrap.run, "args" form): the one
-  // key <state>.<fun>, a one-item list holding {args: [ {k: v}, ... ]}, repacked into keyword arguments for the
-  // runner/wheel function; here bound to the signatures of cloud.create (salt/runners/cloud.py) and key.delete
-  // (salt/wheel/key.py).
+  // The harness compiles each reaction as Salt's reactor does (test/helpers/salt_reactwrap.py: pad_funcs,
+  // verify_high, compile_high_data, ReactWrap.run's "args" form, repack_dictlist); here the calls it yields are
+  // bound to the signatures of cloud.create (salt/runners/cloud.py) and key.delete (salt/wheel/key.py).
   const BIND = `
 import inspect, json, sys
 def create(provider, instances, opts=None, **kwargs): pass
 def delete(match): pass
-funs = {"runner.cloud.create": create, "wheel.key.delete": delete}
+funs = {("runner", "cloud.create"): create, ("wheel", "key.delete"): delete}
 out = []
-for reaction in json.loads(sys.stdin.read()):
-    (rid, body), = reaction.items()
-    (fun, chunk), = body.items()
-    assert isinstance(chunk, list) and len(chunk) == 1 and list(chunk[0]) == ["args"], chunk
-    kwargs = {}
-    for item in chunk[0]["args"]:
-        assert isinstance(item, dict) and len(item) == 1, item
-        kwargs.update(item)
-    bound = inspect.signature(funs[fun]).bind(**kwargs)
-    out.append({"id": rid, "fun": fun, "bound": {k: v for k, v in bound.arguments.items()}})
+for call in json.loads(sys.stdin.read()):
+    bound = inspect.signature(funs[(call["client"], call["fun"])]).bind(*call["arg"], **call["kwarg"])
+    out.append({"client": call["client"], "fun": call["fun"], "bound": dict(bound.arguments)})
 print(json.dumps(out))
 `;
-  test('binds to cloud.create(provider, instances, **kwargs) and key.delete(match)', async () => {
+  test('Salt compiles the launch and terminate reactions into cloud.create(provider, instances, **kwargs) and key.delete(match)', async () => {
     const m = await fx.master();
     const { results } = await fx.deliver(m, [
       { body: byName('launch-v1-subject').body },
       { body: byName('terminate-v2-subject').body },
     ]);
+    expect(results.flatMap((x) => x.saltErrors)).toEqual([]);
     const { spawnSync } = await import('node:child_process');
     const r = spawnSync('python3', ['-c', BIND], {
-      input: JSON.stringify(results.map((x) => x.reaction)),
+      input: JSON.stringify(results.flatMap((x) => x.saltCalls)),
       encoding: 'utf8',
     });
     expect(r.stderr).toBe('');
     expect(JSON.parse(r.stdout)).toEqual([
       {
-        id: `ec2_autoscale_launch_${INSTANCE_ID}`,
-        fun: 'runner.cloud.create',
+        client: 'runner',
+        fun: 'cloud.create',
         bound: {
           provider: 'ec2-autoscale',
           instances: INSTANCE_ID,
@@ -536,11 +529,27 @@ print(json.dumps(out))
           },
         },
       },
-      {
-        id: `ec2_autoscale_terminate_${TERMINATED_INSTANCE_ID}`,
-        fun: 'wheel.key.delete',
-        bound: { match: TERMINATED_INSTANCE_ID },
-      },
+      { client: 'wheel', fun: 'key.delete', bound: { match: TERMINATED_INSTANCE_ID } },
+    ]);
+  });
+
+  test('the harness refuses what Salt would: args that are not one-key dicts, a state with no function', async () => {
+    const m = await fx.master();
+    const sls = async (name: string, reaction: string) => {
+      const path = join(fx.dir, `${name}.sls`);
+      await writeFile(path, `#!py\ndef run():\n    return ${reaction}\n`);
+      return path;
+    };
+    const twoKeys = await sls('two-keys', '{"x": {"wheel.key.delete": [{"args": [{"match": "i-1", "extra": 1}]}]}}');
+    const noFun = await sls('no-fun', '{"y": {"runner": [{"args": []}]}}');
+    const { results } = await fx.deliver(m, [
+      { body: '{}', reactor: twoKeys },
+      { body: '{}', reactor: noFun },
+    ]);
+    expect(results.map((r) => r.saltCalls)).toEqual([[], []]);
+    expect(results.map((r) => r.saltErrors)).toEqual([
+      ["Reactor 'x' failed to execute wheel 'key.delete': Incorrect argument format"],
+      ['No function declared in state runner in ID y'],
     ]);
   });
 });

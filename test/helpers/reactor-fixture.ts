@@ -85,6 +85,12 @@ export async function setupReactorFixture(): Promise<ReactorFixture> {
     },
     async deliver(master, deliveries, extra = {}, python = 'python3', via = server) {
       const run = await runHarness({ reactor, opts: master.opts, deliveries, ...extra }, via.env, python);
+      // Every reaction the real reactor returns must be one Salt's reactor can run (salt_reactwrap.py); only a
+      // delivery that loads a reactor file of its own (a test of the checker) may be refused.
+      run.results.forEach((r, i) => {
+        if (r.saltErrors.length > 0 && !deliveries[i].reactor)
+          throw new Error(`Salt's reactor would refuse reaction ${i}: ${r.saltErrors.join('; ')}`);
+      });
       return { results: run.results, backend: run.backend, saltSmtpCalls: run.saltSmtpCalls };
     },
     async close() {

@@ -14,7 +14,8 @@ A delivery given as {"body": text} becomes the event data rest_cherrypy's Webhoo
   {"body": text, "post": json.loads(text) if that works else text, "headers": {...}}.
 Result (JSON on stdout):
   {"backend": "cryptography"|"openssl", "results": [{"reaction", "logs": [{"level", "message"}], "error",
-   "optsUnchanged", "seconds", "loadSeconds", "runSeconds"}], "saltSmtpCalls": [...], "elapsedSeconds"}
+   "optsUnchanged", "seconds", "loadSeconds", "runSeconds",
+   "saltCalls", "saltErrors" (the client calls Salt's reactor would make of the reaction: salt_reactwrap.py)}], "saltSmtpCalls": [...], "elapsedSeconds"}
 """
 import copy
 import importlib.machinery
@@ -25,6 +26,8 @@ import sys
 import time
 import traceback
 import types
+
+from salt_reactwrap import salt_calls
 
 MODULE_NAME = "ec2-autoscale"
 
@@ -140,7 +143,9 @@ def main():
         except Exception:
             error = traceback.format_exc()
         seconds = time.perf_counter() - one
+        calls, salt_errors = salt_calls(reaction) if isinstance(reaction, dict) else ([], [])
         results.append({
+            "saltCalls": calls, "saltErrors": salt_errors,
             "seconds": seconds, "loadSeconds": timing.get("loadSeconds"), "runSeconds": timing.get("runSeconds"),
             "reaction": reaction, "error": error, "optsUnchanged": opts == pristine,
             "logs": [r for r in capture.records if r["level"] != "DEBUG" or job.get("debug")],

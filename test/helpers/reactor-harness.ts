@@ -29,6 +29,17 @@ export interface DeliveryResult {
   /** Of which: run(), the reactor's own decision and reaction. */
   runSeconds: number;
   logs: LogLine[];
+  /** The client calls Salt's reactor would make of the reaction (test/helpers/salt_reactwrap.py). */
+  saltCalls: SaltCall[];
+  /** What Salt's reactor would refuse in the reaction (no function, a bad `args` form, a missing tgt). */
+  saltErrors: string[];
+}
+export interface SaltCall {
+  client: 'runner' | 'wheel' | 'local' | 'caller';
+  fun: string;
+  tgt?: string;
+  arg: unknown[];
+  kwarg: Record<string, unknown>;
 }
 export interface HarnessRun {
   backend: 'cryptography' | 'openssl';
