@@ -250,4 +250,87 @@ describe('Salt versions', () => {
     const hints = JSON.stringify(CONFIG_SCHEMA);
     expect(hints).not.toMatch(/3007\.1\b(?!\d)/);
   });
+
+  describe('groups.<name>.lifecycle', () => {
+    const minimal = (lifecycle: string, extra = '') =>
+      [
+        'version: 1',
+        'aws: {region: us-east-1' + extra + '}',
+        'sns: {topic_name: t}',
+        'salt_api: {public_url: "https://s.example.com:8000", ssl_crt: /c, ssl_key: /k}',
+        'salt: {master_address: salt.example.com}',
+        'groups:',
+        '  workers:',
+        '    salt_version: "3007.14"',
+        ...lifecycle.split('\n').map((l) => `    ${l}`),
+      ].join('\n');
+
+    it('is off by default; launch: with nothing after it is on with the defaults; the example turns it on for web-asg', () => {
+      expect(load(minimal('')).config.groups.workers.lifecycle).toBeUndefined();
+      expect(load(minimal('lifecycle:\n  launch:')).config.groups.workers.lifecycle).toEqual({
+        launch: {
+          hook_name: 'salt-autoscale-launch',
+          ready: 'minion_started',
+          on_failure: 'ABANDON',
+          heartbeat_timeout_seconds: 900,
+        },
+      });
+      const { config } = load(example);
+      expect(config.groups['web-asg'].lifecycle).toEqual({
+        launch: {
+          hook_name: 'salt-autoscale-launch',
+          ready: 'highstate',
+          on_failure: 'ABANDON',
+          heartbeat_timeout_seconds: 900,
+        },
+        terminate: {
+          hook_name: 'salt-autoscale-terminate',
+          heartbeat_timeout_seconds: 600,
+          drain: { state: 'drain', timeout_seconds: 300 },
+        },
+      });
+      expect(config.groups['worker-asg'].lifecycle).toBeUndefined();
+    });
+
+    it('refuses bad values with the key, what is wrong and what would be right', () => {
+      expect(problemsOf(minimal('lifecycle: {launch: {heartbeat_timeout_seconds: 20}}'))).toMatch(
+        /groups\.workers\.lifecycle\.launch\.heartbeat_timeout_seconds is 20, out of range; expected seconds, from 30 to 7200/,
+      );
+      expect(problemsOf(minimal('lifecycle: {terminate: {heartbeat_timeout_seconds: 7201}}'))).toMatch(
+        /lifecycle\.terminate\.heartbeat_timeout_seconds is 7201, out of range/,
+      );
+      expect(problemsOf(minimal('lifecycle: {launch: {ready: booted}}'))).toMatch(
+        /lifecycle\.launch\.ready is the string "booted", not one of key_accepted, minion_started, highstate/,
+      );
+      expect(problemsOf(minimal('lifecycle: {launch: {on_failure: abandon}}'))).toMatch(
+        /lifecycle\.launch\.on_failure is the string "abandon", not one of ABANDON, CONTINUE/,
+      );
+      expect(problemsOf(minimal('lifecycle: {launch: {hook_name: "a b"}}'))).toMatch(
+        /lifecycle\.launch\.hook_name is not a lifecycle hook name/,
+      );
+      expect(problemsOf(minimal('lifecycle: {launch: {}, terminate: {hook_name: salt-autoscale-launch}}'))).toMatch(
+        /lifecycle\.terminate\.hook_name is salt-autoscale-launch, the same as launch\.hook_name/,
+      );
+      expect(problemsOf(minimal('lifecycle: {terminate: {drain: {timeout_seconds: 60}}}'))).toMatch(
+        /lifecycle\.terminate\.drain names nothing to run; set state .* or function/,
+      );
+      expect(problemsOf(minimal('lifecycle: {terminate: {drain: {state: drain, function: service.stop}}}'))).toMatch(
+        /lifecycle\.terminate\.drain sets both state and function; keep one/,
+      );
+      expect(problemsOf(minimal('lifecycle: {terminate: {drain: {function: "rm -rf"}}}'))).toMatch(
+        /drain\.function is not an execution module function/,
+      );
+      expect(problemsOf(minimal('lifecycle: {lunch: {}}'))).toMatch(
+        /groups\.workers\.lifecycle\.lunch is not a known setting; expected one of launch, terminate \(did you mean launch\?\)/,
+      );
+      const message = problemsOf(
+        minimal('lifecycle: {launch: {}}', ', lifecycle_role_arn: "arn:aws:iam::123456789012:user/me"'),
+      );
+      expect(message).toMatch(/salt-autoscale\.yaml:2:\d+: aws\.lifecycle_role_arn is not an IAM role ARN/);
+      expect(
+        load(minimal('lifecycle: {launch: {}}', ', lifecycle_role_arn: "arn:aws:iam::123456789012:role/hooks/asg"'))
+          .config.aws.lifecycle_role_arn,
+      ).toBe('arn:aws:iam::123456789012:role/hooks/asg');
+    });
+  });
 });

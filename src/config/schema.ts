@@ -39,6 +39,8 @@ interface Field {
   wholeNumbersAsText?: boolean;
   /** A secret: no message ever shows its value, whatever its type. */
   secret?: boolean;
+  /** An object given as an empty value (`launch:` with nothing after it) is taken as `{}`, i.e. on with defaults. */
+  emptyIsDefaults?: boolean;
 }
 
 const TOPIC_ARN = /^arn:aws(-cn|-us-gov)?:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
@@ -48,6 +50,13 @@ const PRINCIPAL_ARN = /^arn:aws(-cn|-us-gov)?:iam::\d{12}:(root|(user|role)\/[\w
 // Auto Scaling group names: 1-255 characters, no ':' (ARN separator) per the AWS API reference.
 const GROUP_NAME = /^[^:\x00-\x1f]{1,255}$/;
 const SALT_VERSION = /^(latest|\d{4}(\.\d+)?)$/;
+/** A role ARN (with an optional path), for aws.lifecycle_role_arn. */
+const ROLE_ARN = /^arn:aws(-cn|-us-gov)?:iam::\d{12}:role\/([\x21-\x7e]*\/)?[\w+=,.@-]{1,64}$/;
+/** Auto Scaling's pattern for a lifecycle hook name. */
+const HOOK_NAME = /^[A-Za-z0-9\-_/]{1,255}$/;
+/** An SLS name (dots or slashes between parts) and an execution module function (module.function). */
+const SLS_NAME = /^[A-Za-z0-9_-]+([./][A-Za-z0-9_-]+)*$/;
+const FUNCTION_NAME = /^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$/;
 
 const matches =
   (re: RegExp, what: string): Check =>
@@ -105,6 +114,10 @@ export const checkAccessKeyId: Check = (v) =>
   typeof v === 'string' && !/^\w{16,128}$/.test(v)
     ? 'is not an AWS access key id (16-128 letters and digits, e.g. AKIA…)'
     : undefined;
+export const checkRoleArn = matches(ROLE_ARN, 'an IAM role ARN (arn:aws:iam::ACCOUNT_ID:role/NAME)');
+export const checkHookName = matches(HOOK_NAME, 'a lifecycle hook name (1-255 letters, digits, -, _ or /)');
+const checkSlsName = matches(SLS_NAME, 'an SLS name such as drain or app.drain');
+const checkFunctionName = matches(FUNCTION_NAME, 'an execution module function such as service.stop (module.function)');
 export const checkNoBlanks: Check = (v) =>
   typeof v === 'string' && /\s/.test(v) ? 'must be one word, with no blanks' : undefined;
 
@@ -132,6 +145,62 @@ const int = (hint: string, min: number, max: number, def?: number): Field => ({
   ...(def === undefined ? {} : { default: def }),
 });
 
+const HEARTBEAT_HINT = "seconds, from 30 to 7200 (the hook's HeartbeatTimeout)";
+
+/** groups.<name>.lifecycle: Auto Scaling lifecycle hooks, each transition off unless given. */
+const LIFECYCLE_SCHEMA: Field = {
+  kind: 'object',
+  emptyIsDefaults: true,
+  hint: 'a mapping with launch and/or terminate',
+  fields: {
+    launch: {
+      kind: 'object',
+      emptyIsDefaults: true,
+      hint: 'a mapping with ready, on_failure and heartbeat_timeout_seconds (all optional)',
+      fields: {
+        hook_name: str('a lifecycle hook name (1-255 letters, digits, -, _ or /)', {
+          default: 'salt-autoscale-launch',
+          check: checkHookName,
+        }),
+        ready: {
+          kind: 'string',
+          default: 'minion_started',
+          enum: ['key_accepted', 'minion_started', 'highstate'],
+          hint: 'key_accepted, minion_started or highstate',
+        },
+        on_failure: {
+          kind: 'string',
+          default: 'ABANDON',
+          enum: ['ABANDON', 'CONTINUE'],
+          hint: 'ABANDON (terminate the instance) or CONTINUE (put it in service anyway)',
+        },
+        heartbeat_timeout_seconds: int(HEARTBEAT_HINT, 30, 7200, 900),
+      },
+    },
+    terminate: {
+      kind: 'object',
+      emptyIsDefaults: true,
+      hint: 'a mapping with heartbeat_timeout_seconds and drain (both optional)',
+      fields: {
+        hook_name: str('a lifecycle hook name (1-255 letters, digits, -, _ or /)', {
+          default: 'salt-autoscale-terminate',
+          check: checkHookName,
+        }),
+        heartbeat_timeout_seconds: int(HEARTBEAT_HINT, 30, 7200, 600),
+        drain: {
+          kind: 'object',
+          hint: 'a mapping with state or function, and timeout_seconds',
+          fields: {
+            state: str('an SLS name such as drain', { check: checkSlsName }),
+            function: str('an execution module function such as service.stop', { check: checkFunctionName }),
+            timeout_seconds: int('seconds, from 1 to 7200', 1, 7200, 300),
+          },
+        },
+      },
+    },
+  },
+};
+
 export const CONFIG_SCHEMA: Field = {
   kind: 'object',
   hint: 'a mapping with the sections version, aws, sns, salt_api, salt, cloud_provider, groups',
@@ -144,6 +213,12 @@ export const CONFIG_SCHEMA: Field = {
       fields: {
         region: str('an AWS region such as us-east-1', { required: true, check: checkRegion }),
         profile: str('the name of a profile in ~/.aws/config'),
+        lifecycle_role_arn: str(
+          'the ARN of an existing IAM role that Auto Scaling may assume to publish to the topic',
+          {
+            check: checkRoleArn,
+          },
+        ),
       },
     },
     sns: {
@@ -256,6 +331,7 @@ export const CONFIG_SCHEMA: Field = {
             check: checkSaltVersion,
             wholeNumbersAsText: true,
           }),
+          lifecycle: LIFECYCLE_SCHEMA,
         },
       },
     },
@@ -387,7 +463,7 @@ function check(field: Field, value: unknown, path: Path, problems: Problem[]): u
         }
       }
       for (const [key, sub] of Object.entries(fields)) {
-        const given = value[key];
+        const given = value[key] === null && sub.emptyIsDefaults ? {} : value[key];
         if (given === undefined || given === null) {
           if (sub.required) problems.push({ path: [...path, key], message: `is missing; expected ${sub.hint}` });
           else if (sub.default !== undefined)
@@ -521,6 +597,7 @@ function crossChecks(c: Config, problems: Problem[]): void {
         });
       }
     }
+    lifecycleChecks(name, g, problems);
     if (g.bootstrap === 'salt-cloud') {
       if (!g.ssh_username)
         problems.push({
@@ -553,6 +630,28 @@ function crossChecks(c: Config, problems: Problem[]): void {
           message: `is missing; preauth instances install this Salt version (e.g. "${DEFAULT_SALT_VERSION}")`,
         });
     }
+  }
+}
+
+/** A group's lifecycle hooks: distinct names, and a drain that names exactly one thing to run. */
+function lifecycleChecks(name: string, g: Config['groups'][string], problems: Problem[]): void {
+  const lc = g.lifecycle;
+  if (!lc || typeof lc !== 'object') return;
+  if (lc.launch && lc.terminate && lc.launch.hook_name === lc.terminate.hook_name)
+    problems.push({
+      path: ['groups', name, 'lifecycle', 'terminate', 'hook_name'],
+      message: `is ${lc.terminate.hook_name}, the same as launch.hook_name; a group's hooks need different names`,
+    });
+  const drain = lc.terminate?.drain;
+  if (drain && typeof drain === 'object') {
+    const path = ['groups', name, 'lifecycle', 'terminate', 'drain'];
+    if (drain.state && drain.function)
+      problems.push({ path, message: 'sets both state and function; keep one (the drain runs one thing)' });
+    if (!drain.state && !drain.function)
+      problems.push({
+        path,
+        message: 'names nothing to run; set state (an SLS such as drain) or function (such as service.stop)',
+      });
   }
 }
 

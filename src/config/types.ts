@@ -8,6 +8,8 @@ export type ConfirmMode = 'auto' | 'email';
 export interface AwsSettings {
   region: string;
   profile?: string;
+  /** An existing IAM role that lets Auto Scaling publish lifecycle notifications; provision creates none then. */
+  lifecycle_role_arn?: string;
 }
 
 export interface SnsSettings {
@@ -63,6 +65,38 @@ export interface CloudProviderSettings {
   extra: Record<string, unknown>;
 }
 
+/** When a launching instance is ready to enter service (the Salt event the reactor waits for). */
+export type ReadyCondition = 'key_accepted' | 'minion_started' | 'highstate';
+export type LifecycleResult = 'ABANDON' | 'CONTINUE';
+
+export interface LaunchHookSettings {
+  hook_name: string;
+  ready: ReadyCondition;
+  /** The result when the instance fails (a failed highstate) or the hook times out (its DefaultResult). */
+  on_failure: LifecycleResult;
+  /** The hook's HeartbeatTimeout, 30-7200. */
+  heartbeat_timeout_seconds: number;
+}
+
+/** What runs on a terminating minion before its key is deleted: exactly one of state and function. */
+export interface DrainSettings {
+  state?: string;
+  function?: string;
+  timeout_seconds: number;
+}
+
+export interface TerminateHookSettings {
+  hook_name: string;
+  heartbeat_timeout_seconds: number;
+  drain?: DrainSettings;
+}
+
+/** Lifecycle hooks for one group; a transition that is absent gets no hook. */
+export interface LifecycleSettings {
+  launch?: LaunchHookSettings;
+  terminate?: TerminateHookSettings;
+}
+
 export interface GroupSettings {
   bootstrap: BootstrapMode;
   /** salt-cloud provider name (salt-cloud mode); defaults to cloud_provider.name. */
@@ -75,6 +109,8 @@ export interface GroupSettings {
   settings: Record<string, unknown>;
   /** Salt version the instance installs (preauth mode), e.g. "3007.14". */
   salt_version?: string;
+  /** Lifecycle hooks (off when absent). */
+  lifecycle?: LifecycleSettings;
 }
 
 export interface EmailAlertSettings {

@@ -1,6 +1,6 @@
 // Pure: the config → the data structures of the Salt files. Templates only place these; values never pass
 // through string pasting (see ./serialize.ts).
-import { type Config, trustedTopicArns } from '../config/types.js';
+import { type Config, type GroupSettings, trustedTopicArns } from '../config/types.js';
 
 export const REACTOR_FILE = 'ec2-autoscale.sls';
 export const EVENT_TAG = 'salt/netapi/hook/ec2/autoscale';
@@ -25,25 +25,68 @@ export function restCherrypy(config: Config) {
   };
 }
 
+/**
+ * The Salt events a launch hook's readiness is seen in: a key accepted (salt/auth), a minion started, a job's
+ * return (the highstate). Mapped only when a group has lifecycle.launch, as these reach the reactor for every
+ * auth, start and job on the master (the gate drops all but an open action's minion at the cost of a lookup).
+ */
+export const LIFECYCLE_EVENT_TAGS = ['salt/auth', 'salt/minion/*/start', 'salt/job/*/ret/*'] as const;
+
 export function reactorMapping(config: Config) {
-  return [{ [EVENT_TAG]: [reactorPathOnMaster(config)] }];
+  const sls = reactorPathOnMaster(config);
+  const launchHooks = Object.values(config.groups).some((g) => g.lifecycle?.launch);
+  return [EVENT_TAG, ...(launchHooks ? LIFECYCLE_EVENT_TAGS : [])].map((tag) => ({ [tag]: [sls] }));
+}
+
+/** groups.<g>.lifecycle as the reactor reads it (docs/rendered-files.md); undefined when the group has no hooks. */
+function lifecycleSettings(g: GroupSettings): Record<string, unknown> | undefined {
+  const { launch, terminate } = g.lifecycle ?? {};
+  if (!launch && !terminate) return undefined;
+  const out: Record<string, unknown> = {};
+  if (launch)
+    out.launch = {
+      hook_name: launch.hook_name,
+      ready: launch.ready,
+      on_failure: launch.on_failure,
+      heartbeat_timeout: launch.heartbeat_timeout_seconds,
+    };
+  if (terminate) {
+    const drain = terminate.drain;
+    out.terminate = {
+      hook_name: terminate.hook_name,
+      heartbeat_timeout: terminate.heartbeat_timeout_seconds,
+      ...(drain
+        ? {
+            drain: {
+              ...(drain.state ? { state: drain.state } : { function: drain.function }),
+              timeout: drain.timeout_seconds,
+            },
+          }
+        : {}),
+    };
+  }
+  return out;
 }
 
 /** The `ec2.autoscale` settings the reactor reads (docs/rendered-files.md is the contract). */
 export function reactorSettings(config: Config) {
   const groups: Record<string, unknown> = {};
   for (const [name, g] of Object.entries(config.groups)) {
+    const lifecycle = lifecycleSettings(g);
+    const withHooks = (entry: Record<string, unknown>) => (lifecycle ? { ...entry, lifecycle } : entry);
     if (g.bootstrap === 'preauth') {
-      groups[name] = { bootstrap: 'preauth' };
+      groups[name] = withHooks({ bootstrap: 'preauth' });
       continue;
     }
     const settings: Record<string, unknown> = { ...g.settings };
     if (g.ssh_username) settings.ssh_username = g.ssh_username;
     if (Object.keys(g.minion).length > 0) settings.minion = { master: config.salt.master_address, ...g.minion };
-    groups[name] = { bootstrap: 'salt-cloud', provider: g.provider, settings };
+    groups[name] = withHooks({ bootstrap: 'salt-cloud', provider: g.provider, settings });
   }
   const email = config.alerts.email;
   return {
+    // Where the master calls Auto Scaling (CompleteLifecycleAction, RecordLifecycleActionHeartbeat).
+    region: config.aws.region,
     topic_arns: trustedTopicArns(config),
     groups,
     max_age: config.reactor.max_age_seconds,
