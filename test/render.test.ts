@@ -54,7 +54,14 @@ describe('render on the example config', () => {
       webhook_url: '/hook',
       webhook_disable_auth: true,
     });
-    expect(master.reactor).toEqual([{ 'salt/netapi/hook/ec2/autoscale': ['/srv/reactor/ec2-autoscale.sls'] }]);
+    // web-asg has a launch hook in the example: the readiness events are mapped too (test/render-lifecycle.test.ts).
+    const sls = ['/srv/reactor/ec2-autoscale.sls'];
+    expect(master.reactor).toEqual([
+      { 'salt/netapi/hook/ec2/autoscale': sls },
+      { 'salt/auth': sls },
+      { 'salt/minion/*/start': sls },
+      { 'salt/job/*/ret/*': sls },
+    ]);
     expect(master['ec2.autoscale'].topic_arns).toEqual(['arn:aws:sns:us-east-1:123456789012:salt-autoscale']);
     expect(master['ec2.autoscale'].groups['web-asg']).toMatchObject({
       bootstrap: 'salt-cloud',
