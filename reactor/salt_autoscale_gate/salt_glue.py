@@ -1,6 +1,7 @@
-"""The reactor's side: ec2-autoscale.sls calls run(__opts__, data) for every event and returns its result to
-Salt. Decide (gate.judge), then act (actions.Performer); a rejection reacts with nothing and logs one WARNING
-line with its reason code."""
+"""The reactor's side: ec2-autoscale.sls calls run(__opts__, data, tag) for every event and returns its result
+to Salt. Routed by tag (ROUTES): an SNS message is decided (gate.judge), then acted on (actions.Performer); a
+rejection reacts with nothing and logs one WARNING line with its reason code. A tag that is not ours costs one
+dict lookup and reacts with nothing."""
 import logging
 import time
 
@@ -16,8 +17,17 @@ log = logging.getLogger("salt.reactor.ec2_autoscale")
 
 
 def run(opts, data, tag=None):
-    """One reactor event. `tag`: the event's tag (None from an entry rendered before tags were passed); every
-    event reaching here today is an SNS message posted to the webhook, whatever its tag."""
+    """One reactor event. `tag`: the event's tag (None from an entry rendered before tags were passed: an SNS
+    message, the only kind such an entry was mapped to)."""
+    handler = ROUTES.get(tag)
+    if handler is None:
+        return {}
+    return handler(opts, data)
+
+
+def sns_message(opts, data):
+    """An SNS message: salt-api's webhook ({"body", "post", "headers"}) or Salt's webhook engine
+    ({"headers", "body"}, body as bytes; salt/engines/webhook.py): envelope.parse_body reads either."""
     try:
         settings = Settings(opts)
         store = Store(settings.cache_dir, settings.keep_seconds)
@@ -52,3 +62,12 @@ def reject(decision):
         decision.reason, shown(envelope.get("MessageId")), shown(envelope.get("TopicArn")),
         decision.rejection.detail)
     log.warning("%s", line)
+
+
+# Event tag -> handler. Salt's reactor calls the entry for every event its `reactor:` mapping names, so the
+# lookup comes first: salt/auth and job returns reach here on busy masters.
+ROUTES = {
+    None: sns_message,
+    "salt/netapi/hook/ec2/autoscale": sns_message,  # salt-api (rest_cherrypy) Webhook: POST /hook/ec2/autoscale
+    "salt/engines/hook/ec2/autoscale": sns_message,  # Salt's webhook engine: POST /ec2/autoscale
+}

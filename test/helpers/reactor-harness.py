@@ -12,6 +12,9 @@ A delivery may carry "write": {path: text}, files written just before it (a re-r
 A delivery may carry its own "tag" (a Salt event such as salt/auth) and name its own "reactor" file (the bench interleaves a trivial `#!py` file with the real one).
 A delivery given as {"body": text} becomes the event data rest_cherrypy's Webhook fires for a text/plain POST:
   {"body": text, "post": json.loads(text) if that works else text, "headers": {...}}.
+A delivery given as {"engineBody": text} becomes the data Salt's webhook engine fires (salt/engines/webhook.py:
+  {"headers": dict(request.headers), "body": request.body}, the body as bytes, which Salt's event bus keeps as
+  bytes: salt.payload packs with use_bin_type=True); give it the tag salt/engines/hook/ec2/autoscale.
 Result (JSON on stdout):
   {"backend": "cryptography"|"openssl", "results": [{"reaction", "logs": [{"level", "message"}], "error",
    "optsUnchanged", "seconds", "loadSeconds", "runSeconds",
@@ -79,6 +82,10 @@ def install_fake_salt_smtp(calls):
 def event_data(delivery):
     if "data" in delivery:
         return delivery["data"]
+    if "engineBody" in delivery:
+        return {"headers": {"Content-Type": "text/plain; charset=UTF-8", "X-Amz-Sns-Message-Type": "Notification",
+                            "Host": "127.0.0.1:5000"},
+                "body": delivery["engineBody"].encode("utf-8")}
     body = delivery["body"]
     try:
         post = json.loads(body)

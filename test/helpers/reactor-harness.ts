@@ -12,6 +12,10 @@ export interface LogLine {
 }
 export interface Delivery {
   body?: string;
+  /** The body as Salt's webhook engine fires it: data {"headers", "body": bytes}. */
+  engineBody?: string;
+  /** The event's tag (default: the job's, else salt/netapi/hook/ec2/autoscale). */
+  tag?: string;
   data?: unknown;
   /** Load this file instead of the job's reactor for this delivery. */
   reactor?: string;
