@@ -38,6 +38,8 @@ def plan(decision, settings):
     if outcome == "launch":
         if group.get("bootstrap") == "preauth":
             actions.append({"action": "write_autosign_stub", "path": autosign_stub_path(settings, instance_id)})
+        elif not settings.performs_once:  # several masters: the one marked to bootstrap does it, once
+            actions.append({"action": "bootstrap_elsewhere", "instance_id": instance_id})
         else:
             actions.append({"action": "runner", "fun": "cloud.create",
                             "kwargs": dict(cloud_create_kwargs(group, instance_id))})
@@ -111,10 +113,16 @@ def remove_autosign_stub(path):
 
 
 class Performer(object):
-    """Does an accepted Decision's actions, logs what it did (the documented lines) and returns the reaction."""
+    """Does an accepted Decision's actions, logs what it did (the documented lines) and returns the reaction.
 
-    def __init__(self, opts, settings, store, alerts, fetch=https_get, now=time.time):
+    `execute`: None in Salt's reactor, where the runner/wheel actions become the returned reaction and Salt runs
+    them after run() returns. The SQS engine, which has no reactor to return them to, passes
+    executor.SaltCalls(...).run: each runs here, before the message is recorded as handled, and a failure
+    raises (nothing recorded as handled, the message stays in its queue)."""
+
+    def __init__(self, opts, settings, store, alerts, fetch=https_get, now=time.time, execute=None):
         self.opts, self.settings, self.store, self.alerts, self.fetch, self.now = opts, settings, store, alerts, fetch, now
+        self.execute = execute
 
     def perform(self, decision, actions):
         facts = decision.facts
@@ -139,17 +147,29 @@ class Performer(object):
                     continue
                 log.info("ec2-autoscale: launch of %s in group %s: runner.cloud.create (%s)",
                          instance_id, shown(group), ids)
-                reaction.update(salt_reaction([a]))
-                ledger.record_decided_admission(self.store, decision, ledger.CLOUD_CREATE_ASKED, self.now())
+                if self.execute:
+                    self.execute(a)
+                    ledger.record_decided_admission(self.store, decision, ledger.CLOUD_CREATE_RUN, self.now())
+                else:
+                    reaction.update(salt_reaction([a]))
+                    ledger.record_decided_admission(self.store, decision, ledger.CLOUD_CREATE_ASKED, self.now())
+            elif kind == "bootstrap_elsewhere":
+                log.info("ec2-autoscale: launch of %s in group %s: bootstrapped by another master "
+                         "(performs_once_per_instance is false here) (%s)", instance_id, shown(group), ids)
             elif kind == "remove_autosign_stub":
                 removed = remove_autosign_stub(a["path"])
-            elif kind == "record_termination":
+            elif kind == "record_termination" and not self.execute:
                 ledger.record_termination(self.store, instance_id, group, ledger.KEY_DELETE_ASKED,
                                           decision.envelope["MessageId"], self.now())
             elif kind == "wheel":
                 log.info("ec2-autoscale: termination of %s in group %s: wheel.key.delete%s (%s)", instance_id,
                          shown(group), ", removed its unused autosign stub" if removed else "", ids)
-                reaction.update(salt_reaction([a]))
+                if self.execute:  # the termination is recorded once the key delete has run
+                    self.execute(a)
+                    ledger.record_termination(self.store, instance_id, group, ledger.KEY_DELETE_RUN,
+                                              decision.envelope["MessageId"], self.now())
+                else:
+                    reaction.update(salt_reaction([a]))
             elif kind == "alert" and facts["outcome"] == "unsubscribe_confirmation":
                 line = "ec2-autoscale: UnsubscribeConfirmation for %s; not visiting its SubscribeURL" % ids
                 log.warning("%s", line)

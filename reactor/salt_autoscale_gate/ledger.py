@@ -30,6 +30,8 @@ LOCK_NAME = "ledger.lock"
 STUB_WRITTEN = "stub_written"
 CLOUD_CREATE_ASKED = "cloud_create_asked"
 KEY_DELETE_ASKED = "key_delete_asked"  # the reactor's wheel.key.delete reaction, run by Salt after it returns
+CLOUD_CREATE_RUN = "cloud_create_run"  # the SQS engine ran runner.cloud.create itself, and it succeeded
+KEY_DELETE_RUN = "key_delete_run"  # the SQS engine ran wheel.key.delete itself, and it succeeded
 KEY_DELETED = "key_deleted"  # reconcile removed the key files itself
 VIA_RECONCILE = "reconcile"
 

@@ -8,6 +8,7 @@ import time
 from .actions import Performer, plan
 from .alerts import Alerts
 from .certificate import Certificates
+from .executor import ActionFailed
 from .gate import Context, judge
 from .settings import ConfigProblem, Settings
 from .store import Store, StoreProblem
@@ -28,31 +29,53 @@ def run(opts, data, tag=None):
 def sns_message(opts, data):
     """An SNS message: salt-api's webhook ({"body", "post", "headers"}) or Salt's webhook engine
     ({"headers", "body"}, body as bytes; salt/engines/webhook.py): envelope.parse_body reads either."""
+    return handle_sns(opts, data).reaction
+
+
+class Outcome(object):
+    """What became of one SNS message: state "handled" (accepted and performed), "rejected" (one WARNING line)
+    or "error" (nothing recorded as handled: a retry is judged afresh); reason: the rejection's reason code."""
+
+    def __init__(self, state, reason=None, reaction=None):
+        self.state, self.reason, self.reaction = state, reason, reaction if reaction is not None else {}
+
+
+def handle_sns(opts, data, execute=None):
+    """Judge, then perform. `execute`: see actions.Performer (the SQS engine runs the Salt calls itself)."""
     try:
         settings = Settings(opts)
         store = Store(settings.cache_dir, settings.keep_seconds)
     except ConfigProblem as problem:
         log.error("ec2-autoscale: %s", problem)
-        return {}
+        return Outcome("error")
     except (StoreProblem, OSError) as exc:
         log.error("ec2-autoscale: cannot use the cache directory (ec2.autoscale.cache_dir): %s; no reaction", exc)
-        return {}
+        return Outcome("error")
     alerts = Alerts(settings, store)
+    decision = None
     try:
         now = time.time()
         decision = judge(data, Context(settings, store, Certificates(store, settings.fetch_timeout), now))
         if not decision.accepted:
             reject(decision)
-            return {}
-        return Performer(opts, settings, store, alerts).perform(decision, plan(decision, settings))
+            return Outcome("rejected", decision.reason)
+        actions = plan(decision, settings)
+        return Outcome("handled", None, Performer(opts, settings, store, alerts, execute=execute).perform(
+            decision, actions))
     except ConfigProblem as problem:  # e.g. neither cryptography nor openssl on the master
         log.error("ec2-autoscale: %s", problem)
         alerts.send("the reactor cannot verify messages", str(problem), budget="error")
-        return {}
+        return Outcome("error")
+    except ActionFailed as failed:  # only with execute: a Salt call failed, nothing recorded as handled
+        line = "ec2-autoscale: %s (message_id=%s topic_arn=%s); not handled, it will be delivered again" % (
+            failed, shown(decision.envelope.get("MessageId")), shown(decision.envelope.get("TopicArn")))
+        log.error("%s", line)
+        alerts.send("a Salt call failed", line, budget="error")
+        return Outcome("error")
     except Exception:
         log.exception("ec2-autoscale: unexpected error; no reaction")
         alerts.send("reactor error", "The ec2-autoscale reactor failed; see the master log.", budget="error")
-        return {}
+        return Outcome("error")
 
 
 def reject(decision):

@@ -32,7 +32,19 @@ class Settings(object):
         cache_dir = raw.get("cache_dir") or os.path.join(opts.get("cachedir") or "/var/cache/salt/master",
                                                          "ec2-autoscale")
         self.cache_dir = str(cache_dir)
+        # Autosign stubs go to pki_dir: Salt reads them from the authenticating master's own pki_dir, cluster or
+        # not (salt/daemons/masterapi.py AutoKey.check_autosign_dir). Minion keys live in keys_dir: a master
+        # cluster (3007+, cluster_id set) keeps them in cluster_pki_dir (salt/key.py Key.__init__,
+        # salt/channel/server.py _auth). ec2.autoscale.pki_dir, when given, names both.
         self.pki_dir = str(raw.get("pki_dir") or opts.get("pki_dir") or "/etc/salt/pki/master")
+        clustered = opts.get("cluster_id") and opts.get("cluster_pki_dir")
+        self.keys_dir = str(raw.get("pki_dir") or (opts["cluster_pki_dir"] if clustered else self.pki_dir))
+        # Several masters: only the one marked true runs what must happen once per instance (cloud.create).
+        once = raw.get("performs_once_per_instance", True)
+        if not isinstance(once, bool):
+            raise ConfigProblem("ec2.autoscale.performs_once_per_instance must be true or false, not %r" % (once,))
+        self.performs_once = once
+        self.region = raw.get("region") if isinstance(raw.get("region"), str) else None
         self.confirm = raw.get("subscription_confirmation") or "auto"
         self.email = bool(alerts.get("email")) and bool(opts.get("smtp.host"))
         self.password_file = alerts.get("password_file")
