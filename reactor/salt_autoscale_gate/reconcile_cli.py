@@ -24,7 +24,8 @@ from .policy import INSTANCE_ID_RE, parse_timestamp
 from .settings import ConfigProblem, Settings
 from .store import Store, StoreProblem
 
-# Salt's key directories under pki_dir (salt/key.py, Key.ACC/PEND/REJ/DEN), by the state salt-key shows.
+# Salt's key directories under pki_dir (salt/key.py, Key.ACC/PEND/REJ/DEN), by the state salt-key shows; on a
+# clustered master under cluster_pki_dir (settings.keys_dir). Autosign stubs stay in the master's own pki_dir.
 KEY_DIRS = (("accepted", "minions"), ("pending", "minions_pre"), ("rejected", "minions_rejected"),
             ("denied", "minions_denied"))
 DEFAULT_AUTOSIGN_TIMEOUT_MINUTES = 120  # Salt's default autosign_timeout
@@ -111,7 +112,7 @@ def snapshot(job):
     settings = Settings(job["opts"])
     store = Store(settings.cache_dir, settings.keep_seconds, readonly=True)
     now = time.time()
-    keys = dict((state, _names(os.path.join(settings.pki_dir, folder))) for state, folder in KEY_DIRS)
+    keys = dict((state, _names(os.path.join(settings.keys_dir, folder))) for state, folder in KEY_DIRS)
     timeout = _autosign_seconds(job["opts"])
     stubs = {}
     autosign_dir = os.path.join(settings.pki_dir, "minions_autosign")
@@ -133,7 +134,7 @@ def _delete_key(settings, store, action):
     removed = []
     for state, folder in KEY_DIRS:
         try:
-            os.unlink(os.path.join(settings.pki_dir, folder, instance_id))
+            os.unlink(os.path.join(settings.keys_dir, folder, instance_id))
             removed.append(state)
         except FileNotFoundError:
             pass
@@ -146,7 +147,7 @@ def _delete_key(settings, store, action):
 
 def _write_stub(settings, store, action, timeout):
     instance_id = _instance_id(action["instance_id"])
-    if os.path.exists(os.path.join(settings.pki_dir, "minions", instance_id)):
+    if os.path.exists(os.path.join(settings.keys_dir, "minions", instance_id)):
         return {"ok": True, "state": "not_needed"}  # admitted since the snapshot
     path = autosign_stub_path(settings, instance_id)
     try:
@@ -163,7 +164,7 @@ def _write_stub(settings, store, action, timeout):
 def _clear_denied(settings, action):
     instance_id = _instance_id(action["instance_id"])
     try:
-        os.unlink(os.path.join(settings.pki_dir, "minions_denied", instance_id))
+        os.unlink(os.path.join(settings.keys_dir, "minions_denied", instance_id))
         return {"ok": True, "state": "deleted"}
     except FileNotFoundError:
         return {"ok": True, "state": "already_gone"}

@@ -239,3 +239,22 @@ def test_a_client_that_cannot_run_is_an_action_failure(tmp_path):
     calls = executor.SaltCalls({}, wheel_client=Broken())
     with pytest.raises(executor.ActionFailed, match="wheel.key.delete for i-1 could not run: job cache is read-only"):
         calls.run({"action": "wheel", "fun": "key.delete", "kwargs": {"match": "i-1"}})
+
+
+def test_reconcile_on_a_clustered_master_reads_and_deletes_keys_in_cluster_pki_dir(tmp_path):
+    from salt_autoscale_gate.reconcile_cli import answer
+    opts = opts_for(tmp_path)
+    shared = tmp_path / "shared"
+    opts.update(cluster_id="c1", cluster_pki_dir=str(shared), autosign_timeout=120)
+    for folder in ("minions", "minions_pre", "minions_denied", "minions_rejected"):
+        os.makedirs(str(shared / folder))
+    (shared / "minions" / INSTANCE).write_text("key")
+    os.makedirs(os.path.join(opts["pki_dir"], "minions_autosign"))
+    open(os.path.join(opts["pki_dir"], "minions_autosign", "i-0aaaaaaaaaaaaaaaa"), "w").close()
+    snap = answer({"op": "snapshot", "opts": opts})
+    assert snap["keys"]["accepted"] == [INSTANCE]
+    assert list(snap["stubs"]) == ["i-0aaaaaaaaaaaaaaaa"]  # stubs: the master's own pki_dir
+    out = answer({"op": "apply", "opts": opts, "actions": [
+        {"action": "delete_key", "instance_id": INSTANCE, "group": "web-asg"}]})
+    assert out["results"][0]["removed"] == ["accepted"]
+    assert os.listdir(str(shared / "minions")) == []
