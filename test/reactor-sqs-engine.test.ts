@@ -121,7 +121,11 @@ describe('one master', { timeout: 150_000 }, () => {
       {
         client: 'runner',
         fun: 'cloud.create',
-        kwarg: expect.objectContaining({ provider: expect.any(String), instances: INSTANCE_ID, instance_id: INSTANCE_ID }),
+        kwarg: expect.objectContaining({
+          provider: expect.any(String),
+          instances: INSTANCE_ID,
+          instance_id: INSTANCE_ID,
+        }),
         user: 'ec2_autoscale_sqs',
       },
     ]);
@@ -216,7 +220,11 @@ describe('several masters, each with its own queue and pki', { timeout: 150_000 
       await writeFile(join(m.pkiDir, 'minions', id), 'key\n');
     }
     // SNS fans the same signed envelope out to every subscribed queue.
-    const terminate = fx.set.notification({ event: 'autoscaling:EC2_INSTANCE_TERMINATE', group: 'web-asg', instanceId: id });
+    const terminate = fx.set.notification({
+      event: 'autoscaling:EC2_INSTANCE_TERMINATE',
+      group: 'web-asg',
+      instanceId: id,
+    });
     await send(qa.url, terminate);
     await send(qb.url, terminate);
     const [ra, rb] = await Promise.all([engineRun(a, qa.url), engineRun(b, qb.url)]);
@@ -238,7 +246,11 @@ describe('several masters, each with its own queue and pki', { timeout: 150_000 
       await mkdir(join(m.pkiDir, 'minions'), { recursive: true });
       await writeFile(join(m.pkiDir, 'minions', id), 'key\n');
     }
-    const terminate = fx.set.notification({ event: 'autoscaling:EC2_INSTANCE_TERMINATE', group: 'web-asg', instanceId: id });
+    const terminate = fx.set.notification({
+      event: 'autoscaling:EC2_INSTANCE_TERMINATE',
+      group: 'web-asg',
+      instanceId: id,
+    });
     await send(qa.url, terminate);
     await send(qb.url, terminate);
     await engineRun(a, qa.url); // b is down
@@ -277,7 +289,10 @@ describe('a master cluster (cluster_id, shared cluster_pki_dir)', { timeout: 150
     await writeFile(join(shared, 'minions', id), 'key\n');
     master.opts = { ...master.opts, cluster_id: 'salt-cluster', cluster_pki_dir: shared };
     const q = await newQueue();
-    await send(q.url, fx.set.notification({ event: 'autoscaling:EC2_INSTANCE_TERMINATE', group: 'web-asg', instanceId: id }));
+    await send(
+      q.url,
+      fx.set.notification({ event: 'autoscaling:EC2_INSTANCE_TERMINATE', group: 'web-asg', instanceId: id }),
+    );
     await send(q.url, fx.set.notification({ group: 'worker-asg', instanceId: 'i-0888888888888888b' }));
     const run = await engineRun(master, q.url);
     expect(lines(run, 'ERROR')).toEqual([]);

@@ -37,7 +37,11 @@ export interface EngineJob {
   blockBoto3?: boolean;
 }
 
-export function runEngine(job: EngineJob, env: Record<string, string | undefined>, python = 'python3'): Promise<EngineRun> {
+export function runEngine(
+  job: EngineJob,
+  env: Record<string, string | undefined>,
+  python = 'python3',
+): Promise<EngineRun> {
   requireTool('python3');
   return new Promise((resolve, reject) => {
     const child = spawn(python, [ENGINE_HARNESS], { env: env as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe'] });
