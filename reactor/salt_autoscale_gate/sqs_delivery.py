@@ -24,9 +24,11 @@ from .text import shown
 
 log = logging.getLogger("salt.engines.ec2_autoscale_sqs")
 SQS_API_VERSION = "2012-11-05"
-# Rejections that say nothing about the message, only that this master could not check it now: left in the
-# queue for a later receive instead of deleted (the certificate host was unreachable).
-RETRY_REASONS = ("cert_fetch_failed",)
+# Rejections that are not the message's fault, left in the queue instead of deleted: the certificate host was
+# unreachable (a later receive may succeed); or the message is older than max_age because this master was down
+# (only the topic can send to the queue, by its policy): after maxReceiveCount receives SQS moves it to the
+# dead-letter queue, where `salt-autoscale reconcile` judges it as of when it reached the queue.
+KEEP_REASONS = ("cert_fetch_failed", "stale_message")
 
 
 class QueueError(Exception):
@@ -155,7 +157,7 @@ def open_queue(queue_url, region, wait_seconds, prefer_boto3=True):
 def handle(opts, message, execute):
     """One received message: the gate's outcome, and whether to delete it (handled, or rejected for good)."""
     outcome = salt_glue.handle_sns(opts, {"body": message.body, "headers": {}}, execute=execute)
-    delete = outcome.state == "handled" or (outcome.state == "rejected" and outcome.reason not in RETRY_REASONS)
+    delete = outcome.state == "handled" or (outcome.state == "rejected" and outcome.reason not in KEEP_REASONS)
     return outcome, delete
 
 

@@ -258,3 +258,12 @@ def test_reconcile_on_a_clustered_master_reads_and_deletes_keys_in_cluster_pki_d
         {"action": "delete_key", "instance_id": INSTANCE, "group": "web-asg"}]})
     assert out["results"][0]["removed"] == ["accepted"]
     assert os.listdir(str(shared / "minions")) == []
+
+
+def test_a_message_that_went_stale_while_the_master_was_down_is_left_for_the_dead_letter_queue(master, pki):
+    import datetime
+    opts = master()
+    old = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(hours=2)
+    queue = FakeQueue([json.dumps(pki.sign(launch(Timestamp=old.strftime("%Y-%m-%dT%H:%M:%S.000Z"))))])
+    summary = run_step(opts, queue)
+    assert summary["rejected"] == 1 and summary["kept"] == 1 and queue.left() == ["m0"]
