@@ -22,6 +22,9 @@ export function gateSourceDir(): string {
   }
 }
 
+/** Salt engines rendered to <reactor_dir>/engines/ (reactor/engines/ in this npm package). */
+export const ENGINES = ['ec2_autoscale_sqs.py'];
+
 interface GateFile {
   path: string;
   role: string;
@@ -45,11 +48,13 @@ function packageFiles(dir: string, prefix = ''): string[] {
  */
 export function gateFiles(reactorDir: string): GateFile[] {
   const src = join(gateSourceDir(), GATE_PACKAGE);
-  const names = packageFiles(src);
   const out = join(reactorDir, GATE_PACKAGE);
+  // The package's files, then the SQS engine (<reactor_dir>/engines/, the drop-in's engines_dirs), which
+  // MANIFEST lists by its path from the package folder: boot.py checks it like package data.
+  const names = [...packageFiles(src), ...ENGINES.map((e) => `../engines/${e}`)];
   const files = names.map((name) => ({
     path: join(out, name),
-    role: 'reactor gate',
+    role: name.startsWith('../engines/') ? 'salt engine' : 'reactor gate',
     mode: 0o644,
     content: readFileSync(join(src, name), 'utf8'),
   }));
