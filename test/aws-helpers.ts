@@ -18,6 +18,10 @@ export interface ConfigOptions {
   allowHttp?: boolean;
   /** sns.publishers */
   publishers?: string[];
+  /** groups.<name>.lifecycle, as YAML flow text per group (e.g. '{launch: {}}'). */
+  lifecycle?: Record<string, string>;
+  /** aws.lifecycle_role_arn */
+  lifecycleRoleArn?: string;
 }
 
 /** A config with comments in it, so the tests can check that provision keeps them. */
@@ -28,6 +32,7 @@ export function configText(o: ConfigOptions = {}): string {
     'version: 1',
     'aws:',
     '  region: us-east-1   # the region of the fake',
+    ...(o.lifecycleRoleArn ? [`  lifecycle_role_arn: ${o.lifecycleRoleArn}`] : []),
     'sns:',
     `  topic_name: ${o.topicName ?? 'salt-autoscale'}`,
     ...(o.topicArn === null
@@ -45,7 +50,12 @@ export function configText(o: ConfigOptions = {}): string {
     'cloud_provider:',
     '  name: ec2-autoscale',
     'groups:',
-    ...groups.flatMap((g) => [`  ${g}:`, '    bootstrap: preauth', '    salt_version: "3007.1"']),
+    ...groups.flatMap((g) => [
+      `  ${g}:`,
+      '    bootstrap: preauth',
+      '    salt_version: "3007.1"',
+      ...(o.lifecycle?.[g] ? [`    lifecycle: ${o.lifecycle[g]}`] : []),
+    ]),
     '',
   ].join('\n');
 }

@@ -36,6 +36,7 @@ function resourceOf(call: FakeCall, fake: FakeAws): string {
       call.action === 'CreateQueue' || call.action === 'GetQueueUrl' ? p.QueueName : p.QueueUrl.split('/').at(-1);
     return `arn:aws:sqs:us-east-1:123456789012:${name}`;
   }
+  if (call.service === 'iam') return `arn:aws:iam::123456789012:role/${p.RoleName}`;
   if (call.action.startsWith('Describe')) return '*';
   return fake.state.groups.get(p.AutoScalingGroupName)!.arn;
 }
@@ -73,11 +74,20 @@ describe('iam-policy', () => {
     const source = await readFile(join(ROOT, 'src/aws/clients.ts'), 'utf8');
     const sent = [...source.matchAll(/call\('([a-z]+:[A-Za-z]+)'/g)].map((m) => m[1]);
     expect(sent.length).toBeGreaterThanOrEqual(13);
-    const granted = toolPolicy(parseConfigText(configText(), 'test.yaml').config).Statement.flatMap((s) => s.Action);
+    const hooks = configText({ lifecycle: { 'web-asg': '{launch: {}}' } });
+    const granted = toolPolicy(parseConfigText(hooks, 'test.yaml').config).Statement.flatMap((s) => s.Action);
     expect(sent.filter((a) => !granted.includes(a))).toEqual([]);
     expect(granted).toContain('sns:TagResource');
-    // Nothing beyond what is sent, apart from the tag-on-create permission.
-    expect(granted.filter((a) => !sent.includes(a))).toEqual(['sns:TagResource', 'sqs:TagQueue']);
+    // Nothing beyond what is sent, apart from the tag-on-create permissions and passing the hooks' role.
+    expect(granted.filter((a) => !sent.includes(a))).toEqual([
+      'sns:TagResource',
+      'sqs:TagQueue',
+      'iam:TagRole',
+      'iam:PassRole',
+    ]);
+    // Without hooks: no IAM and no lifecycle hook permission at all.
+    const plain = toolPolicy(parseConfigText(configText(), 'test.yaml').config).Statement.flatMap((s) => s.Action);
+    expect(plain.filter((a) => a.startsWith('iam:') || /Lifecycle/.test(a))).toEqual([]);
   });
 
   it('scopes the topic statement to the topic and the group writes to the configured groups', () => {
@@ -123,6 +133,51 @@ describe('iam-policy', () => {
     const tagging = master.Statement.find((s) => s.Action.includes('ec2:CreateTags'))!;
     expect(tagging.Condition).toEqual({ StringEquals: { 'aws:ResourceTag/aws:autoscaling:groupName': ['web-asg'] } });
     expect(masterPolicy(parseConfigText(configText(), 'test.yaml').config)).toBeUndefined();
+  });
+
+  it("with lifecycle hooks: covers provision, status and teardown, passes only the hooks' role, and gives the master the completions", async () => {
+    await t.ws.cleanup();
+    const text = configText({ topicArn: null, lifecycle: { 'web-asg': '{launch: {}, terminate: {}}' } });
+    const { workspace } = await import('./aws-helpers.js');
+    t.ws = await workspace(text);
+    const policy = toolPolicy(parseConfigText(text, 'test.yaml').config);
+    expect((await cli('provision')).code).toBe(0);
+    // The second run subscribes, now that the config names the topic.
+    expect((await cli('provision')).code).toBe(0);
+    t.fake.confirmSubscriptions();
+    expect((await cli('status')).code).toBe(0);
+    expect((await cli('teardown', '--yes')).code).toBe(0);
+    expect(t.fake.actionsCalled()).toEqual(
+      expect.arrayContaining([
+        'autoscaling:PutLifecycleHook',
+        'autoscaling:DeleteLifecycleHook',
+        'iam:CreateRole',
+        'iam:DeleteRole',
+      ]),
+    );
+    const uncovered = t.fake.calls.filter((c) => !allows(policy, `${c.service}:${c.action}`, resourceOf(c, t.fake)));
+    expect(uncovered.map((c) => `${c.service}:${c.action} on ${resourceOf(c, t.fake)}`)).toEqual([]);
+    const pass = policy.Statement.find((s) => s.Action.includes('iam:PassRole'))!;
+    expect(pass.Resource).toBe('arn:aws:iam::*:role/salt-autoscale-lifecycle');
+    expect(pass.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'autoscaling.amazonaws.com' } });
+    const master = masterPolicy(parseConfigText(text, 'test.yaml').config)!;
+    expect(master.Statement).toEqual([
+      {
+        Sid: 'CompleteLifecycleActions',
+        Effect: 'Allow',
+        Action: ['autoscaling:CompleteLifecycleAction', 'autoscaling:RecordLifecycleActionHeartbeat'],
+        Resource: ['arn:aws:autoscaling:us-east-1:*:autoScalingGroup:*:autoScalingGroupName/web-asg'],
+      },
+    ]);
+    // A role the config names: no IAM statement but passing that one role.
+    const given = configText({
+      lifecycle: { 'web-asg': '{launch: {}}' },
+      lifecycleRoleArn: 'arn:aws:iam::123456789012:role/mine',
+    });
+    const iamActions = toolPolicy(parseConfigText(given, 'test.yaml').config)
+      .Statement.filter((s) => s.Action.some((a) => a.startsWith('iam:')))
+      .map((s) => [s.Action, s.Resource]);
+    expect(iamActions).toEqual([[['iam:PassRole'], 'arn:aws:iam::123456789012:role/mine']]);
   });
 
   it('prints the policies from the CLI; --only tool is plain JSON', async () => {

@@ -36,6 +36,7 @@ const inStep = (): CurrentState => ({
   otherWebhookSubscriptions: [],
   groups: desired.groups.map((name) => ({ name, exists: true, types: [...NOTIFICATION_TYPES], otherTopics: [] })),
   strayGroups: [],
+  lifecycle: { hooks: [] },
   queue: {
     url: 'http://127.0.0.1/123456789012/salt-autoscale-dlq',
     arn: QUEUE_ARN,

@@ -46,6 +46,46 @@ export interface AutoScalingApi {
   listAllNotifications(): Promise<NotificationConfig[]>;
   putNotifications(group: string, topicArn: string, types: string[]): Promise<void>;
   deleteNotifications(group: string, topicArn: string): Promise<void>;
+  /** The group's lifecycle hooks (DescribeLifecycleHooks). */
+  describeLifecycleHooks(group: string): Promise<LifecycleHook[]>;
+  /** PutLifecycleHook, retried while Auto Scaling cannot yet publish as a freshly created role. */
+  putLifecycleHook(hook: LifecycleHookInput): Promise<void>;
+  deleteLifecycleHook(group: string, name: string): Promise<void>;
+}
+
+export interface LifecycleHook {
+  group: string;
+  name: string;
+  transition: string;
+  targetArn?: string;
+  roleArn?: string;
+  metadata?: string;
+  heartbeatTimeout: number;
+  defaultResult: string;
+}
+
+export interface LifecycleHookInput {
+  group: string;
+  name: string;
+  transition: string;
+  targetArn: string;
+  roleArn: string;
+  metadata: string;
+  heartbeatTimeout: number;
+  defaultResult: string;
+}
+
+/** The slice of IAM for the hooks' role. */
+export interface IamApi {
+  /** The role, or undefined when there is none of that name (NoSuchEntity). */
+  getRole(name: string): Promise<{ arn: string; tags: Tag[] } | undefined>;
+  /** The inline policy's document (decoded JSON text), or undefined when the role has none of that name. */
+  getRolePolicy(role: string, policy: string): Promise<string | undefined>;
+  createRole(name: string, trustPolicy: string, description: string, tags: Tag[]): Promise<string>;
+  putRolePolicy(role: string, policy: string, document: string): Promise<void>;
+  listRolePolicies(role: string): Promise<string[]>;
+  deleteRolePolicy(role: string, policy: string): Promise<void>;
+  deleteRole(name: string): Promise<void>;
 }
 
 /** The dead-letter queue's slice of SQS. */
@@ -68,4 +108,5 @@ export interface AwsClients {
   sns: SnsApi;
   autoscaling: AutoScalingApi;
   sqs: SqsApi;
+  iam: IamApi;
 }

@@ -10,6 +10,8 @@ import { EXIT, UserError } from '../errors.js';
 import type {
   AutoScalingApi,
   AwsClients,
+  IamApi,
+  LifecycleHook,
   NotificationConfig,
   SnsApi,
   SqsApi,
@@ -33,6 +35,7 @@ const ENDPOINT_ENV = [
   'AWS_ENDPOINT_URL_SNS',
   'AWS_ENDPOINT_URL_AUTO_SCALING',
   'AWS_ENDPOINT_URL_SQS',
+  'AWS_ENDPOINT_URL_IAM',
   'AWS_ENDPOINT_URL',
 ] as const;
 
@@ -111,10 +114,11 @@ export async function createAwsClients(
   // The SDK warns on Node 20 that its releases after January 2027 will need Node 22. This CLI pins its SDK
   // version and supports Node 20, so the warning would only confuse its users; the SDK's own switch turns it off.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  const [snsSdk, asSdk, sqsSdk, retry, transport] = await Promise.all([
+  const [snsSdk, asSdk, sqsSdk, iamSdk, retry, transport] = await Promise.all([
     import('@aws-sdk/client-sns'),
     import('@aws-sdk/client-auto-scaling'),
     import('@aws-sdk/client-sqs'),
+    import('@aws-sdk/client-iam'),
     retryConfig(env),
     import('./transport.js'),
   ]);
@@ -130,6 +134,9 @@ export async function createAwsClients(
   const snsClient = new snsSdk.SNSClient(common);
   const asClient = new asSdk.AutoScalingClient(common);
   const sqsClient = new sqsSdk.SQSClient(common);
+  // IAM is global: the SDK's endpoint rules sign for its home region (us-east-1 in the aws partition) themselves.
+  const iamClient = new iamSdk.IAMClient(common);
+  const propagationDelays = rolePropagationDelays(env);
 
   const sns: SnsApi = {
     async listTopics() {
@@ -300,6 +307,122 @@ export async function createAwsClients(
         ),
       );
     },
+    async describeLifecycleHooks(group) {
+      const out = await call('autoscaling:DescribeLifecycleHooks', group, () =>
+        asClient.send(new asSdk.DescribeLifecycleHooksCommand({ AutoScalingGroupName: group })),
+      );
+      return (out.LifecycleHooks ?? []).map(
+        (h): LifecycleHook => ({
+          group: h.AutoScalingGroupName ?? group,
+          name: h.LifecycleHookName ?? '',
+          transition: h.LifecycleTransition ?? '',
+          targetArn: h.NotificationTargetARN,
+          roleArn: h.RoleARN,
+          metadata: h.NotificationMetadata,
+          heartbeatTimeout: h.HeartbeatTimeout ?? 3600,
+          defaultResult: h.DefaultResult ?? 'ABANDON',
+        }),
+      );
+    },
+    async putLifecycleHook(h) {
+      const put = () =>
+        call('autoscaling:PutLifecycleHook', h.group, () =>
+          asClient.send(
+            new asSdk.PutLifecycleHookCommand({
+              AutoScalingGroupName: h.group,
+              LifecycleHookName: h.name,
+              LifecycleTransition: h.transition,
+              NotificationTargetARN: h.targetArn,
+              RoleARN: h.roleArn,
+              NotificationMetadata: h.metadata,
+              HeartbeatTimeout: h.heartbeatTimeout,
+              DefaultResult: h.defaultResult,
+            }),
+          ),
+        );
+      // A role IAM created seconds ago may not be assumable by Auto Scaling yet: PutLifecycleHook's test
+      // publication then fails as for a role that cannot publish. Wait and try again, a bounded number of times.
+      for (const delay of propagationDelays) {
+        try {
+          await put();
+          return;
+        } catch (err) {
+          if (!isTestPublicationFailure(err)) throw err;
+          await new Promise((r) => setTimeout(r, delay));
+        }
+      }
+      await put();
+    },
+    async deleteLifecycleHook(group, name) {
+      await call('autoscaling:DeleteLifecycleHook', group, () =>
+        asClient.send(new asSdk.DeleteLifecycleHookCommand({ AutoScalingGroupName: group, LifecycleHookName: name })),
+      );
+    },
+  };
+
+  const noSuchEntity = (err: unknown) =>
+    err instanceof AwsCallError && (err.sdkError as { name?: string })?.name === 'NoSuchEntityException';
+  const iam: IamApi = {
+    async getRole(name) {
+      try {
+        const out = await call('iam:GetRole', name, () =>
+          iamClient.send(new iamSdk.GetRoleCommand({ RoleName: name })),
+        );
+        return {
+          arn: out.Role?.Arn ?? '',
+          tags: (out.Role?.Tags ?? []).map((t): Tag => ({ Key: t.Key ?? '', Value: t.Value ?? '' })),
+        };
+      } catch (err) {
+        if (noSuchEntity(err)) return undefined;
+        throw err;
+      }
+    },
+    async getRolePolicy(role, policy) {
+      try {
+        const out = await call('iam:GetRolePolicy', role, () =>
+          iamClient.send(new iamSdk.GetRolePolicyCommand({ RoleName: role, PolicyName: policy })),
+        );
+        // IAM returns policy documents URL-encoded (RFC 3986).
+        return out.PolicyDocument === undefined ? undefined : decodeURIComponent(out.PolicyDocument);
+      } catch (err) {
+        if (noSuchEntity(err)) return undefined;
+        throw err;
+      }
+    },
+    async createRole(name, trustPolicy, description, tags) {
+      const out = await call('iam:CreateRole', name, () =>
+        iamClient.send(
+          new iamSdk.CreateRoleCommand({
+            RoleName: name,
+            AssumeRolePolicyDocument: trustPolicy,
+            Description: description,
+            Tags: tags,
+          }),
+        ),
+      );
+      return out.Role?.Arn ?? '';
+    },
+    async putRolePolicy(role, policy, document) {
+      await call('iam:PutRolePolicy', role, () =>
+        iamClient.send(
+          new iamSdk.PutRolePolicyCommand({ RoleName: role, PolicyName: policy, PolicyDocument: document }),
+        ),
+      );
+    },
+    async listRolePolicies(role) {
+      const out = await call('iam:ListRolePolicies', role, () =>
+        iamClient.send(new iamSdk.ListRolePoliciesCommand({ RoleName: role })),
+      );
+      return out.PolicyNames ?? [];
+    },
+    async deleteRolePolicy(role, policy) {
+      await call('iam:DeleteRolePolicy', role, () =>
+        iamClient.send(new iamSdk.DeleteRolePolicyCommand({ RoleName: role, PolicyName: policy })),
+      );
+    },
+    async deleteRole(name) {
+      await call('iam:DeleteRole', name, () => iamClient.send(new iamSdk.DeleteRoleCommand({ RoleName: name })));
+    },
   };
 
   const sqs: SqsApi = {
@@ -347,7 +470,23 @@ export async function createAwsClients(
     },
   };
 
-  return { region: opts.region, endpointLabel, timeoutMs, sns, autoscaling, sqs };
+  return { region: opts.region, endpointLabel, timeoutMs, sns, autoscaling, sqs, iam };
+}
+
+/** Auto Scaling could not publish PutLifecycleHook's test message as the hook's role (ValidationError). */
+export function isTestPublicationFailure(err: unknown): boolean {
+  const e = err instanceof AwsCallError ? (err.sdkError as { name?: string; message?: string }) : undefined;
+  return e?.name === 'ValidationError' && /Unable to publish test message/i.test(e.message ?? '');
+}
+
+/**
+ * The waits between PutLifecycleHook attempts while a new role propagates: 1, 2, 4, 8, 8, 8 s (31 s in all; IAM
+ * usually takes a few seconds). SALT_AUTOSCALE_RETRY_BASE_MS scales them, as it does the SDK's retries.
+ */
+function rolePropagationDelays(env: NodeJS.ProcessEnv): number[] {
+  const base = Number(env.SALT_AUTOSCALE_RETRY_BASE_MS || 1000);
+  const ms = Number.isFinite(base) && base >= 0 ? base : 1000;
+  return [1, 2, 4, 8, 8, 8].map((f) => f * ms);
 }
 
 /** Every Auto Scaling group name in the region, sorted (for `init`'s picker). */

@@ -3,6 +3,7 @@
 import { type Config, trustedTopicArns, webhookEndpoint } from '../config/types.js';
 import { EXIT, UserError } from '../errors.js';
 import type { Tag } from './api.js';
+import { type DesiredLifecycle, desiredLifecycle } from './lifecycle.js';
 
 /** The four notifications the reactor handles, in the order they are shown. */
 export const NOTIFICATION_TYPES = [
@@ -36,6 +37,8 @@ export interface DesiredState {
   publishers: string[];
   /** The subscription's dead-letter queue. */
   dlqName: string;
+  /** Lifecycle hooks and the role that publishes their notifications. */
+  lifecycle: DesiredLifecycle;
 }
 
 export function desiredState(config: Config, region: string): DesiredState {
@@ -58,6 +61,7 @@ export function desiredState(config: Config, region: string): DesiredState {
     trustedTopicArns: trustedTopicArns(config),
     publishers: [...config.sns.publishers],
     dlqName: dlqNameFor(config.sns.topic_name),
+    lifecycle: desiredLifecycle(config),
   };
 }
 

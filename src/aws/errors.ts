@@ -172,5 +172,14 @@ export function toUserError(err: unknown, ctx: AwsErrorContext): unknown {
       EXIT.usage,
     );
   }
+  if (name === 'ValidationError' && /Unable to publish test message/i.test(message)) {
+    return new UserError(
+      `Auto Scaling could not publish the lifecycle hook's test message${on} in ${ctx.region}: ${message}\n` +
+        "The hook's role must trust autoscaling.amazonaws.com and allow sns:Publish on the topic, and the topic policy must " +
+        'let it publish (provision sets both for the role it creates; a role named by aws.lifecycle_role_arn needs them ' +
+        'from you). A role created seconds ago may not have propagated yet: run provision again in a minute.',
+      EXIT.aws,
+    );
+  }
   return new UserError(`AWS call ${err.iamAction}${on} failed: ${name}${message ? `: ${message}` : ''}`, EXIT.aws);
 }

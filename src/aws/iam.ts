@@ -5,6 +5,7 @@
 // writes to the configured groups.
 import type { Config } from '../config/types.js';
 import { dlqNameFor } from './desired.js';
+import { desiredLifecycle } from './lifecycle.js';
 
 export interface PolicyStatement {
   Sid: string;
@@ -28,6 +29,60 @@ function partitionOf(region: string): string {
 /** The account id from sns.topic_arn once provision has written it; "*" before that. */
 function accountOf(config: Config): string {
   return config.sns.topic_arn?.split(':')[4] ?? '*';
+}
+
+const groupArn = (p: string, region: string, account: string, group: string) =>
+  `arn:${p}:autoscaling:${region}:${account}:autoScalingGroup:*:autoScalingGroupName/${group}`;
+
+/**
+ * With lifecycle hooks: reading and writing them on those groups, the role provision creates (or, for a role the
+ * config names, only passing it to Auto Scaling: PutLifecycleHook with a RoleARN needs iam:PassRole).
+ */
+function lifecycleStatements(config: Config, p: string, region: string, account: string): PolicyStatement[] {
+  const { groups, role } = desiredLifecycle(config);
+  if (!role) return [];
+  const roleArn = 'arn' in role ? role.arn : `arn:${p}:iam::${account}:role/${role.name}`;
+  return [
+    {
+      Sid: 'ReadLifecycleHooks',
+      Effect: 'Allow',
+      Action: ['autoscaling:DescribeLifecycleHooks'],
+      Resource: '*',
+    },
+    {
+      Sid: 'GroupLifecycleHooks',
+      Effect: 'Allow',
+      Action: ['autoscaling:PutLifecycleHook', 'autoscaling:DeleteLifecycleHook'],
+      Resource: groups.map((g) => groupArn(p, region, account, g)),
+    },
+    ...('arn' in role
+      ? []
+      : [
+          {
+            Sid: 'ManageTheHooksRole',
+            Effect: 'Allow' as const,
+            // iam:TagRole is needed as well to tag the role when CreateRole creates it.
+            Action: [
+              'iam:GetRole',
+              'iam:CreateRole',
+              'iam:TagRole',
+              'iam:GetRolePolicy',
+              'iam:PutRolePolicy',
+              'iam:ListRolePolicies',
+              'iam:DeleteRolePolicy',
+              'iam:DeleteRole',
+            ],
+            Resource: roleArn,
+          },
+        ]),
+    {
+      Sid: 'PassTheHooksRoleToAutoScaling',
+      Effect: 'Allow',
+      Action: ['iam:PassRole'],
+      Resource: roleArn,
+      Condition: { StringEquals: { 'iam:PassedToService': 'autoscaling.amazonaws.com' } },
+    },
+  ];
 }
 
 export function toolPolicy(config: Config, region = config.aws.region): PolicyDocument {
@@ -84,38 +139,60 @@ export function toolPolicy(config: Config, region = config.aws.region): PolicyDo
         Sid: 'GroupNotifications',
         Effect: 'Allow',
         Action: ['autoscaling:PutNotificationConfiguration', 'autoscaling:DeleteNotificationConfiguration'],
-        Resource: Object.keys(config.groups).map(
-          (g) => `arn:${p}:autoscaling:${region}:${account}:autoScalingGroup:*:autoScalingGroupName/${g}`,
-        ),
+        Resource: Object.keys(config.groups).map((g) => groupArn(p, region, account, g)),
       },
+      ...lifecycleStatements(config, p, region, account),
     ],
   };
 }
 
 /**
- * The master's role, for salt-cloud's EC2 `create` with an instance_id (the instance exists already): it
+ * The master's role. For salt-cloud's EC2 `create` with an instance_id (the instance exists already): it
  * waits for the address with DescribeInstances and sets the Name tag (CreateTags, checked with DescribeTags).
- * CreateTags is limited to instances that Auto Scaling tagged with one of the configured groups. Returns
- * undefined when no group uses salt-cloud (preauth needs no AWS call from the master).
+ * CreateTags is limited to instances that Auto Scaling tagged with one of the configured groups. For lifecycle
+ * hooks: the reactor completes the actions and sends heartbeats, on the groups with hooks only. Returns undefined
+ * when neither applies (preauth needs no AWS call from the master).
  */
 export function masterPolicy(config: Config): PolicyDocument | undefined {
   const groups = Object.entries(config.groups)
     .filter(([, g]) => g.bootstrap === 'salt-cloud')
     .map(([name]) => name);
-  if (groups.length === 0) return undefined;
+  const hooked = [...new Set(desiredLifecycle(config).hooks.map((h) => h.group))];
+  if (groups.length === 0 && hooked.length === 0) return undefined;
   const region = config.cloud_provider.location ?? config.aws.region;
   const p = partitionOf(region);
+  const hooksRegion = config.aws.region;
+  const hp = partitionOf(hooksRegion);
   return {
     Version: '2012-10-17',
     Statement: [
-      { Sid: 'FindInstances', Effect: 'Allow', Action: ['ec2:DescribeInstances', 'ec2:DescribeTags'], Resource: '*' },
-      {
-        Sid: 'NameGroupInstances',
-        Effect: 'Allow',
-        Action: ['ec2:CreateTags'],
-        Resource: `arn:${p}:ec2:${region}:${accountOf(config)}:instance/*`,
-        Condition: { StringEquals: { 'aws:ResourceTag/aws:autoscaling:groupName': groups } },
-      },
+      ...(groups.length
+        ? [
+            {
+              Sid: 'FindInstances',
+              Effect: 'Allow' as const,
+              Action: ['ec2:DescribeInstances', 'ec2:DescribeTags'],
+              Resource: '*',
+            },
+            {
+              Sid: 'NameGroupInstances',
+              Effect: 'Allow' as const,
+              Action: ['ec2:CreateTags'],
+              Resource: `arn:${p}:ec2:${region}:${accountOf(config)}:instance/*`,
+              Condition: { StringEquals: { 'aws:ResourceTag/aws:autoscaling:groupName': groups } },
+            },
+          ]
+        : []),
+      ...(hooked.length
+        ? [
+            {
+              Sid: 'CompleteLifecycleActions',
+              Effect: 'Allow' as const,
+              Action: ['autoscaling:CompleteLifecycleAction', 'autoscaling:RecordLifecycleActionHeartbeat'],
+              Resource: hooked.map((g) => groupArn(hp, hooksRegion, accountOf(config), g)),
+            },
+          ]
+        : []),
     ],
   };
 }

@@ -16,14 +16,21 @@ import {
   shortType,
   topicPolicy,
 } from './desired.js';
+import {
+  type DesiredHook,
+  lifecycleProvisionItems,
+  lifecycleTeardownItems,
+  type RoleRef,
+  roleArnOf,
+} from './lifecycle.js';
 import type { CurrentState } from './read.js';
 
 /** What apply does for one plan item. The topic ARN comes from the apply context (it may be created first). */
 export type Action =
   | { type: 'CreateTopic'; name: string; attributes: Record<string, string>; tags: { Key: string; Value: string }[] }
   | { type: 'SetTopicAttributes'; name: string; value: string }
-  /** The Policy attribute: topicPolicy() for the topic ARN known at apply time. */
-  | { type: 'SetTopicPolicy'; publishers: string[] }
+  /** The Policy attribute: topicPolicy() for the topic ARN known at apply time (and the hooks' role's ARN). */
+  | { type: 'SetTopicPolicy'; publishers: string[]; hookRole?: RoleRef }
   /** With the DeliveryPolicy and a RedrivePolicy to the named queue (its ARN follows from the topic's). */
   | { type: 'Subscribe'; protocol: string; endpoint: string; deliveryPolicy: string; deadLetterQueue: string }
   | { type: 'SetSubscriptionAttributes'; subscriptionArn: string; name: string; value: string }
@@ -34,7 +41,16 @@ export type Action =
   | { type: 'PutNotificationConfiguration'; group: string; types: string[] }
   | { type: 'DeleteNotificationConfiguration'; group: string }
   | { type: 'Unsubscribe'; subscriptionArn: string }
-  | { type: 'DeleteTopic' };
+  | { type: 'DeleteTopic' }
+  /** The hooks' role, trusting autoscaling.amazonaws.com, tagged managed-by. */
+  | { type: 'CreateRole'; name: string }
+  /** Its inline policy: sns:Publish on the topic (the ARN known at apply time). */
+  | { type: 'PutRolePolicy'; name: string }
+  /** Its inline policies, then the role. */
+  | { type: 'DeleteRole'; name: string }
+  /** Targeting the topic, as the role the desired state names. */
+  | { type: 'PutLifecycleHook'; hook: DesiredHook; roleRef: RoleRef }
+  | { type: 'DeleteLifecycleHook'; group: string; name: string };
 
 /**
  * What was found, for scripts and for the code that reads a plan (never the prose in `detail`):
@@ -43,7 +59,8 @@ export type Action =
  * no_such_group, differs/in_step/present (a group's notifications), not_in_config (a group the config no longer
  * names still notifies the topic), kept (--keep-topic), policy_differs (the topic's Policy is not the one provision
  * sets), delivery_policy/redrive_policy (the subscription's retry or dead-letter setting differs),
- * queue_settings (the dead-letter queue's retention, encryption or policy differs).
+ * queue_settings (the dead-letter queue's retention, encryption or policy differs), given (the hooks' role named by
+ * aws.lifecycle_role_arn, used as is).
  */
 export type ItemState =
   | 'missing'
@@ -62,12 +79,13 @@ export type ItemState =
   | 'policy_differs'
   | 'delivery_policy'
   | 'redrive_policy'
-  | 'queue_settings';
+  | 'queue_settings'
+  | 'given';
 
 export interface PlanItem {
   change: Change;
-  resource: 'topic' | 'queue' | 'subscription' | 'notifications';
-  /** The topic name, the endpoint URL, or the group name. */
+  resource: 'topic' | 'queue' | 'subscription' | 'notifications' | 'role' | 'hook';
+  /** The topic name, the endpoint URL, the group name, the role's name (or ARN), or group:hook. */
   name: string;
   state: ItemState;
   /** For people; never parsed. */
@@ -105,9 +123,18 @@ export const BEFORE_SUBSCRIBE_HINT =
 
 /** Who the topic policy lets publish, for people. */
 const publishersText = (desired: DesiredState) =>
-  desired.publishers.length
+  (desired.publishers.length
     ? `only Auto Scaling and the ${desired.publishers.length} principal(s) of sns.publishers may publish`
-    : 'only Auto Scaling may publish';
+    : 'only Auto Scaling may publish') + (hookRoleOf(desired) ? " (and the lifecycle hooks' role)" : '');
+
+/** The role the topic policy must let publish: only when some group has a hook. */
+const hookRoleOf = (desired: DesiredState): RoleRef | undefined =>
+  desired.lifecycle.hooks.length ? desired.lifecycle.role : undefined;
+
+/** Everyone the topic policy lets publish besides Auto Scaling's service-linked role. */
+export function topicPublishers(desired: DesiredState, topicArn: string, hookRole = hookRoleOf(desired)): string[] {
+  return hookRole ? [...desired.publishers, roleArnOf(hookRole, topicArn)] : [...desired.publishers];
+}
 
 /** Whether a JSON attribute (a policy) says the same as `wanted`; unreadable or absent is not. */
 function sameJson(text: string | undefined, wanted: unknown): boolean {
@@ -219,7 +246,7 @@ function subscriptionSettingItems(current: CurrentState, desired: DesiredState):
 function policyInStep(policyText: string | undefined, topicArn: string, desired: DesiredState): boolean {
   if (!policyText) return false;
   try {
-    return samePolicy(JSON.parse(policyText), topicPolicy(topicArn, desired.publishers));
+    return samePolicy(JSON.parse(policyText), topicPolicy(topicArn, topicPublishers(desired, topicArn)));
   } catch {
     return false;
   }
@@ -298,7 +325,12 @@ export function planProvision(current: CurrentState, desired: DesiredState, opts
     }
   }
   // Without it, any principal of the account with sns:Publish could publish genuinely signed fake events.
-  const setPolicy: Action = { type: 'SetTopicPolicy', publishers: [...desired.publishers] };
+  const hookRole = hookRoleOf(desired);
+  const setPolicy: Action = {
+    type: 'SetTopicPolicy',
+    publishers: [...desired.publishers],
+    ...(hookRole ? { hookRole } : {}),
+  };
   if (!topic) {
     items.push({
       change: 'create',
@@ -426,6 +458,15 @@ export function planProvision(current: CurrentState, desired: DesiredState, opts
     }
   }
   items.push(...strayGroupItems(current));
+  items.push(
+    ...lifecycleProvisionItems({
+      desired: desired.lifecycle,
+      current: current.lifecycle,
+      topicArn: topic?.arn,
+      existingGroups: new Set(current.groups.filter((g) => g.exists).map((g) => g.name)),
+      samePolicy: sameJson,
+    }),
+  );
   return { region: desired.region, topicArn: topic?.arn, items };
 }
 
@@ -444,6 +485,7 @@ export function planTeardown(current: CurrentState, desired: DesiredState, opts:
       state: 'missing',
       detail: 'does not exist; nothing to remove',
     });
+    items.push(...lifecycleTeardownItems(desired.lifecycle, current.lifecycle));
     items.push(...teardownQueueItems(current, desired, opts));
     return { region: desired.region, items };
   }
@@ -477,6 +519,8 @@ export function planTeardown(current: CurrentState, desired: DesiredState, opts:
       });
   }
   items.push(...strayGroupItems(current));
+  // The hooks go with the notifications; the role (last, with the topic) once nothing names it.
+  items.push(...lifecycleTeardownItems(desired.lifecycle, current.lifecycle));
 
   const sub = current.subscription;
   if (!sub && !reactorTrustsTopic(desired, topic?.arn)) {

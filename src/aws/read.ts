@@ -3,6 +3,8 @@
 // status and --dry-run rely on that. The SNS branch and the Auto Scaling branch run side by side.
 import type { AwsClients } from './api.js';
 import { type DesiredState, MANAGED_TAG, NOTIFICATION_TYPES, topicNameOf } from './desired.js';
+import { type LifecycleState, ROLE_POLICY_NAME, type RoleState } from './lifecycle.js';
+import { mapConcurrent } from './pool.js';
 
 export interface TopicState {
   arn: string;
@@ -63,6 +65,8 @@ export interface CurrentState {
   /** Groups outside the config whose notification configurations target the topic. */
   strayGroups: StrayGroupState[];
   queue?: QueueState;
+  /** The hooks of the groups with lifecycle settings, and the managed role (read only when some group has them). */
+  lifecycle: LifecycleState;
 }
 
 export const PENDING_ARN = 'PendingConfirmation';
@@ -121,11 +125,45 @@ async function readGroups(clients: AwsClients, desired: DesiredState) {
   return { existing: new Set(names), configs };
 }
 
+/**
+ * Hooks of the groups whose config has `lifecycle` (and that exist), and the role provision manages. Nothing is
+ * read without lifecycle settings: a setup without hooks needs no IAM or DescribeLifecycleHooks permission.
+ */
+async function readLifecycle(
+  clients: AwsClients,
+  desired: DesiredState,
+  existing: () => Promise<Set<string>>,
+): Promise<LifecycleState> {
+  const { groups, role } = desired.lifecycle;
+  if (groups.length === 0) return { hooks: [] };
+  const readRole = async (): Promise<RoleState | undefined> => {
+    if (!role || 'arn' in role) return undefined;
+    const found = await clients.iam.getRole(role.name);
+    if (!found) return undefined;
+    const managed = found.tags.some((t) => t.Key === MANAGED_TAG.Key && t.Value === MANAGED_TAG.Value);
+    const policy = await clients.iam.getRolePolicy(role.name, ROLE_POLICY_NAME);
+    return { name: role.name, arn: found.arn, managed, ...(policy !== undefined ? { policy } : {}) };
+  };
+  const readHooks = async () => {
+    const present = await existing();
+    const pages = await mapConcurrent(
+      groups.filter((g) => present.has(g)),
+      4,
+      (g) => clients.autoscaling.describeLifecycleHooks(g),
+    );
+    return pages.flat();
+  };
+  const [hooks, found] = await Promise.all([readHooks(), readRole()]);
+  return { hooks, ...(found ? { role: found } : {}) };
+}
+
 export async function readState(clients: AwsClients, desired: DesiredState): Promise<CurrentState> {
-  const [{ topic, subscriptions }, { existing, configs }, queue] = await Promise.all([
+  const groupsRead = readGroups(clients, desired);
+  const [{ topic, subscriptions }, { existing, configs }, queue, lifecycle] = await Promise.all([
     readTopic(clients, desired),
-    readGroups(clients, desired),
+    groupsRead,
     readQueue(clients, desired),
+    readLifecycle(clients, desired, () => groupsRead.then((g) => g.existing)),
   ]);
   const live = subscriptions.filter(isLive);
   const ours = live
@@ -167,5 +205,5 @@ export async function readState(clients: AwsClients, desired: DesiredState): Pro
   const strayGroups = [...strays]
     .map(([name, types]): StrayGroupState => ({ name, types: types.sort(byCanonicalOrder) }))
     .sort((a, b) => a.name.localeCompare(b.name));
-  return { topic, subscription, otherWebhookSubscriptions, groups, strayGroups, queue };
+  return { topic, subscription, otherWebhookSubscriptions, groups, strayGroups, queue, lifecycle };
 }

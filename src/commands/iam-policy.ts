@@ -15,7 +15,7 @@ interface Policies {
   tool: object;
   /** For the master's role when it runs salt-autoscale reconcile. */
   reconcile: object;
-  /** None when no group uses salt-cloud: the master then makes no AWS call. */
+  /** None when no group uses salt-cloud or lifecycle hooks: the master then makes no AWS call. */
   master?: object;
   /** sns.topic_arn is set, so the topic's ARN is exact (else the account is "*"). */
   exact: boolean;
@@ -29,10 +29,11 @@ const policiesView: View<Policies> = {
     return (
       '# For whoever runs salt-autoscale provision / status / teardown (a user or CI role):\n' +
       json(p.tool) +
-      "\n# For the Salt master's instance role (salt-cloud's EC2 driver, bootstrap: salt-cloud groups):\n" +
+      "\n# For the Salt master's instance role (salt-cloud's EC2 driver for bootstrap: salt-cloud groups; the reactor's\n" +
+      '# CompleteLifecycleAction and RecordLifecycleActionHeartbeat for groups with lifecycle hooks):\n' +
       (p.master
         ? json(p.master)
-        : '# none needed: no group uses bootstrap: salt-cloud (preauth makes no AWS call from the master)\n') +
+        : '# none needed: no group uses bootstrap: salt-cloud or lifecycle hooks (preauth makes no AWS call from the master)\n') +
       "\n# For the Salt master's instance role too, when it runs salt-autoscale reconcile (on a schedule):\n" +
       json(p.reconcile) +
       (p.exact
@@ -55,7 +56,7 @@ export async function run(_io: Io, opts: IamPolicyOptions): Promise<Outcome> {
   };
   if (opts.only === 'master' && !policies.master)
     throw new UserError(
-      'no group uses bootstrap: salt-cloud, so the Salt master needs no AWS permissions for salt-autoscale',
+      'no group uses bootstrap: salt-cloud or lifecycle hooks, so the Salt master needs no AWS permissions for salt-autoscale',
       EXIT.negative,
     );
   return outcome(policiesView, policies);

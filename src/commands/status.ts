@@ -4,6 +4,7 @@
 import type { DesiredState } from '../aws/desired.js';
 import { SIGNATURE_VERSION, shortType } from '../aws/desired.js';
 import { formatPlan, planJson, withConfigFlag } from '../aws/format.js';
+import { type HookState, isOurHook, shortTransition } from '../aws/lifecycle.js';
 import { PENDING_HINT, type Plan, planProvision } from '../aws/plan.js';
 import { type CurrentState, readState } from '../aws/read.js';
 import { type AwsCommandOptions, openSession, withAwsErrors } from '../aws/session.js';
@@ -41,6 +42,22 @@ const statusView: View<Status> = {
         ? `queue         ${desired.dlqName}: ${q.messages} message(s) waiting${q.managed ? '' : ', not tagged managed-by=salt-autoscale'}`
         : `queue         ${desired.dlqName}: missing`,
     );
+    const role = desired.lifecycle.role;
+    if (role && desired.lifecycle.hooks.length) {
+      const r = current.lifecycle.role;
+      lines.push(
+        'arn' in role
+          ? `role          ${role.arn}: aws.lifecycle_role_arn (not managed here)`
+          : r
+            ? `role          ${role.name}  ${r.arn}${r.managed ? '' : ', not tagged managed-by=salt-autoscale'}`
+            : `role          ${role.name}: missing`,
+      );
+    }
+    const hookWidth = Math.max(0, ...current.lifecycle.hooks.map((h) => h.group.length + h.name.length + 1));
+    for (const h of current.lifecycle.hooks)
+      lines.push(
+        `hook          ${`${h.group}:${h.name}`.padEnd(hookWidth)}  ${hookSummary(h)}${isOurHook(h) ? '' : ' (not put by salt-autoscale)'}`,
+      );
     for (const o of current.otherWebhookSubscriptions)
       lines.push(
         `              also subscribed: ${o.endpoint} (${o.pending ? 'pending' : 'confirmed'}; not in the config)`,
@@ -98,11 +115,34 @@ const statusView: View<Status> = {
         notification_types: g.types,
         other_topics: g.otherTopics,
       })),
+      lifecycle_role: lifecycleRoleJson(s),
+      lifecycle_hooks: current.lifecycle.hooks.map((h) => ({
+        group: h.group,
+        name: h.name,
+        transition: shortTransition(h.transition),
+        target_arn: h.targetArn ?? null,
+        role_arn: h.roleArn ?? null,
+        heartbeat_timeout: h.heartbeatTimeout,
+        default_result: h.defaultResult,
+        managed: isOurHook(h),
+      })),
       drift: planJson(s.drift),
       problems: s.problems,
     };
   },
 };
+
+/** The hooks' role: the one named by the config, or the managed one as found (null without hooks). */
+function lifecycleRoleJson(s: Status) {
+  const role = s.desired.lifecycle.role;
+  if (!role || !s.desired.lifecycle.hooks.length) return null;
+  if ('arn' in role) return { name: null, arn: role.arn, managed: false, given: true };
+  const r = s.current.lifecycle.role;
+  return r ? { name: r.name, arn: r.arn, managed: r.managed } : { name: role.name, arn: null, managed: false };
+}
+
+const hookSummary = (h: HookState) =>
+  `${shortTransition(h.transition)}, heartbeat ${h.heartbeatTimeout} s, default ${h.defaultResult}`;
 
 export async function run(_io: Io, opts: AwsCommandOptions): Promise<Outcome> {
   const session = await openSession(opts);
