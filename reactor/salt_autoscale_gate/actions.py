@@ -5,7 +5,7 @@ import logging
 import os
 import time
 
-from . import ledger
+from . import ledger, lifecycle, lifecycle_worker
 from .certificate import FetchFailed, https_get
 from .gate import handled_record
 from .text import shown
@@ -35,7 +35,7 @@ def plan(decision, settings):
     outcome, instance_id = facts["outcome"], facts.get("instance_id")
     group = settings.groups.get(facts.get("group")) or {}
     actions = []
-    if outcome == "launch":
+    if outcome in ("launch", "lifecycle_launch"):
         if group.get("bootstrap") == "preauth":
             actions.append({"action": "write_autosign_stub", "path": autosign_stub_path(settings, instance_id)})
         elif not settings.performs_once:  # several masters: the one marked to bootstrap does it, once
@@ -43,6 +43,14 @@ def plan(decision, settings):
         else:
             actions.append({"action": "runner", "fun": "cloud.create",
                             "kwargs": dict(cloud_create_kwargs(group, instance_id))})
+        if outcome == "lifecycle_launch":
+            # Out of the warm pool: admitted at its first boot already (the launch hook held it until then).
+            actions[-1]["unless_admitted"] = facts.get("warm_pool") == "leave"
+            actions.append({"action": "open_lifecycle", "kind": "launch", "hook": facts["hook"]})
+    elif outcome == "lifecycle_terminate":
+        if facts.get("warm_pool") != "return":  # back into the pool it keeps its key (and needs no stub)
+            actions.append({"action": "remove_autosign_stub", "path": autosign_stub_path(settings, instance_id)})
+        actions.append({"action": "open_lifecycle", "kind": "terminate", "hook": facts["hook"]})
     elif outcome == "terminate":
         actions += [{"action": "remove_autosign_stub", "path": autosign_stub_path(settings, instance_id)},
                     {"action": "record_termination", "instance_id": instance_id},
@@ -125,6 +133,60 @@ class Performer(object):
         self.execute = execute
 
     def perform(self, decision, actions):
+        if str(decision.facts.get("outcome")).startswith("lifecycle_"):
+            return self.perform_lifecycle(decision, actions)
+        return self._perform(decision, actions)
+
+    def perform_lifecycle(self, decision, actions):
+        """A lifecycle message: admit (launch) as the bootstrap mode says, record the open action; the
+        lifecycle worker makes the AWS calls. A message for an action open or completed already does nothing."""
+        facts = decision.facts
+        ids = "message_id=%s topic_arn=%s" % (shown(decision.envelope["MessageId"]), shown(decision.envelope["TopicArn"]))
+        instance_id, group = facts["instance_id"], facts["group"]
+        make = lifecycle.new_launch_action if facts["outcome"] == "lifecycle_launch" else lifecycle.new_terminate_action
+        action = make(facts, self.settings.groups.get(group) or {}, self.now(), decision.envelope["MessageId"])
+        what = "launch" if action["kind"] == "launch" else "termination"
+        moved = " from %s to %s" % (facts.get("origin"), facts.get("destination")) if facts.get("warm_pool") else ""
+        with ledger.locked(self.store):
+            duplicate = (ledger.read_action(self.store, instance_id).get("token") == facts["token"]
+                         or ledger.token_completed(self.store, instance_id, facts["token"]))
+        reaction = {}
+        if duplicate:
+            log.info("ec2-autoscale: lifecycle %s of %s in group %s (hook %s): this action is open or completed "
+                     "already; nothing to do (%s)", what, instance_id, shown(group), shown(facts["hook"]), ids)
+            actions = [a for a in actions if a["action"] == "record_handled"]
+        for a in actions:
+            kind = a["action"]
+            if kind in ("write_autosign_stub", "runner"):
+                record = self.store.instance(instance_id)
+                if a.get("unless_admitted") and record.get("admitted_at") and not record.get("terminated_at"):
+                    log.info("ec2-autoscale: lifecycle launch of %s in group %s: out of the warm pool, admitted at "
+                             "its first boot; not admitted again (%s)", instance_id, shown(group), ids)
+                    continue
+                reaction.update(self._perform(decision, [a]))
+            elif kind == "remove_autosign_stub":
+                remove_autosign_stub(a["path"])
+            elif kind == "open_lifecycle":
+                with ledger.locked(self.store):
+                    lifecycle.open_lifecycle(self.store, action)
+                if action["state"] == "draining":
+                    reaction.update(lifecycle.drain_reaction(action))
+                    then = "draining with %s %s (at most %d s), then the key delete and CONTINUE" % (
+                        action["drain"]["fun"], action["drain"].get("mods", ""), action["drain_deadline"] - action["opened_at"])
+                elif action["kind"] == "terminate":
+                    then = "deleting the key, then CONTINUE" if action["delete_key"] else \
+                        "back into the warm pool, keeping its key; CONTINUE"
+                else:
+                    then = "holding it in Pending:Wait until %s" % action["ready"]
+                log.info("ec2-autoscale: lifecycle %s of %s in group %s (hook %s%s): %s (%s)", what, instance_id,
+                         shown(group), shown(facts["hook"]), moved, then, ids)
+                lifecycle_worker.ensure(self.opts, self.settings, self.store)
+            elif kind == "record_handled":
+                self.store.record_handled(decision.envelope["MessageId"], decision.signed,
+                                          handled_record(decision, self.now()))
+        return reaction
+
+    def _perform(self, decision, actions):
         facts = decision.facts
         ids = "message_id=%s topic_arn=%s" % (shown(decision.envelope["MessageId"]), shown(decision.envelope["TopicArn"]))
         group, instance_id = facts.get("group"), facts.get("instance_id")

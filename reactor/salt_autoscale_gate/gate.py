@@ -97,7 +97,7 @@ def _message(s, ctx):
 
 def _instance(s, ctx):
     instance_id = policy.check_instance_id(s.facts)
-    if s.facts.get("event") == policy.LAUNCH and ctx.store is not None:
+    if s.facts.get("event") in (policy.LAUNCH, policy.LAUNCHING) and ctx.store is not None:
         when = ctx.store.terminated_at(instance_id, ctx.now)
         if when is not None:
             raise Rejected("instance_terminated", "the termination of %s was handled %d s ago; a later launch "

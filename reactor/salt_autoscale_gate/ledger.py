@@ -20,6 +20,7 @@ import threading
 
 from .policy import parse_timestamp
 from .store import _write_atomic
+from .text import sha256_hex
 
 FORMAT = 1
 MAX_ENTRIES = 10000
@@ -34,6 +35,7 @@ CLOUD_CREATE_RUN = "cloud_create_run"  # the SQS engine ran runner.cloud.create 
 KEY_DELETE_RUN = "key_delete_run"  # the SQS engine ran wheel.key.delete itself, and it succeeded
 KEY_DELETED = "key_deleted"  # reconcile removed the key files itself
 VIA_RECONCILE = "reconcile"
+LIFECYCLE_KEY_DELETED = "lifecycle_key_deleted"  # the lifecycle worker deleted the key, then completed the hook
 
 
 _held = threading.local()
@@ -183,3 +185,86 @@ def evict(store, max_entries=None, evict_to=None):
             except OSError:
                 pass
     return len(gone)
+
+
+# ── open lifecycle actions ──
+# One file per instance held by a lifecycle hook, <cache_dir>/lifecycle/<instance id>.json, from the lifecycle
+# message until CompleteLifecycleAction succeeded (then it is removed and the instance's entry notes the token
+# as completed). A file of its own, not a key of the instance's entry: the handler of salt/auth and job returns
+# (every minion's) asks "is an action open for this id?" with one stat, and parses nothing unless one is.
+LIFECYCLE_DIR = "lifecycle"
+COMPLETED_KEEP = 5  # tokens remembered per instance (a duplicate message completes once)
+
+
+def action_path(store, instance_id):
+    return os.path.join(store.root, LIFECYCLE_DIR, instance_id + ".json")
+
+
+def action_exists(cache_dir, instance_id):
+    """The handler's one stat, before any Settings or Store: is an action open for this id?"""
+    try:
+        os.stat(os.path.join(cache_dir, LIFECYCLE_DIR, instance_id + ".json"))
+        return True
+    except OSError:
+        return False
+
+
+def read_action(store, instance_id):
+    """The open action for this id ({} when none). Read without following symlinks, like every store record."""
+    try:
+        fd = os.open(action_path(store, instance_id), os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError:
+        return {}
+    with os.fdopen(fd, "rb") as handle:
+        try:
+            record = json.loads(handle.read(64 * 1024).decode("utf-8"))
+        except (ValueError, UnicodeDecodeError):
+            return {}
+    return record if isinstance(record, dict) else {}
+
+
+def write_action(store, action):
+    folder = os.path.join(store.root, LIFECYCLE_DIR)
+    if not os.path.isdir(folder):
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+    action["ledger"] = FORMAT
+    _write_atomic(action_path(store, action["instance_id"]), json.dumps(action, sort_keys=True).encode("utf-8"))
+
+
+def open_actions(store):
+    """Every open action, instance id -> record (the worker and reconcile; a listdir of the open ones only)."""
+    try:
+        names = os.listdir(os.path.join(store.root, LIFECYCLE_DIR))
+    except OSError:
+        return {}
+    out = {}
+    for name in names:
+        if name.endswith(".json") and not name.startswith("."):
+            record = read_action(store, name[:-5])
+            if record:
+                out[name[:-5]] = record
+    return out
+
+
+def token_completed(store, instance_id, token):
+    """Whether this token's action was completed already (a duplicate lifecycle message)."""
+    done = store.instance(instance_id).get("lifecycle_completed")
+    digest = sha256_hex(token)
+    return isinstance(done, list) and any(isinstance(d, dict) and d.get("token_sha256") == digest for d in done)
+
+
+def close_action(store, action, how, now):
+    """The action is over (completed with AWS, or gone there): remove its file and note it in the instance's
+    entry. Caller holds the lock."""
+    record = store.instance(action["instance_id"])
+    done = record.get("lifecycle_completed") if isinstance(record.get("lifecycle_completed"), list) else []
+    done.append({"token_sha256": sha256_hex(action["token"]), "hook": action.get("hook"),
+                 "transition": action.get("transition"), "result": action.get("result"), "how": how, "at": now})
+    record.update(ledger=FORMAT, lifecycle_completed=done[-COMPLETED_KEEP:])
+    if action.get("group") is not None:
+        record.setdefault("group", action["group"])
+    _write(store, action["instance_id"], record)
+    try:
+        os.unlink(action_path(store, action["instance_id"]))
+    except FileNotFoundError:
+        pass

@@ -12,6 +12,20 @@ TERMINATE = "autoscaling:EC2_INSTANCE_TERMINATE"
 LAUNCH_ERROR = "autoscaling:EC2_INSTANCE_LAUNCH_ERROR"
 TERMINATE_ERROR = "autoscaling:EC2_INSTANCE_TERMINATE_ERROR"
 TEST_NOTIFICATION = "autoscaling:TEST_NOTIFICATION"
+LAUNCHING = "autoscaling:EC2_INSTANCE_LAUNCHING"
+TERMINATING = "autoscaling:EC2_INSTANCE_TERMINATING"
+# A lifecycle hook's message has no Event: its LifecycleTransition says which hook held the instance.
+LIFECYCLE_OUTCOMES = {LAUNCHING: "lifecycle_launch", TERMINATING: "lifecycle_terminate"}
+# (transition, Origin, Destination) -> what the move means for Salt (docs/reactor.md, "Warm pools"). A pair not
+# listed (none is documented today) is read as the plain move of its transition, never rejected.
+WARM_POOL_MOVES = {
+    (LAUNCHING, "EC2", "AutoScalingGroup"): None,           # a plain launch
+    (LAUNCHING, "EC2", "WarmPool"): "enter",                # first boot, then stopped in the pool
+    (LAUNCHING, "WarmPool", "AutoScalingGroup"): "leave",   # started again from the pool, into service
+    (TERMINATING, "AutoScalingGroup", "EC2"): None,         # a plain termination
+    (TERMINATING, "AutoScalingGroup", "WarmPool"): "return",  # scale-in back into the pool (reuse policy)
+    (TERMINATING, "WarmPool", "EC2"): "discard",            # terminated from the pool (stopped, not running)
+}
 OUTCOMES = {
     LAUNCH: "launch",
     TERMINATE: "terminate",
@@ -110,6 +124,8 @@ def check_message(envelope, settings):
         message = None
     if not isinstance(message, dict):
         raise Rejected("bad_message_json", "Message is not a JSON object")
+    if "LifecycleTransition" in message and "Event" not in message:
+        return check_lifecycle_message(message, settings, account)
     event = message.get("Event")
     if not isinstance(event, str) or event not in OUTCOMES:
         raise Rejected("unknown_event", "Event %s" % shown(event))
@@ -123,12 +139,53 @@ def check_message(envelope, settings):
             "instance_id": message.get("EC2InstanceId"), "status": status if isinstance(status, str) else ""}
 
 
+LIFECYCLE_TOKEN_RE = re.compile(r"[0-9a-fA-F-]{1,64}")  # a UUID (AWS: 36 characters, up to 64)
+HOOK_NAME_RE = re.compile(r"[A-Za-z0-9\-_/]{1,255}")  # PutLifecycleHook's pattern for LifecycleHookName
+
+
+def check_lifecycle_message(message, settings, account):
+    """A lifecycle hook's notification: acted on only for a hook the group's `lifecycle` names, with its
+    transition, from the topic's own account."""
+    transition = message.get("LifecycleTransition")
+    if transition not in LIFECYCLE_OUTCOMES:
+        raise Rejected("unknown_event", "LifecycleTransition %s" % shown(transition))
+    group = message.get("AutoScalingGroupName")
+    if not isinstance(group, str) or group not in settings.groups:
+        raise Rejected("unknown_group", "AutoScalingGroupName %s is not in ec2.autoscale.groups" % shown(group))
+    if message.get("AccountId") != account:
+        raise Rejected("account_mismatch", "AccountId %s is not the topic's account" % shown(message.get("AccountId")))
+    hook, token = message.get("LifecycleHookName"), message.get("LifecycleActionToken")
+    if not isinstance(hook, str) or not HOOK_NAME_RE.fullmatch(hook):
+        raise Rejected("bad_lifecycle_message", "LifecycleHookName %s" % shown(hook))
+    if not isinstance(token, str) or not LIFECYCLE_TOKEN_RE.fullmatch(token):
+        raise Rejected("bad_lifecycle_message", "LifecycleActionToken %s" % shown(token))
+    kind = "launch" if transition == LAUNCHING else "terminate"
+    config = lifecycle_config(settings.groups[group]).get(kind)
+    if not config or config.get("hook_name") != hook:
+        raise Rejected("unknown_hook", "hook %s (%s) is not groups.%s.lifecycle.%s.hook_name" % (
+            shown(hook), transition, shown(group), kind))
+    origin, destination = message.get("Origin"), message.get("Destination")
+    metadata = message.get("NotificationMetadata")
+    return {"outcome": LIFECYCLE_OUTCOMES[transition], "event": transition, "group": group,
+            "instance_id": message.get("EC2InstanceId"), "hook": hook, "token": token,
+            "origin": origin if isinstance(origin, str) else None,
+            "destination": destination if isinstance(destination, str) else None,
+            "warm_pool": WARM_POOL_MOVES.get((transition, origin, destination)),
+            "metadata": metadata if isinstance(metadata, str) else None, "status": ""}
+
+
+def lifecycle_config(group):
+    """groups.<g>.lifecycle as a dict ({} when absent or not a mapping)."""
+    value = group.get("lifecycle") if isinstance(group, dict) else None
+    return value if isinstance(value, dict) else {}
+
+
 def check_instance_id(facts):
     """Launch and terminate need a well-formed id (it becomes a glob in wheel.key.delete: no `*` may get
     there); the _ERROR events may carry none."""
     instance_id = facts.get("instance_id")
     well_formed = isinstance(instance_id, str) and INSTANCE_ID_RE.fullmatch(instance_id) is not None
-    if facts.get("event") in (LAUNCH, TERMINATE) and not well_formed:
+    if facts.get("event") in (LAUNCH, TERMINATE, LAUNCHING, TERMINATING) and not well_formed:
         raise Rejected("bad_instance_id", "EC2InstanceId %s" % shown(instance_id))
     facts["instance_id"] = instance_id if well_formed else None
     return facts["instance_id"]

@@ -42,7 +42,7 @@ REMEDIES = {
     "bad_message_json": "An Auto Scaling notification carries a JSON object in Message; this one does not come "
                         "from Auto Scaling.",
     "unknown_event": "Only EC2_INSTANCE_LAUNCH, _TERMINATE, _LAUNCH_ERROR, _TERMINATE_ERROR and "
-                     "TEST_NOTIFICATION are handled.",
+                     "TEST_NOTIFICATION are handled, and lifecycle hooks' EC2_INSTANCE_LAUNCHING and _TERMINATING.",
     "unknown_group": "Add the group under groups: in salt-autoscale.yaml and run `salt-autoscale render` again, "
                      "or remove its notification.",
     "account_mismatch": "The AccountId inside the message must be the account that owns the topic; the message "
@@ -51,6 +51,25 @@ REMEDIES = {
                        "so it can never reach a key delete.",
     "instance_terminated": "The reactor handled this instance's termination already; a launch delivered after "
                            "it is late (or replayed) and must not admit a dead instance. Nothing to do.",
+    "bad_lifecycle_message": "A lifecycle hook's notification names its hook (LifecycleHookName) and carries a "
+                             "LifecycleActionToken; this one lacks one or has a malformed one, so it was not sent by "
+                             "Auto Scaling.",
+    "unknown_hook": "Only the hooks named in groups.<group>.lifecycle (launch.hook_name, terminate.hook_name) are "
+                    "acted on: add lifecycle to the group in salt-autoscale.yaml and run `salt-autoscale render` "
+                    "and `provision`, or delete the other hook that targets this topic. The instance waits until "
+                    "the hook's timeout, then Auto Scaling applies its DefaultResult.",
+    # Not rejections: what the lifecycle worker logs with reason=<code> (README, "Lifecycle hooks, by reason code").
+    "lifecycle_call_failed": "CompleteLifecycleAction or RecordLifecycleActionHeartbeat failed: let the master reach "
+                             "autoscaling.<region>.amazonaws.com and allow it both calls on the group; a completion "
+                             "is retried 8 times with backoff, then left open in the ledger for `salt-autoscale "
+                             "reconcile`.",
+    "lifecycle_action_gone": "Auto Scaling no longer has the action (its heartbeat timeout passed and the "
+                             "DefaultResult applied, or someone else completed it): raise heartbeat_timeout if boots "
+                             "are slower.",
+    "lifecycle_timed_out": "The instance showed no sign of life (no salt/auth) within the hook's heartbeat timeout: "
+                           "check its user data or salt-cloud bootstrap, or raise heartbeat_timeout.",
+    "drain_timeout": "The drain's job return did not come within drain.timeout: the key was deleted and the hook "
+                     "continued anyway; make the drain faster or raise the timeout.",
     "subscribe_url_invalid": "A genuine SubscribeURL is https://sns.<region>.amazonaws.com/?Action="
                              "ConfirmSubscription... in the topic's region; this one is not.",
 }

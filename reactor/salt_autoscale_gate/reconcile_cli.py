@@ -20,14 +20,11 @@ from . import ledger
 from .actions import autosign_stub_path, remove_autosign_stub, write_autosign_stub
 from .certificate import Certificates
 from .gate import Context, handled_record, judge
+from .keys import KEY_DIRS, delete_key_files
 from .policy import INSTANCE_ID_RE, parse_timestamp
 from .settings import ConfigProblem, Settings
 from .store import Store, StoreProblem
 
-# Salt's key directories under pki_dir (salt/key.py, Key.ACC/PEND/REJ/DEN), by the state salt-key shows; on a
-# clustered master under cluster_pki_dir (settings.keys_dir). Autosign stubs stay in the master's own pki_dir.
-KEY_DIRS = (("accepted", "minions"), ("pending", "minions_pre"), ("rejected", "minions_rejected"),
-            ("denied", "minions_denied"))
 DEFAULT_AUTOSIGN_TIMEOUT_MINUTES = 120  # Salt's default autosign_timeout
 
 
@@ -131,13 +128,7 @@ def snapshot(job):
 def _delete_key(settings, store, action):
     """As wheel.key.delete for exactly this id: every state's key file, then any stub; the ledger says so."""
     instance_id = _instance_id(action["instance_id"])
-    removed = []
-    for state, folder in KEY_DIRS:
-        try:
-            os.unlink(os.path.join(settings.keys_dir, folder, instance_id))
-            removed.append(state)
-        except FileNotFoundError:
-            pass
+    removed = delete_key_files(settings.keys_dir, instance_id)
     stub = remove_autosign_stub(autosign_stub_path(settings, instance_id))
     ledger.record_termination(store, instance_id, action.get("group"), ledger.KEY_DELETED, ledger.VIA_RECONCILE,
                               time.time())

@@ -1,10 +1,13 @@
 """The reactor's side: ec2-autoscale.sls calls run(__opts__, data, tag) for every event and returns its result
 to Salt. Routed by tag (ROUTES): an SNS message is decided (gate.judge), then acted on (actions.Performer); a
-rejection reacts with nothing and logs one WARNING line with its reason code. A tag that is not ours costs one
-dict lookup and reacts with nothing."""
+rejection reacts with nothing and logs one WARNING line with its reason code. Salt's readiness events
+(salt/auth, salt/minion/<id>/start, salt/job/<jid>/ret/<id>) go to the lifecycle handler, which does nothing
+unless an action is open for exactly that minion id (one stat). A tag that is not ours costs one dict lookup and
+reacts with nothing."""
 import logging
 import time
 
+from . import ledger, lifecycle, lifecycle_worker
 from .actions import Performer, plan
 from .alerts import Alerts
 from .certificate import Certificates
@@ -22,8 +25,49 @@ def run(opts, data, tag=None):
     message, the only kind such an entry was mapped to)."""
     handler = ROUTES.get(tag)
     if handler is None:
+        if tag is not None and (tag.startswith("salt/job/") or tag.startswith("salt/minion/")):
+            return readiness_event(opts, data, tag)
         return {}
     return handler(opts, data)
+
+
+def readiness_event(opts, data, tag="salt/auth"):
+    """salt/auth, a minion's start, a job's return: moves the open lifecycle action of that minion, if any."""
+    found = lifecycle.minion_of(tag, data) if isinstance(data, dict) else None
+    if found is None or not ledger.action_exists(lifecycle.cache_dir_of(opts), found[1]):
+        return {}
+    kind, minion = found
+    try:
+        settings = Settings(opts)
+        store = Store(settings.cache_dir, settings.keep_seconds)
+        with ledger.locked(store):
+            action = ledger.read_action(store, minion)
+            changed = lifecycle.on_event(action, kind, data, lifecycle.key_accepted(settings.keys_dir, minion),
+                                         time.time()) if action else None
+            if changed is not None:
+                ledger.write_action(store, changed)
+        if changed is not None:
+            if changed["state"] == "complete":
+                log.info("ec2-autoscale: lifecycle action of %s (hook %s): %s seen (%s); completing with %s",
+                         minion, shown(changed.get("hook")), changed["why"], tag, changed["result"])
+            lifecycle_worker.ensure(opts, settings, store)
+    except (ConfigProblem, StoreProblem, OSError) as exc:
+        log.error("ec2-autoscale: cannot handle %s for %s: %s; no reaction", tag, minion, exc)
+    except Exception:
+        log.exception("ec2-autoscale: unexpected error handling %s; no reaction", tag)
+    return {}
+
+
+_process_checked = []  # whether this process has looked for actions left open (a restarted master)
+
+
+def _resume_open_actions(opts, settings, store):
+    """Once per process: a master restarted with actions open gets its worker back."""
+    if _process_checked:
+        return
+    _process_checked.append(True)
+    if ledger.open_actions(store):
+        lifecycle_worker.ensure(opts, settings, store)
 
 
 def sns_message(opts, data):
@@ -54,6 +98,7 @@ def handle_sns(opts, data, execute=None):
     alerts = Alerts(settings, store)
     decision = None
     try:
+        _resume_open_actions(opts, settings, store)
         now = time.time()
         decision = judge(data, Context(settings, store, Certificates(store, settings.fetch_timeout), now))
         if not decision.accepted:
@@ -93,4 +138,5 @@ ROUTES = {
     None: sns_message,
     "salt/netapi/hook/ec2/autoscale": sns_message,  # salt-api (rest_cherrypy) Webhook: POST /hook/ec2/autoscale
     "salt/engines/hook/ec2/autoscale": sns_message,  # Salt's webhook engine: POST /ec2/autoscale
+    "salt/auth": readiness_event,  # lifecycle readiness (also salt/minion/*/start and salt/job/*/ret/*, by prefix)
 }

@@ -20,6 +20,9 @@ class Settings(object):
         if not isinstance(groups, dict) or not groups:
             raise ConfigProblem("ec2.autoscale.groups must map group names to their bootstrap settings")
         self.topic_arns = tuple(topics)
+        # Where the master calls Auto Scaling (lifecycle hooks): ec2.autoscale.region, else the topic's region.
+        region = raw.get("region") or (topics[0].split(":")[3] if topics and len(topics[0].split(":")) > 3 else None)
+        self.region = str(region) if region else None
         self.groups = groups
         alerts = raw.get("alerts") if isinstance(raw.get("alerts"), dict) else {}
         try:
