@@ -10,6 +10,9 @@ Job (JSON on stdin):
    "saltRunners": [names] (a fake salt.loader whose runner() loads just these, e.g. a Salt 3008 master)}
 A delivery may carry "write": {path: text}, files written just before it (a re-render while the master runs).
 A delivery may carry its own "tag" (a Salt event such as salt/auth) and name its own "reactor" file (the bench interleaves a trivial `#!py` file with the real one).
+A delivery may carry "sleep": seconds to wait before it (a master idles; the gate's lifecycle worker thread runs
+meanwhile) and "settle": true (or the job "settle": true for every delivery) to let that worker finish what is due
+now before the next delivery: a master keeps running after an event, this process would otherwise move on or exit.
 A delivery given as {"body": text} becomes the event data rest_cherrypy's Webhook fires for a text/plain POST:
   {"body": text, "post": json.loads(text) if that works else text, "headers": {...}}.
 A delivery given as {"engineBody": text} becomes the data Salt's webhook engine fires (salt/engines/webhook.py:
@@ -139,6 +142,8 @@ def main():
             "__grains__": {}, "grains": {}, "__pillar__": {}, "pillar": {},
             "__env__": "base", "saltenv": "base", "__sls__": "ec2-autoscale", "sls": "ec2-autoscale",
         }
+        if delivery.get("sleep"):
+            time.sleep(float(delivery["sleep"]))
         for path, text in delivery.get("write", {}).items():
             with open(path, "w") as handle:
                 handle.write(text)
@@ -151,6 +156,9 @@ def main():
             error = traceback.format_exc()
         seconds = time.perf_counter() - one
         calls, salt_errors = salt_calls(reaction) if isinstance(reaction, dict) else ([], [])
+        worker = sys.modules.get("salt_autoscale_gate.lifecycle_worker")
+        if worker is not None and (delivery.get("settle") or job.get("settle")):
+            worker.settle(30.0)
         results.append({
             "saltCalls": calls, "saltErrors": salt_errors,
             "seconds": seconds, "loadSeconds": timing.get("loadSeconds"), "runSeconds": timing.get("runSeconds"),

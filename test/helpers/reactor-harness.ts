@@ -19,6 +19,12 @@ export interface Delivery {
   data?: unknown;
   /** Load this file instead of the job's reactor for this delivery. */
   reactor?: string;
+  /** The event's tag (default: the job's, else the SNS webhook's). */
+  tag?: string;
+  /** Seconds to wait before this delivery (the gate's lifecycle worker thread runs meanwhile). */
+  sleep?: number;
+  /** Let the lifecycle worker finish what is due now before the next delivery (as a running master would). */
+  settle?: boolean;
   /** Files (absolute path → text) written just before this delivery, in the same process. */
   write?: Record<string, string>;
 }
@@ -61,6 +67,8 @@ export interface HarnessJob {
   /** Runner functions a fake salt.loader offers (e.g. none of cloud.*, as on Salt 3008). */
   saltRunners?: string[];
   tag?: string;
+  /** settle after every delivery. */
+  settle?: boolean;
 }
 
 /** One python3 process for the whole batch (each delivery still gets a fresh module, as in Salt). */
