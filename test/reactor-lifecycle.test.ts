@@ -3,6 +3,7 @@
 // worker thread calling CompleteLifecycleAction / RecordLifecycleActionHeartbeat with boto3 through
 // AWS_ENDPOINT_URL. Each harness run is one master process; the ledger carries the open action across runs
 // (a master restart), as on a real master.
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -13,6 +14,8 @@ import {
   PutLifecycleHookCommand,
 } from '@aws-sdk/client-auto-scaling';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { lifecycleItems } from '../src/reconcile/plan.js';
+import { gateSourceDir } from '../src/render/gate-files.js';
 import { type FakeAws, type FakeLifecycleAction, startFakeAws } from './fakes/aws.js';
 import { listFiles, type Master, type ReactorFixture, setupReactorFixture } from './helpers/reactor-fixture.js';
 import type { Delivery, DeliveryResult } from './helpers/reactor-harness.js';
@@ -43,7 +46,7 @@ beforeAll(async () => {
         AutoScalingGroupName: GROUP,
         LifecycleHookName: name,
         LifecycleTransition: transition,
-        HeartbeatTimeout: 30,
+        HeartbeatTimeout: 600,
         DefaultResult: 'ABANDON',
         NotificationMetadata: 'salt-autoscale',
       }),
@@ -227,14 +230,14 @@ describe('a launch', () => {
   }, 120_000);
 
   test('heartbeats keep a long highstate from timing out', async () => {
-    // heartbeat_timeout 3 s here (render allows 30-7200; the gate heartbeats every third of it): a 4 s wait
-    const master = await lifecycleMaster({ heartbeat_timeout: 3 });
+    // heartbeat_timeout 6 s here (render allows 30-7200; the gate heartbeats every third of it): a 9 s wait
+    const master = await lifecycleMaster({ heartbeat_timeout: 6 });
     const action = launched();
     const id = action.instanceId;
     await deliver(master, [
       { body: lifecycleBody(action) },
       auth(id, master),
-      { ...jobReturn(id, 'state.highstate', highstate(true)), sleep: 4 },
+      { ...jobReturn(id, 'state.highstate', highstate(true)), sleep: 9 },
     ]);
     const beats = fake.calls.filter(
       (c) => c.action === 'RecordLifecycleActionHeartbeat' && c.params.LifecycleActionToken === action.token,
@@ -263,26 +266,77 @@ describe('a launch', () => {
     expect(text).toMatch(/this action is open or completed already; nothing to do/);
   }, 120_000);
 
-  test('a CompleteLifecycleAction that fails stays open in the ledger and is retried with backoff', async () => {
+  test('a CompleteLifecycleAction that fails is retried with backoff, also by the next master process', async () => {
     const master = await lifecycleMaster({ ready: 'key_accepted' });
     const action = launched();
     const id = action.instanceId;
     fake.inject({ kind: 'server', action: 'CompleteLifecycleAction', times: 1 });
     const first = await deliver(master, [{ body: lifecycleBody(action) }, auth(id, master)]);
-    expect(completions(action.token).map((c) => c.status)).toEqual([500]);
-    expect(JSON.parse(await readFile(actionFile(master, id), 'utf8'))).toMatchObject({
-      state: 'complete',
-      result: 'CONTINUE',
-      attempts: 1,
-    });
-    expect(logText(first).join('\n')).toMatch(/reason=lifecycle_call_failed, attempt 1 of 8, next in 2 s/);
-    // the next process (a restarted master) picks it up from the ledger once its backoff has passed
-    // (its first event, whatever it is, finds the open action and starts the worker)
-    await deliver(master, [{ sleep: 2.2, body: '{}' }]);
+    expect(completions(action.token)[0].status).toBe(500);
+    // the worker retries 2 s later: in this process if it still runs, else in the next one (a restarted master,
+    // whose first event, whatever it is, finds the open action in the ledger)
+    const second = await deliver(master, [{ sleep: 2.2, body: '{}' }]);
     expect(completions(action.token).map((c) => c.status)).toEqual([500, 200]);
+    expect(logText([...first, ...second]).join('\n')).toMatch(
+      /reason=lifecycle_call_failed, attempt 1 of 8, next in 2 s/,
+    );
     expect(existsSync(actionFile(master, id))).toBe(false);
+    expect(fake.lifecycleActionsOf(id)[0].result).toBe('CONTINUE');
   }, 120_000);
 });
+
+/** reconcile's master side (reconcile_cli.py, as `salt-autoscale reconcile` runs it), with the fake's credentials.
+ * Asynchronous: the fake AWS answers from this process. */
+function reconcileCli(master: Master, job: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const boot =
+    'import sys; sys.path.insert(0, sys.argv[1]); from salt_autoscale_gate.reconcile_cli import main; main()';
+  return new Promise((resolve, reject) => {
+    const child = spawn('python3', ['-E', '-c', boot, gateSourceDir()], {
+      env: { ...process.env, ...awsEnv(), AWS_ENDPOINT_URL: '' },
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (b) => out.push(b));
+    child.stderr.on('data', (b) => err.push(b));
+    child.on('error', reject);
+    child.on('close', (code) =>
+      code === 0
+        ? resolve(JSON.parse(Buffer.concat(out).toString()))
+        : reject(new Error(Buffer.concat(err).toString())),
+    );
+    child.stdin.end(JSON.stringify({ ...job, opts: master.opts }));
+  });
+}
+
+test('a completion that keeps failing stays open in the ledger; reconcile shows it and completes it', async () => {
+  const master = await lifecycleMaster({ ready: 'key_accepted' });
+  const action = launched();
+  const id = action.instanceId;
+  fake.inject({ kind: 'server', action: 'CompleteLifecycleAction', times: Number.POSITIVE_INFINITY });
+  try {
+    await deliver(master, [{ body: lifecycleBody(action) }, auth(id, master)]);
+  } finally {
+    fake.faults.length = 0;
+  }
+  expect(fake.lifecycleActionsOf(id)[0].result).toBeUndefined();
+  const snapshot = await reconcileCli(master, { op: 'snapshot', dlq: [] });
+  const open = snapshot.lifecycle as Record<string, Record<string, unknown>>;
+  expect(open[id]).toMatchObject({ state: 'complete', result: 'CONTINUE', hook: LAUNCH_HOOK });
+  expect(open[id].attempts).toBeGreaterThanOrEqual(1);
+  expect(JSON.stringify(open)).not.toContain(action.token); // the token completes the action: never shown
+  const items = lifecycleItems(open as never);
+  expect(items.map((i) => [i.name, i.state, i.change])).toEqual([[id, 'lifecycle_unsent', 'update']]);
+  const applied = await reconcileCli(master, {
+    op: 'apply',
+    actions: items.map((i) => i.master),
+    aws: { region: 'us-east-1', endpoint_url: fake.url },
+  });
+  expect(applied.results).toEqual([{ ok: true, state: 'completed', result: 'CONTINUE' }]);
+  expect(fake.lifecycleActionsOf(id)[0]).toMatchObject({ result: 'CONTINUE', completedBy: 'call' });
+  expect(existsSync(actionFile(master, id))).toBe(false);
+  // and once done, a second run has nothing left
+  expect((await reconcileCli(master, { op: 'snapshot', dlq: [] })).lifecycle).toEqual({});
+}, 120_000);
 
 describe('a termination', () => {
   test('drains the minion, then deletes its key, then CONTINUE', async () => {

@@ -6,9 +6,10 @@ dead-letter queue's messages, actions.write_autosign_stub writes stubs, the ledg
       Reads, writes nothing: the key names in the pki dir (names only, never a key's content), the autosign
       stubs and whether each is still live, the ledger, and the gate's verdict on each DLQ message (`at`: when
       SNS put it in the queue; see _judged_at).
-  {"op": "apply", "opts": {...}, "actions": [...]}
+  {"op": "apply", "opts": {...}, "actions": [...], "aws": {"region", "endpoint_url", "profile"}}
       Performs reconcile's plan, every action under the ledger's lock and re-checked there (the reactor may
-      have acted since the snapshot), and answers one result per action.
+      have acted since the snapshot), and answers one result per action. `aws`: where complete_lifecycle calls
+      Auto Scaling (reconcile's own --region / --endpoint-url / --profile).
 """
 import json
 import os
@@ -16,7 +17,7 @@ import signal
 import sys
 import time
 
-from . import ledger
+from . import autoscaling_api, ledger
 from .actions import autosign_stub_path, remove_autosign_stub, write_autosign_stub
 from .certificate import Certificates
 from .gate import Context, handled_record, judge
@@ -121,7 +122,8 @@ def snapshot(job):
         # Salt's AutoKey.check_autosign_dir: a stub older than autosign_timeout is removed, not used.
         stubs[name] = {"live": age < timeout}
     entries = {} if store.absent else ledger.entries(store)
-    return {"pki_dir": settings.pki_dir, "cache_dir": settings.cache_dir, "keys": keys, "stubs": stubs,
+    lifecycle = {} if store.absent else dict((i, _lifecycle_view(a)) for i, a in ledger.open_actions(store).items())
+    return {"lifecycle": lifecycle, "pki_dir": settings.pki_dir, "cache_dir": settings.cache_dir, "keys": keys, "stubs": stubs,
             "ledger": entries, "dlq": [_verdict(m, _judge(settings, store, m)) for m in job.get("dlq", [])]}
 
 
@@ -150,6 +152,46 @@ def _write_stub(settings, store, action, timeout):
     ledger.record_admission(store, instance_id, action.get("group"), ledger.STUB_WRITTEN, ledger.VIA_RECONCILE,
                             time.time(), action.get("launched_at"))
     return {"ok": True, "state": "written"}
+
+
+LIFECYCLE_FIELDS = ("group", "hook", "transition", "kind", "state", "ready", "result", "why", "attempts",
+                    "given_up", "last_error", "opened_at", "deadline", "global_deadline", "warm_pool")
+
+
+def _lifecycle_view(action):
+    """An open action as reconcile shows it (never the token: it completes the action, so it stays here)."""
+    return dict((k, action.get(k)) for k in LIFECYCLE_FIELDS)
+
+
+def _complete_lifecycle(settings, store, action, aws):
+    """A decided lifecycle action that the reactor's worker could not send: send it now, as the worker would
+    (the key first when the action deletes it)."""
+    instance_id = _instance_id(action["instance_id"])
+    open_action = ledger.read_action(store, instance_id)
+    if not open_action:
+        return {"ok": True, "state": "already_done"}
+    if open_action.get("state") != "complete":
+        return {"ok": True, "state": "still_waiting"}
+    if open_action.get("delete_key") and not open_action.get("key_deleted"):
+        delete_key_files(settings.pki_dir, instance_id)
+        remove_autosign_stub(autosign_stub_path(settings, instance_id))
+        ledger.record_termination(store, instance_id, open_action.get("group"), ledger.LIFECYCLE_KEY_DELETED,
+                                  ledger.VIA_RECONCILE, time.time())
+        open_action["key_deleted"] = True
+        ledger.write_action(store, open_action)
+    if aws.get("endpoint_url"):
+        os.environ["AWS_ENDPOINT_URL"] = aws["endpoint_url"]
+    if aws.get("profile"):
+        os.environ["AWS_PROFILE"] = aws["profile"]
+    try:
+        autoscaling_api.complete(aws.get("region") or settings.region, open_action, open_action["result"])
+    except autoscaling_api.ActionGone as exc:
+        ledger.close_action(store, open_action, "gone", time.time())
+        return {"ok": True, "state": "gone", "detail": str(exc)}
+    except autoscaling_api.CallFailed as exc:
+        return {"ok": False, "state": "failed", "error": str(exc)}
+    ledger.close_action(store, open_action, "reconcile", time.time())
+    return {"ok": True, "state": "completed", "result": open_action["result"]}
 
 
 def _clear_denied(settings, action):
@@ -186,6 +228,8 @@ def apply(job):
                     results.append(_write_stub(settings, store, action, timeout))
                 elif kind == "clear_denied":
                     results.append(_clear_denied(settings, action))
+                elif kind == "complete_lifecycle":
+                    results.append(_complete_lifecycle(settings, store, action, job.get("aws") or {}))
                 elif kind == "message_handled":
                     results.append(_message_handled(settings, store, action))
                 else:

@@ -122,6 +122,7 @@ export async function run(io: Io, opts: ReconcileOptions): Promise<Outcome> {
     { ...gateOpts(config), autosign_timeout: config.salt.autosign_timeout },
     python,
     (config.reactor.cert_fetch_timeout_seconds + 60) * 1000,
+    { region, endpoint_url: opts.endpointUrl, profile },
   );
   const groups = Object.fromEntries(Object.entries(config.groups).map(([name, g]) => [name, g.bootstrap]));
   const errorContext = { region, profile, endpointLabel: fleet.endpointLabel, timeoutMs };

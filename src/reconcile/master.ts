@@ -32,7 +32,19 @@ export interface MasterRunner {
   apply(actions: (MasterAction & Partial<DeadLetterInput>)[]): Promise<MasterResult[]>;
 }
 
-export function masterRunner(opts: Record<string, unknown>, python: string, timeoutMs: number): MasterRunner {
+/** Where reconcile_cli.py's complete_lifecycle calls Auto Scaling: reconcile's own region, endpoint, profile. */
+export interface MasterAws {
+  region?: string;
+  endpoint_url?: string;
+  profile?: string;
+}
+
+export function masterRunner(
+  opts: Record<string, unknown>,
+  python: string,
+  timeoutMs: number,
+  aws: MasterAws = {},
+): MasterRunner {
   const run = async (job: Record<string, unknown>) => {
     const answer = await runPackageEntry('reconcile_cli', 'reconcile_cli', { ...job, opts }, python, timeoutMs);
     if (typeof answer.error === 'string') throw new MasterProblem(answer.error, String(answer.kind));
@@ -40,6 +52,6 @@ export function masterRunner(opts: Record<string, unknown>, python: string, time
   };
   return {
     snapshot: async (dlq) => (await run({ op: 'snapshot', dlq })) as unknown as MasterSnapshot & { pki_dir: string },
-    apply: async (actions) => ((await run({ op: 'apply', actions })) as { results: MasterResult[] }).results,
+    apply: async (actions) => ((await run({ op: 'apply', actions, aws })) as { results: MasterResult[] }).results,
   };
 }

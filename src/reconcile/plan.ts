@@ -27,12 +27,28 @@ export interface LetterVerdict {
   message_id: string | null;
 }
 
+/** An open lifecycle action in the ledger (reconcile_cli.py's view of lifecycle/<id>.json, without its token). */
+export interface LifecycleOpen {
+  group?: string | null;
+  hook?: string | null;
+  transition?: string | null;
+  /** waiting | draining: Salt has not shown the instance ready / drained yet; complete: a result is decided. */
+  state?: string | null;
+  ready?: string | null;
+  result?: string | null;
+  attempts?: number | null;
+  given_up?: boolean | null;
+  last_error?: string | null;
+}
+
 /** What reconcile_cli.py's snapshot reads on the master. */
 export interface MasterSnapshot {
   keys: Record<KeyState, string[]>;
   stubs: Record<string, { live: boolean }>;
   ledger: Record<string, LedgerEntry>;
   dlq: LetterVerdict[];
+  /** Open lifecycle actions by instance id (absent from a gate older than lifecycle hooks). */
+  lifecycle?: Record<string, LifecycleOpen>;
 }
 
 export interface FleetState {
@@ -51,7 +67,8 @@ export type MasterAction =
   | { action: 'delete_key'; instance_id: string; group: string | null }
   | { action: 'write_stub'; instance_id: string; group: string }
   | { action: 'clear_denied'; instance_id: string }
-  | { action: 'message_handled'; id: string };
+  | { action: 'message_handled'; id: string }
+  | { action: 'complete_lifecycle'; instance_id: string };
 
 export type ItemState =
   | 'gone'
@@ -64,11 +81,13 @@ export type ItemState =
   | 'rejected'
   | 'undetermined'
   | 'needs_cloud_create'
-  | 'no_such_group';
+  | 'no_such_group'
+  | 'lifecycle_unsent'
+  | 'lifecycle_waiting';
 
 export interface ReconcileItem {
   change: Change;
-  resource: 'key' | 'stub' | 'ledger' | 'denied_key' | 'message' | 'group';
+  resource: 'key' | 'stub' | 'ledger' | 'denied_key' | 'message' | 'group' | 'lifecycle';
   name: string;
   state: ItemState;
   detail: string;
@@ -281,6 +300,7 @@ export function planReconcile(master: MasterSnapshot, fleet: FleetState, opts: P
       detail: `${states.join(', ')}: not managed here (no configured group or ledger entry claims it)`,
     });
   }
+  items.push(...lifecycleItems(master.lifecycle ?? {}));
   return { items, inStep };
 }
 
@@ -314,4 +334,34 @@ function letterItem(v: LetterVerdict, fleet: FleetState): ReconcileItem {
     detail: `accepted (${what}): its effect is in this plan or already in place; record it as handled, delete it`,
     master: { action: 'message_handled', id: v.id },
   };
+}
+
+/** Open lifecycle actions: a decided result the reactor's worker could not send is sent now; one still waiting
+ * for Salt (ready, drained) is reported and left to the reactor. */
+export function lifecycleItems(open: Record<string, LifecycleOpen>): ReconcileItem[] {
+  return Object.entries(open)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([id, a]): ReconcileItem => {
+      const hook = `hook ${a.hook ?? '?'} of ${a.group ?? '?'}`;
+      if (a.state === 'complete')
+        return {
+          change: 'update',
+          resource: 'lifecycle',
+          name: id,
+          state: 'lifecycle_unsent',
+          group: a.group ?? undefined,
+          detail:
+            `${hook}: ${a.result} decided, not accepted by Auto Scaling yet (${a.attempts ?? 0} attempt(s)` +
+            `${a.last_error ? `, last: ${a.last_error}` : ''}): CompleteLifecycleAction ${a.result}`,
+          master: { action: 'complete_lifecycle', instance_id: id },
+        };
+      return {
+        change: 'unchanged',
+        resource: 'lifecycle',
+        name: id,
+        state: 'lifecycle_waiting',
+        group: a.group ?? undefined,
+        detail: `${hook}: ${a.state === 'draining' ? 'draining' : `waiting for ${a.ready}`} (the reactor completes it)`,
+      };
+    });
 }
