@@ -19,8 +19,6 @@ export interface Delivery {
   data?: unknown;
   /** Load this file instead of the job's reactor for this delivery. */
   reactor?: string;
-  /** The event's tag (default: the job's, else the SNS webhook's). */
-  tag?: string;
   /** Seconds to wait before this delivery (the gate's lifecycle worker thread runs meanwhile). */
   sleep?: number;
   /** Let the lifecycle worker finish what is due now before the next delivery (as a running master would). */
