@@ -230,14 +230,14 @@ describe('a launch', () => {
   }, 120_000);
 
   test('heartbeats keep a long highstate from timing out', async () => {
-    // heartbeat_timeout 6 s here (render allows 30-7200; the gate heartbeats every third of it): a 9 s wait
-    const master = await lifecycleMaster({ heartbeat_timeout: 6 });
+    // heartbeat_timeout 12 s here (render allows 30-7200; the gate heartbeats every third of it): a 13 s wait
+    const master = await lifecycleMaster({ heartbeat_timeout: 12 });
     const action = launched();
     const id = action.instanceId;
     await deliver(master, [
       { body: lifecycleBody(action) },
       auth(id, master),
-      { ...jobReturn(id, 'state.highstate', highstate(true)), sleep: 9 },
+      { ...jobReturn(id, 'state.highstate', highstate(true)), sleep: 13 },
     ]);
     const beats = fake.calls.filter(
       (c) => c.action === 'RecordLifecycleActionHeartbeat' && c.params.LifecycleActionToken === action.token,
