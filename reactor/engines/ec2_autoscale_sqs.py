@@ -77,7 +77,9 @@ def _sleep(seconds):
 
 def start(queue_url=None, region=None, wait_seconds=20, max_messages=10, visibility_timeout=None,
           reactor_dir=None):
-    opts = globals()["__opts__"]  # set by Salt's loader (salt.loader.engines packs it into the module)
+    # Set by Salt's loader; on 3006+ a dunder may be a NamedLoaderContext (salt/loader/context.py, a
+    # MutableMapping resolved through the loader's context): a plain dict of it works everywhere the gate goes.
+    opts = dict(globals()["__opts__"])
     problem = config_problem(queue_url, wait_seconds, max_messages, visibility_timeout)
     if problem:
         log.error("ec2-autoscale: the ec2_autoscale_sqs engine's config (engines: in the master.d drop-in "
