@@ -38,6 +38,10 @@ def plan(decision, settings):
     if outcome in ("launch", "lifecycle_launch"):
         if group.get("bootstrap") == "preauth":
             actions.append({"action": "write_autosign_stub", "path": autosign_stub_path(settings, instance_id)})
+        elif group.get("bootstrap") == "attested":
+            # No stub: the instance proves itself with its identity document (attest.py); until then no key
+            # for this id is accepted.
+            actions.append({"action": "record_announcement", "instance_id": instance_id})
         elif not settings.performs_once:  # several masters: the one marked to bootstrap does it, once
             actions.append({"action": "bootstrap_elsewhere", "instance_id": instance_id})
         else:
@@ -198,6 +202,10 @@ class Performer(object):
                 ledger.record_decided_admission(self.store, decision, ledger.STUB_WRITTEN, self.now())
                 log.info("ec2-autoscale: launch of %s in group %s: wrote the autosign stub (%s)",
                          instance_id, shown(group), ids)
+            elif kind == "record_announcement":
+                ledger.record_decided_announcement(self.store, decision, self.now())
+                log.info("ec2-autoscale: launch of %s in group %s (attested): announced; its key is accepted once "
+                         "the instance attests (%s)", instance_id, shown(group), ids)
             elif kind == "runner":
                 if not cloud_runner_available(self.opts):
                     line = ("ec2-autoscale: launch of %s in group %s: cannot bootstrap it, this master has no "

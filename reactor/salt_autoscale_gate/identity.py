@@ -6,10 +6,11 @@ public key of the Salt key pair it just generated. judge() returns a Verdict (da
 gate acts on, or refuse with a reason code from REASONS. It performs nothing and writes nothing.
 
 What a verdict proves: AWS signed this document for this instance id, account, region and pendingTime, and the
-posted key is the first key presented for that id together with a document AWS signed for it. The document is
-not bound to the key (AWS signs the document only), so the binding is "first come, once": only code that could
-read the document (IMDS is reachable from the instance only) can present it before the instance does, and a
-second, different key for the same id is refused as key_conflict (a possible attack, to alert on).
+posted key is the first key presented for that id together with a document AWS signed for it, after a verified
+launch notification announced the id. The document is not bound to the key (AWS signs the document only), so
+the binding is "first come, once": only code that could read the document (IMDS is reachable from the instance
+only) can present it before the instance does, and a second, different key for the same id is refused as
+key_conflict or document_replayed (a possible attack, to alert on).
 
 Crypto: `cryptography` when importable, else the `openssl` command (`openssl smime -verify -nointern -noverify`),
 chosen once per process, as the SNS certificate code does. Everything else is the standard library and runs on
@@ -26,6 +27,8 @@ import shutil
 import stat
 import subprocess
 import tempfile
+
+from .reasons import ATTEST_REMEDIES
 
 MAX_DOCUMENT_BYTES = 16 * 1024   # a real document is ~500 bytes
 MAX_SIGNATURE_BYTES = 16 * 1024  # a real rsa2048 signature is ~1.5 KB of base64
@@ -44,46 +47,10 @@ REQUIRED_FIELDS = ("accountId", "instanceId", "region", "pendingTime")
 
 CERTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "aws_iid_certs", "rsa2048")
 
-# The reason codes (log lines, docs/reactor.md "Attested admission") and what to do about each.
-REASONS = {
-    "bad_request": "POST the document, the rsa2048 signature, the public key and the instance id as strings, "
-                   "each under 16 KiB, exactly as IMDS and salt-minion produced them.",
-    "bad_document": "The document must be IMDS's instance identity document, unedited: a JSON object with "
-                    "string accountId, instanceId, region and pendingTime.",
-    "bad_instance_id": "Instance ids look like i-0123456789abcdef0; anything else is refused before it can reach "
-                       "a file name or a key glob.",
-    "instance_id_mismatch": "The posted instance id must equal the document's instanceId: the user data posts "
-                            "the id it read from IMDS.",
-    "account_not_allowed": "The document's accountId is not an account this master trusts: add it to the "
-                           "config, or treat the request as forged.",
-    "region_not_allowed": "The document's region is not one this master admits from: add it to the config.",
-    "bad_pending_time": "pendingTime must be IMDS's ISO-8601 UTC time (2026-01-01T12:00:00Z); the document was "
-                        "altered.",
-    "stale_document": "The instance started longer ago than the admission window: attested admission is for new "
-                      "instances. Raise the window if boots are slow, or accept the key by hand after checking.",
-    "future_document": "pendingTime is in the future beyond the allowed clock skew: check the master's clock "
-                       "(NTP).",
-    "bad_public_key": "Post the minion's public key as salt-minion writes it (minion.pub: a PEM 'PUBLIC KEY', "
-                      "RSA, 2048 to 8192 bits, exponent 65537).",
-    "bad_signature_format": "Post IMDS's /latest/dynamic/instance-identity/rsa2048 output unchanged (base64 PKCS#7 "
-                            "SignedData with one SHA-256/RSA signer).",
-    "no_certificate_for_region": "No AWS RSA-2048 certificate is known for the document's region: add AWS's "
-                                 "certificate for it (EC2 user guide, 'AWS public certificates') to the extra "
-                                 "certificate directory.",
-    "wrong_certificate": "The signature names a certificate that is not AWS's RSA-2048 certificate for the "
-                         "document's region: forged, or signed for another region.",
-    "document_mismatch": "The posted document differs from the document inside the signature: it was changed "
-                         "after AWS signed it.",
-    "bad_signature": "The signature does not verify with AWS's certificate for the region: the document or the "
-                     "signature was altered, or it is forged.",
-    "instance_not_announced": "No verified launch notification for a configured group has named this instance "
-                              "(yet): the instance retries; if it persists, check the group's notifications.",
-    "group_not_attested": "The instance was launched by a group whose bootstrap is not attested.",
-    "key_conflict": "Another key was already admitted for this instance id: a second key is a possible attack "
-                    "(someone else holding the document). Investigate before deleting the admitted key.",
-    "document_replayed": "This document was used before and no key is on record for its instance: a replay. "
-                         "Nothing is admitted.",
-}
+# The reason codes (log lines, docs/reactor.md "Attested admission"); their remedies are in reasons.py.
+REASONS = ATTEST_REMEDIES
+# Refusals that mean someone else holds an instance's document: a person is told at once.
+ALERT_REASONS = ("key_conflict", "document_replayed")
 
 _OID_SIGNED_DATA = "1.2.840.113549.1.7.2"
 _OID_DATA = "1.2.840.113549.1.7.1"
@@ -118,7 +85,7 @@ class Verdict(object):
 
     @property
     def alert(self):
-        return self.reason == "key_conflict"
+        return self.reason in ALERT_REASONS
 
     def to_dict(self):
         return {"verdict": "accepted" if self.accepted else "rejected", "reason": self.reason,
@@ -490,8 +457,7 @@ def verifier():
 def salt_public_key(text):
     """(canonical PEM, fingerprint) of a minion public key as salt-minion writes it (salt.crypt.gen_keys:
     SubjectPublicKeyInfo PEM, RSA, e = 65537). The canonical form is what Salt compares (salt.crypt.clean_key:
-    stripped, \\n line ends) plus a final newline; the fingerprint is `salt-key -f`'s (sha256 of the DER,
-    colon-separated, as salt.utils.crypt.pem_finger)."""
+    stripped, \\n line ends) plus a final newline; the fingerprint is `salt-key -f`'s (pem_finger)."""
     if not isinstance(text, str) or len(text) > MAX_PUBLIC_KEY_BYTES:
         raise Refused("bad_public_key", "the public key is not a string under %d bytes" % MAX_PUBLIC_KEY_BYTES)
     lines = text.strip().splitlines()
@@ -519,9 +485,16 @@ def salt_public_key(text):
                       % (size, MIN_KEY_BITS, MAX_KEY_BITS))
     if exponent != SALT_KEY_EXPONENT:
         raise Refused("bad_public_key", "the RSA exponent is %d; salt-minion always uses 65537" % exponent)
-    digest = hashlib.sha256(der).hexdigest()
-    fingerprint = ":".join(digest[i:i + 2] for i in range(0, len(digest), 2))
-    return "\n".join(lines) + "\n", fingerprint
+    return "\n".join(lines) + "\n", pem_finger(lines)
+
+
+def pem_finger(lines):
+    """`salt-key -f`'s fingerprint (salt.utils.crypt.pem_finger with sum_type sha256, Salt's default hash_type
+    in 3006-3008; master_finger is the same function of master.pub): the sha256 of the PEM's base64 lines, each with its newline, between the
+    BEGIN and END lines, colon-separated. (Not the DER's digest.)"""
+    body = "".join(line + "\n" for line in lines[1:-1] if line.strip())
+    digest = hashlib.sha256(body.encode("ascii")).hexdigest()
+    return ":".join(digest[i:i + 2] for i in range(0, len(digest), 2))
 
 
 # --- the decision -------------------------------------------------------------------------------------------------
@@ -597,14 +570,25 @@ def _verify(signed, document, region, certificates, backend):
     if signed.content is not None and signed.content != document:
         raise Refused("document_mismatch", "the posted document is not the one inside the signature")
     if signed.message_digest is not None and signed.message_digest != hashlib.sha256(document).digest():
-        raise Refused("bad_signature", "the document's SHA-256 is not the signed messageDigest")
+        raise Refused("bad_document_signature", "the document's SHA-256 is not the signed messageDigest")
     if not backend.verify(signed, cert, document):
-        raise Refused("bad_signature", "the RSA signature does not verify with %s's certificate (serial %X)"
+        raise Refused("bad_document_signature", "the RSA signature does not verify with %s's certificate (serial %X)"
                       % (region, cert.serial))
     return cert
 
 
+def _topic_parts(topic_arn):
+    """(region, account) of arn:<partition>:sns:<region>:<account>:<name>, or (None, None)."""
+    parts = topic_arn.split(":") if isinstance(topic_arn, str) else []
+    return (parts[3], parts[4]) if len(parts) >= 6 else (None, None)
+
+
+def _same_key(recorded_pem, key_pem):
+    return "\n".join(recorded_pem.strip().splitlines()) + "\n" == key_pem
+
+
 def _judge(document, signature, public_key, instance_id, certificates, policy, ledger, backend, facts):
+    # 1. The request's shape and sizes, the document's JSON, the ids: no file is opened yet.
     if isinstance(document, str):
         document = document.encode("utf-8", "surrogatepass")
     if not isinstance(document, bytes) or len(document) > MAX_DOCUMENT_BYTES:
@@ -619,40 +603,56 @@ def _judge(document, signature, public_key, instance_id, certificates, policy, l
     if instance_id != doc["instanceId"]:
         raise Refused("instance_id_mismatch", "posted for %s, the document is %s's"
                       % (json.dumps(instance_id[:40]), doc["instanceId"]))
+    # 2. Account, region and age against the config (the trusted topics' accounts and regions).
     if not ACCOUNT_ID_RE.match(doc["accountId"]) or doc["accountId"] not in policy.account_ids:
-        raise Refused("account_not_allowed", "account %s is not trusted" % json.dumps(doc["accountId"][:40]))
+        raise Refused("account_not_allowed", "account %s is not a trusted topic's" % json.dumps(doc["accountId"][:40]))
     if not REGION_RE.match(doc["region"]) or doc["region"] not in policy.regions:
-        raise Refused("region_not_allowed", "region %s is not allowed" % json.dumps(doc["region"][:40]))
+        raise Refused("region_not_allowed", "region %s is not a trusted topic's" % json.dumps(doc["region"][:40]))
     started = _pending_time(doc["pendingTime"])
     if started > policy.now + policy.clock_skew_seconds:
         raise Refused("future_document", "pendingTime is %d s in the future" % (started - policy.now))
     if policy.now - started > policy.window_seconds:
         raise Refused("stale_document", "the instance started %d s ago; the admission window is %d s"
                       % (policy.now - started, policy.window_seconds))
+    # 3. The key and the signature's structure (parsing only, no crypto yet).
     key_pem, fingerprint = salt_public_key(public_key)
     facts.update(public_key=key_pem, key_fingerprint=fingerprint)
     signed = _signature(signature)
-    cert = _verify(signed, document, doc["region"], certificates, backend)
-    facts.update(signer_serial="%X" % cert.serial, verified_by=backend.name)
-    # The ledger is consulted only for a document AWS signed, so nobody can cause a key_conflict alert (or
-    # learn what the ledger holds) without such a document.
-    group = ledger.announced(doc["instanceId"])
-    if group is None:
+    # 4. The ledger (one small file read): announced by a verified launch notification of an attested group,
+    # from a topic of the document's own account and region, not terminated since.
+    announced = ledger.announcement(doc["instanceId"])
+    if announced is None:
         raise Refused("instance_not_announced", "no verified launch notification names %s" % doc["instanceId"])
+    group = announced.get("group")
     facts["group"] = group
+    if announced.get("terminated"):
+        raise Refused("instance_terminated", "the termination of %s was handled already" % doc["instanceId"])
     if policy.groups is not None and group not in policy.groups:
         raise Refused("group_not_attested", "%s was launched by group %s, which is not attested"
                       % (doc["instanceId"], json.dumps(group)))
-    recorded = ledger.recorded_key(doc["instanceId"])
-    if recorded is not None:
-        if "\n".join(recorded.strip().splitlines()) + "\n" != key_pem:
+    topic_region, topic_account = _topic_parts(announced.get("topic_arn"))
+    if topic_account is not None and doc["accountId"] != topic_account:
+        raise Refused("account_not_allowed", "account %s is not the account of the topic that announced %s (%s)"
+                      % (doc["accountId"], doc["instanceId"], topic_account))
+    if topic_region is not None and doc["region"] != topic_region:
+        raise Refused("region_not_allowed", "region %s is not the region of the topic that announced %s (%s)"
+                      % (doc["region"], doc["instanceId"], topic_region))
+    # 5. The signature: AWS's certificate for the document's region.
+    cert = _verify(signed, document, doc["region"], certificates, backend)
+    facts.update(signer_serial="%X" % cert.serial, verified_by=backend.name)
+    # 6. Once only, and first key wins. Both refusals alert a person, so they come after the signature: only a
+    # document AWS signed can raise them (alerts.py: nobody can spend the alert budget with a forged post).
+    recorded = ledger.recorded(doc["instanceId"])
+    if recorded and recorded.get("document_sha256") == facts["document_sha256"] and \
+            not _same_key(recorded.get("public_key") or "", key_pem):
+        raise Refused("document_replayed", "this document already admitted a key for %s; it came again with "
+                      "another key (%s)" % (doc["instanceId"], fingerprint))
+    if recorded and recorded.get("public_key"):
+        if not _same_key(recorded["public_key"], key_pem):
             raise Refused("key_conflict", "another key is already admitted for %s; this one (%s) is refused"
                           % (doc["instanceId"], fingerprint))
-        facts["outcome"] = "already_admitted"  # the instance retrying (its answer was lost): nothing to do
+        facts["outcome"] = "already_admitted"  # the instance posting again: nothing to do
         return
-    if ledger.document_used(facts["document_sha256"]):
-        raise Refused("document_replayed", "this document was used before and no key is on record for %s"
-                      % doc["instanceId"])
     facts["outcome"] = "admit"
 
 
@@ -689,12 +689,14 @@ def judge_request(body, certificates, policy, ledger, backend=None):
 
 
 def judge(document, signature, public_key, instance_id, certificates, policy, ledger, backend=None):
-    """The Verdict for one attestation request, cheapest checks first, the signature before anything that asks
-    the ledger. `ledger` answers announced(instance_id) -> group name or None, recorded_key(instance_id) ->
-    PEM or None, document_used(sha256 hex) -> bool. Accepted facts: instance_id, account_id, region, group,
-    pending_time, document_sha256, public_key (canonical PEM to write to pki/minions/<id>), key_fingerprint,
-    signer_serial, verified_by, outcome ("admit": write the key, then record it and the document digest;
-    "already_admitted": nothing to write). CertificateProblem when no crypto backend exists."""
+    """The Verdict for one attestation request, cheapest checks first and the signature last but one (see
+    _judge's numbered steps). `ledger` answers announcement(instance_id) -> None or {"group", "topic_arn",
+    "terminated"} (a verified launch notification named the id) and recorded(instance_id) -> None or
+    {"public_key", "document_sha256"} (what an earlier admission recorded). Accepted facts: instance_id,
+    account_id, region, group, pending_time, document_sha256, public_key (canonical PEM to write to
+    pki/minions/<id>), key_fingerprint, signer_serial, verified_by, outcome ("admit": write the key, then
+    record it and the document digest; "already_admitted": nothing to write). CertificateProblem when no
+    crypto backend exists."""
     facts = {}
     try:
         _judge(document, signature, public_key, instance_id, certificates, policy, ledger,

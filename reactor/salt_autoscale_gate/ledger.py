@@ -30,6 +30,7 @@ LOCK_NAME = "ledger.lock"
 # How an instance was admitted or removed (the entry's admitted_how / terminated_how).
 STUB_WRITTEN = "stub_written"
 CLOUD_CREATE_ASKED = "cloud_create_asked"
+ATTESTED_KEY_WRITTEN = "attested_key_written"  # attest.py wrote the attested key to pki/minions/<id>
 KEY_DELETE_ASKED = "key_delete_asked"  # the reactor's wheel.key.delete reaction, run by Salt after it returns
 CLOUD_CREATE_RUN = "cloud_create_run"  # the SQS engine ran runner.cloud.create itself, and it succeeded
 KEY_DELETE_RUN = "key_delete_run"  # the SQS engine ran wheel.key.delete itself, and it succeeded
@@ -108,6 +109,38 @@ def record_decided_admission(store, decision, how, now):
     facts = decision.facts
     record_admission(store, facts["instance_id"], facts.get("group"), how, decision.envelope["MessageId"], now,
                      _launched_at(decision))
+
+
+def record_announcement(store, instance_id, group, topic_arn, via, now, launched_at=None):
+    """An attested group's launch, verified: the instance may now attest (attest.py). No stub, no key yet:
+    admitted_* stays unset until the instance's own key is written. A key already attested for the id stays:
+    a later launch message never reopens the first-key-wins choice (EC2 does not reuse instance ids)."""
+    with locked(store):
+        record = store.instance(instance_id)
+        new = not record
+        for key in ("terminated_at", "terminated_how", "terminated_by"):
+            record.pop(key, None)
+        record.update(ledger=FORMAT, group=group, announced_at=now, announced_via=via, announced_topic=topic_arn,
+                      launched_at=launched_at)
+        _write(store, instance_id, record)
+    _evict_sometimes(store, new)
+
+
+def record_decided_announcement(store, decision, now):
+    facts = decision.facts
+    record_announcement(store, facts["instance_id"], facts.get("group"), decision.envelope.get("TopicArn"),
+                        decision.envelope["MessageId"], now, _launched_at(decision))
+
+
+def record_attested(store, instance_id, public_key, fingerprint, document_sha256, now):
+    """The instance's own key was written to pki/minions/<id>: the first key wins, the document is used up.
+    The caller holds the lock (attest.py checks and writes under it)."""
+    with locked(store):
+        record = store.instance(instance_id)
+        record.update(ledger=FORMAT, admitted_at=now, admitted_how=ATTESTED_KEY_WRITTEN, admitted_via="attestation",
+                      attested_key=public_key, attested_key_fingerprint=fingerprint,
+                      attested_document_sha256=document_sha256)
+        _write(store, instance_id, record)
 
 
 def record_termination(store, instance_id, group, how, via, now):

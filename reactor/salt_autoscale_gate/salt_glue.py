@@ -7,7 +7,7 @@ reacts with nothing."""
 import logging
 import time
 
-from . import ledger, lifecycle, lifecycle_worker
+from . import attest, ledger, lifecycle, lifecycle_worker
 from .actions import Performer, plan
 from .alerts import Alerts
 from .certificate import Certificates
@@ -123,6 +123,26 @@ def handle_sns(opts, data, execute=None):
         return Outcome("error")
 
 
+def attestation(opts, data):
+    """An attested instance's POST (attest.py): its identity document, signature and public key."""
+    try:
+        settings = Settings(opts)
+        store = Store(settings.cache_dir, settings.keep_seconds)
+    except ConfigProblem as problem:
+        log.error("ec2-autoscale: %s", problem)
+        return {}
+    except (StoreProblem, OSError) as exc:
+        log.error("ec2-autoscale: cannot use the cache directory (ec2.autoscale.cache_dir): %s; no reaction", exc)
+        return {}
+    alerts = Alerts(settings, store)
+    try:
+        return attest.handle(opts, data, settings, store, alerts, time.time())
+    except Exception:
+        log.exception("ec2-autoscale: unexpected error; no reaction")
+        alerts.send("reactor error", "The ec2-autoscale reactor failed; see the master log.", budget="error")
+        return {}
+
+
 def reject(decision):
     """One WARNING line and no reaction. Never an email: anyone can post a rejection (alerts.py)."""
     envelope = decision.envelope
@@ -140,3 +160,5 @@ ROUTES = {
     "salt/engines/hook/ec2/autoscale": sns_message,  # Salt's webhook engine: POST /ec2/autoscale
     "salt/auth": readiness_event,  # lifecycle readiness (also salt/minion/*/start and salt/job/*/ret/*, by prefix)
 }
+for _tag in attest.TAGS:  # salt-api's .../ec2/autoscale/attest and the webhook engine's
+    ROUTES[_tag] = attestation

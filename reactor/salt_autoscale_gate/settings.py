@@ -30,8 +30,12 @@ class Settings(object):
             self.clock_skew = int(_setting(raw, "clock_skew", 300))
             self.fetch_timeout = float(_setting(raw, "cert_fetch_timeout", 10))
             self.min_interval = int(_setting(alerts, "min_interval", 300))
+            attest = raw.get("attest") if isinstance(raw.get("attest"), dict) else {}
+            self.attest_window = int(_setting(attest, "window", 900))
         except (TypeError, ValueError) as exc:
             raise ConfigProblem("ec2.autoscale has a setting that is not a number: %s" % exc)
+        # Attested admission: extra instance identity certificates (<region>*.pem) that render installed.
+        self.attest_certs_dir = attest.get("extra_certs_dir") or None
         cache_dir = raw.get("cache_dir") or os.path.join(opts.get("cachedir") or "/var/cache/salt/master",
                                                          "ec2-autoscale")
         self.cache_dir = str(cache_dir)
@@ -52,6 +56,10 @@ class Settings(object):
         self.email = bool(alerts.get("email")) and bool(opts.get("smtp.host"))
         self.password_file = alerts.get("password_file")
         self.smtp = dict((k, v) for k, v in opts.items() if isinstance(k, str) and k.startswith("smtp."))
+
+    @property
+    def attested_groups(self):
+        return [name for name, g in self.groups.items() if isinstance(g, dict) and g.get("bootstrap") == "attested"]
 
     @property
     def keep_seconds(self):

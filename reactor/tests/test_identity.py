@@ -107,25 +107,28 @@ def document(**fields):
 
 
 class Ledger(object):
-    """What the gate's ledger will know, in memory."""
+    """What the gate's ledger knows (attest.LedgerView reads it from the store), in memory."""
 
-    def __init__(self, announced=None):
+    def __init__(self, announced=None, topic_arn=None, terminated=()):
         self.announced_ids = {INSTANCE: "web-asg"} if announced is None else announced
-        self.keys, self.used = {}, set()
+        self.topic_arn, self.terminated = topic_arn, set(terminated)
+        self.keys, self.used = {}, {}
 
-    def announced(self, instance_id):
-        return self.announced_ids.get(instance_id)
+    def announcement(self, instance_id):
+        group = self.announced_ids.get(instance_id)
+        if group is None:
+            return None
+        return {"group": group, "topic_arn": self.topic_arn, "terminated": instance_id in self.terminated}
 
-    def recorded_key(self, instance_id):
-        return self.keys.get(instance_id)
-
-    def document_used(self, digest):
-        return digest in self.used
+    def recorded(self, instance_id):
+        if instance_id not in self.keys:
+            return None
+        return {"public_key": self.keys[instance_id], "document_sha256": self.used.get(instance_id)}
 
     def record(self, verdict):
         """What the gate does after writing the key: remember the key and the document."""
         self.keys[verdict.facts["instance_id"]] = verdict.facts["public_key"]
-        self.used.add(verdict.facts["document_sha256"])
+        self.used[verdict.facts["instance_id"]] = verdict.facts["document_sha256"]
 
 
 def policy(**changes):
@@ -174,8 +177,10 @@ def test_detached_and_attribute_free_signatures_verify_too(iid, verifier, detach
 
 
 def test_the_fingerprint_is_salt_keys(iid):
-    der = openssl("pkey", "-pubin", "-in", iid.path("minion.pub"), "-outform", "DER")
-    digest = hashlib.sha256(der).hexdigest()
+    # salt.utils.crypt.pem_finger: sha256 of the non-blank lines between BEGIN and END, newlines included.
+    with open(iid.path("minion.pub"), "rb") as handle:
+        body = b"".join([x for x in handle.readlines() if x.strip()][1:-1])
+    digest = hashlib.sha256(body).hexdigest()
     pem, finger = salt_public_key(iid.pub().replace("\n", "\r\n"))
     assert finger == ":".join(digest[i:i + 2] for i in range(0, 64, 2))
     assert pem == iid.pub().strip() + "\n"  # what salt.crypt.clean_key compares, plus a final newline
@@ -226,17 +231,16 @@ def test_replayed_document(iid, verifier):
     first = attempt(iid, verifier, ledger=ledger)
     assert first.accepted and first.facts["outcome"] == "admit"
     ledger.record(first)
-    # The instance itself retrying (its answer was lost): accepted, nothing more to write.
+    # The instance itself posting again (it cannot see the verdict): accepted, nothing more to write.
     again = attempt(iid, verifier, ledger=ledger)
     assert again.accepted and again.facts["outcome"] == "already_admitted"
-    # The same document with another key: refused, and an alert.
+    # The same document with another key: a replay, and an alert (only once the signature verified).
     other = attempt(iid, verifier, key=iid.pub("other"), ledger=ledger)
-    assert_refused(other, "key_conflict")
-    assert other.alert
-    # The key deleted since (ledger forgot it), the old document posted again: a replay.
-    del ledger.keys[INSTANCE]
-    replay = attempt(iid, verifier, key=iid.pub("other"), ledger=ledger)
-    assert_refused(replay, "document_replayed")
+    assert_refused(other, "document_replayed")
+    assert other.alert and other.facts["verified_by"] == verifier.name
+    forged = attempt(iid, verifier, key=iid.pub("other"), ledger=ledger, signature=iid.sign(document(), "forger"))
+    assert_refused(forged, "wrong_certificate")
+    assert not forged.alert
 
 
 @pytest.mark.parametrize("verifier", VERIFIERS)
@@ -272,8 +276,38 @@ def test_a_key_swapped_after_signing(iid, verifier):
     assert real.accepted
     ledger.record(real)
     swapped = attempt(iid, verifier, key=iid.pub("other"), ledger=ledger)
-    assert_refused(swapped, "key_conflict")
+    assert_refused(swapped, "document_replayed")
     assert swapped.alert and swapped.facts["key_fingerprint"] != real.facts["key_fingerprint"]
+
+
+@pytest.mark.parametrize("verifier", VERIFIERS)
+def test_a_second_key_for_the_same_id_with_another_signed_document(iid, verifier):
+    ledger = Ledger()
+    ledger.record(attempt(iid, verifier, ledger=ledger))
+    doc = document(pendingTime=iso(NOW - 30))  # e.g. the instance stopped and started: a new document
+    second = attempt(iid, verifier, doc, key=iid.pub("other"), ledger=ledger)
+    assert_refused(second, "key_conflict")
+    assert second.alert and second.facts["verified_by"] == verifier.name  # only after the signature verified
+    # Without a genuine signature nobody can raise that alert.
+    forged = attempt(iid, verifier, doc, iid.sign(doc, signer="forger"), key=iid.pub("other"), ledger=ledger)
+    assert_refused(forged, "wrong_certificate")
+    assert not forged.alert
+
+
+@pytest.mark.parametrize("verifier", VERIFIERS)
+def test_the_announcing_topic_fixes_account_and_region(iid, verifier):
+    ledger = Ledger(topic_arn="arn:aws:sns:eu-west-1:123456789012:salt-autoscale")
+    assert_refused(attempt(iid, verifier, ledger=ledger), "region_not_allowed")
+    ledger = Ledger(topic_arn="arn:aws:sns:us-east-1:210987654321:salt-autoscale")
+    verdict = attempt(iid, verifier, ledger=ledger, pol=policy(account_ids=[ACCOUNT, "210987654321"]))
+    assert_refused(verdict, "account_not_allowed")
+    ledger = Ledger(topic_arn="arn:aws:sns:us-east-1:123456789012:salt-autoscale")
+    assert attempt(iid, verifier, ledger=ledger).accepted
+
+
+@pytest.mark.parametrize("verifier", VERIFIERS)
+def test_a_terminated_instance_is_not_admitted(iid, verifier):
+    assert_refused(attempt(iid, verifier, ledger=Ledger(terminated=[INSTANCE])), "instance_terminated")
 
 
 @pytest.mark.parametrize("verifier", VERIFIERS)
@@ -290,8 +324,8 @@ def test_a_tampered_document(iid, verifier):
     doc = document()
     forged = doc.replace(b'"t3.micro"', b'"t3.large"')
     assert_refused(attempt(iid, verifier, forged, iid.sign(doc)), "document_mismatch")  # attached content
-    assert_refused(attempt(iid, verifier, forged, iid.sign(doc, detached=True)), "bad_signature")
-    assert_refused(attempt(iid, verifier, forged, iid.sign(doc, detached=True, attributes=False)), "bad_signature")
+    assert_refused(attempt(iid, verifier, forged, iid.sign(doc, detached=True)), "bad_document_signature")
+    assert_refused(attempt(iid, verifier, forged, iid.sign(doc, detached=True, attributes=False)), "bad_document_signature")
 
 
 @pytest.mark.parametrize("verifier", VERIFIERS)
@@ -299,7 +333,7 @@ def test_a_tampered_signature(iid, verifier):
     doc = document()
     der = bytearray(base64.b64decode(iid.sign(doc)))
     der[-10] ^= 0x01  # inside the RSA signature value, at the end of the blob
-    assert_refused(attempt(iid, verifier, doc, base64.b64encode(bytes(der)).decode()), "bad_signature")
+    assert_refused(attempt(iid, verifier, doc, base64.b64encode(bytes(der)).decode()), "bad_document_signature")
 
 
 @pytest.mark.parametrize("verifier", VERIFIERS)
@@ -312,7 +346,7 @@ def test_a_signature_by_the_wrong_certificate(iid, verifier):
     # The forger carries its own certificate inside the signature: still not a certificate this master trusts.
     assert_refused(attempt(iid, verifier, doc, iid.sign(doc, signer="forger", embed=True)), "wrong_certificate")
     # The forger copies us-east-1's issuer and serial into a certificate of its own: the key tells.
-    assert_refused(attempt(iid, verifier, doc, iid.sign(doc, signer="impostor", embed=True)), "bad_signature")
+    assert_refused(attempt(iid, verifier, doc, iid.sign(doc, signer="impostor", embed=True)), "bad_document_signature")
 
 
 def test_openssl_never_takes_the_signer_certificate_from_inside_the_signature(iid):
@@ -451,9 +485,8 @@ from salt_autoscale_gate import identity as i
 case = json.load(open(sys.argv[2]))["documents"][0]
 signed = i.SignedDocument(base64.b64decode("".join(case["rsa2048"].split())))
 class L(object):
-    announced = lambda self, x: "g"
-    recorded_key = lambda self, x: None
-    document_used = lambda self, x: False
+    announcement = lambda self, x: {"group": "g", "topic_arn": None, "terminated": False}
+    recorded = lambda self, x: None
 pol = i.Policy([case["account_id"]], [case["region"]], 10 ** 12, 1630704344 + 60)
 key = open(sys.argv[3]).read()
 ok = i.judge(signed.content, case["rsa2048"], key, case["instance_id"], i.load_certificates(), pol, L())

@@ -6,6 +6,7 @@ import { EXIT, UserError } from '../errors.js';
 import { fsProblem } from '../fs/errors.js';
 import { type Io, type Outcome, outcome, type View } from '../io.js';
 import { type Change, formatRows } from '../plan.js';
+import { readAttestedInputs } from '../render/attested.js';
 import { unifiedDiff } from '../render/diff.js';
 import { DROP_IN, dropInKeys, type Owner, renderFiles } from '../render/files.js';
 import { maskSecrets, secretLinesDiffer } from '../render/mask.js';
@@ -122,7 +123,18 @@ const diffView: View<{ files: PlannedFile[]; secrets: string[]; show: (path: str
 
 export async function run(io: Io, options: RenderOptions): Promise<Outcome> {
   const { config, file } = await loadConfig(options.config);
-  let files = renderFiles(config, { outDir: options.out, reactorDir: options.reactorOut, configFile: file });
+  // Installing into the Salt config dir: secret files and the reactor's folders go to the master's user.
+  const installing = resolve(options.out) === resolve(config.salt.config_dir);
+  const masterFiles: MasterFiles | undefined = installing
+    ? await readMasterFiles(config.salt.config_dir, basename(DROP_IN))
+    : undefined;
+  const master = masterFiles ? masterOptions(masterFiles) : undefined;
+  // On the master, attested user data pins the master's own key (its pki's master.pub) unless the config does.
+  const masterPki = master
+    ? (config.salt.pki_dir ?? master.pki_dir ?? join(config.salt.config_dir, 'pki', 'master'))
+    : undefined;
+  const attested = await readAttestedInputs(config, file, masterPki);
+  let files = renderFiles(config, { outDir: options.out, reactorDir: options.reactorOut, configFile: file }, attested);
   const show = (p: string) => {
     const rel = relative(process.cwd(), p);
     return rel && !rel.startsWith('..') ? rel : p;
@@ -139,13 +151,8 @@ export async function run(io: Io, options: RenderOptions): Promise<Outcome> {
         "\nNothing was written. Shorten the group's minion settings in the config (or move them into pillar).",
     );
   }
-  // Installing into the Salt config dir: secret files and the reactor's folders go to the master's user.
-  const installing = resolve(options.out) === resolve(config.salt.config_dir);
   let dirs: PlannedDir[] = [];
-  let masterFiles: MasterFiles | undefined;
-  if (installing) {
-    masterFiles = await readMasterFiles(config.salt.config_dir, basename(DROP_IN));
-    const master = masterOptions(masterFiles);
+  if (master) {
     const install = installPlan(config, files, master, master.user ? lookupUser(master.user) : undefined);
     for (const w of install.warnings) io.warn(w);
     files = install.files;

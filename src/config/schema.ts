@@ -9,6 +9,9 @@ import type { Config } from './types.js';
 /** AWS region names, as the gate checks them (REGION_RE in reactor/salt_autoscale_gate/policy.py). */
 const REGION_PATTERN = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]+$/;
 
+/** Regions as the identity verifier reads certificate file names (REGION_RE in salt_autoscale_gate/identity.py). */
+const IID_REGION_PATTERN = /^[a-z]{2,4}(-[a-z]+)+-[0-9]{1,2}$/;
+
 export type Path = (string | number)[];
 
 export interface Problem {
@@ -31,6 +34,8 @@ interface Field {
   fields?: Record<string, Field>;
   /** For kind map: the schema of each value (keys are free-form names). */
   values?: Field;
+  /** For kind map: the rule for each key (default: an Auto Scaling group name). */
+  keyCheck?: Check;
   /** For kind list: the schema of each item. */
   items?: Field;
   min?: number;
@@ -66,6 +71,9 @@ const matches =
 // The value rules, exported so that `init` validates each answer exactly as the schema will validate the file.
 export const checkAbsolutePath: Check = (v) =>
   typeof v === 'string' && !v.startsWith('/') ? 'must be an absolute path on the master (starting with /)' : undefined;
+/** A file render reads on this machine. */
+const checkLocalPath: Check = (v) =>
+  typeof v === 'string' && !v.startsWith('/') ? 'must be an absolute path (a file render reads)' : undefined;
 export const checkRegion = matches(REGION_PATTERN, 'an AWS region name such as us-east-1');
 export const checkTopicName = matches(TOPIC_NAME, 'a valid SNS topic name (1-256 letters, digits, - or _)');
 export const checkTopicArn = matches(TOPIC_ARN, 'an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT_ID:NAME)');
@@ -203,7 +211,7 @@ const LIFECYCLE_SCHEMA: Field = {
 
 export const CONFIG_SCHEMA: Field = {
   kind: 'object',
-  hint: 'a mapping with the sections version, aws, sns, salt_api, salt, cloud_provider, groups',
+  hint: 'a mapping with the sections version, aws, sns, salt_api, salt, cloud_provider, groups, alerts, reactor, attested',
   fields: {
     version: { kind: 'integer', required: true, min: 1, max: 1, hint: 'version: 1' },
     aws: {
@@ -315,13 +323,13 @@ export const CONFIG_SCHEMA: Field = {
       hint: 'a mapping of Auto Scaling group names to their bootstrap settings',
       values: {
         kind: 'object',
-        hint: 'a mapping with bootstrap (salt-cloud or preauth) and its settings',
+        hint: 'a mapping with bootstrap (preauth, attested or salt-cloud) and its settings',
         fields: {
           bootstrap: {
             kind: 'string',
             default: 'preauth',
-            enum: ['preauth', 'salt-cloud'],
-            hint: 'preauth or salt-cloud',
+            enum: ['preauth', 'attested', 'salt-cloud'],
+            hint: 'preauth, attested or salt-cloud',
           },
           provider: str('a salt-cloud provider name'),
           ssh_username: str('the SSH user of the AMI, e.g. ec2-user', { check: checkUserName }),
@@ -380,6 +388,32 @@ export const CONFIG_SCHEMA: Field = {
           hint: 'auto (the reactor confirms) or email (the link is emailed)',
         },
         cert_fetch_timeout_seconds: int('seconds, from 1 to 60', 1, 60, 10),
+      },
+    },
+    attested: {
+      kind: 'object',
+      default: {},
+      hint: 'a mapping with window_seconds, extra_certificates, tls_ca_file, master_finger',
+      fields: {
+        window_seconds: int('seconds, from 60 to 3600', 60, 3600, 900),
+        extra_certificates: {
+          kind: 'map',
+          default: {},
+          keyCheck: matches(IID_REGION_PATTERN, 'an AWS region name such as us-east-1'),
+          hint: 'a mapping of AWS region names to PEM certificate files (or lists of them)',
+          values: {
+            kind: 'string-or-list',
+            hint: 'the path of a PEM certificate file, or a list of them',
+            items: str('an absolute path', { check: checkLocalPath }),
+          },
+        },
+        tls_ca_file: str('the absolute path of a PEM file', { check: checkLocalPath }),
+        master_finger: str("the master's fingerprint as `salt-key -f master.pub` prints it (hex pairs and colons)", {
+          check: matches(
+            /^[0-9a-f]{2}(:[0-9a-f]{2}){15,63}$/,
+            'a fingerprint such as 4f:2a:…, as `salt-key -F master` prints it',
+          ),
+        }),
       },
     },
   },
@@ -443,7 +477,7 @@ function check(field: Field, value: unknown, path: Path, problems: Problem[]): u
       if (field.min !== undefined && keys.length < field.min) return bad(`has ${keys.length} entries`);
       const out: Record<string, unknown> = {};
       for (const key of keys) {
-        const keyProblem = checkGroupName(key);
+        const keyProblem = (field.keyCheck ?? checkGroupName)(key);
         if (keyProblem) problems.push({ path: [...path, key], atKey: true, message: keyProblem });
         out[key] = check(field.values!, value[key] ?? {}, [...path, key], problems);
       }
@@ -546,6 +580,14 @@ function crossChecks(c: Config, problems: Problem[]): void {
         'uses http://: SNS would post notifications in clear text; use https://, or set salt_api.allow_http: true to accept the risk',
     });
   }
+  const attestedGroups = Object.keys(c.groups).filter((name) => c.groups[name]?.bootstrap === 'attested');
+  if (attestedGroups.length > 0 && String(c.salt_api.public_url).startsWith('http:')) {
+    // Whoever sits on the path could swap the key in an attestation post: allow_http cannot cover that.
+    problems.push({
+      path: ['salt_api', 'public_url'],
+      message: `uses http://, but attested group ${attestedGroups[0]} posts its key there: anyone on the path could swap it; use https://`,
+    });
+  }
   const email = c.alerts.email;
   if (email) {
     if (email.password && email.password_file) {
@@ -608,7 +650,7 @@ function crossChecks(c: Config, problems: Problem[]): void {
         if (g[k] !== undefined)
           problems.push({
             path: ['groups', name, k],
-            message: 'applies to bootstrap: preauth only; remove it or set bootstrap: preauth',
+            message: 'applies to bootstrap: preauth or attested only; remove it or set bootstrap: preauth',
           });
       }
     } else {
@@ -627,7 +669,7 @@ function crossChecks(c: Config, problems: Problem[]): void {
       if (!g.salt_version)
         problems.push({
           path: ['groups', name, 'salt_version'],
-          message: `is missing; preauth instances install this Salt version (e.g. "${DEFAULT_SALT_VERSION}")`,
+          message: `is missing; ${g.bootstrap} instances install this Salt version (e.g. "${DEFAULT_SALT_VERSION}")`,
         });
     }
   }

@@ -1,7 +1,7 @@
 // The validated, defaulted shape of salt-autoscale.yaml. Keys keep the file's snake_case so that an error
 // message, the docs and the code all name a setting the same way.
 
-export type BootstrapMode = 'salt-cloud' | 'preauth';
+export type BootstrapMode = 'salt-cloud' | 'preauth' | 'attested';
 export type CredentialsMode = 'instance-role' | 'keys';
 export type ConfirmMode = 'auto' | 'email';
 
@@ -107,7 +107,7 @@ export interface GroupSettings {
   minion: Record<string, unknown>;
   /** Any other keyword salt-cloud's create accepts (salt-cloud mode), passed through verbatim. */
   settings: Record<string, unknown>;
-  /** Salt version the instance installs (preauth mode), e.g. "3007.14". */
+  /** Salt version the instance installs (preauth and attested modes), e.g. "3007.14". */
   salt_version?: string;
   /** Lifecycle hooks (off when absent). */
   lifecycle?: LifecycleSettings;
@@ -142,6 +142,17 @@ export interface ReactorSettings {
   cert_fetch_timeout_seconds: number;
 }
 
+export interface AttestedSettings {
+  /** Seconds after an instance's pendingTime during which it may attest (and its user data keeps trying). */
+  window_seconds: number;
+  /** Further instance identity certificates, region → PEM file(s) read by render (partitions, tests). */
+  extra_certificates: Record<string, string | string[]>;
+  /** PEM file (read by render) of the CA that salt-api's TLS certificate chains to, for the instances' curl. */
+  tls_ca_file?: string;
+  /** The master's key fingerprint (`salt-key -f master.pub`) the minions pin; else read from the master's pki. */
+  master_finger?: string;
+}
+
 export interface Config {
   version: 1;
   aws: AwsSettings;
@@ -152,6 +163,7 @@ export interface Config {
   groups: Record<string, GroupSettings>;
   alerts: AlertSettings;
   reactor: ReactorSettings;
+  attested: AttestedSettings;
 }
 
 /** The SNS endpoint: public URL + webhook path + the tag suffix the reactor mapping listens on. */
@@ -159,6 +171,11 @@ export function webhookEndpoint(config: Config): string {
   const base = config.salt_api.public_url.replace(/\/+$/, '');
   const hook = '/' + config.salt_api.webhook_url.replace(/^\/+|\/+$/g, '');
   return `${base}${hook}/ec2/autoscale`;
+}
+
+/** Where attested instances POST: the webhook endpoint + /attest (salt-api fires salt/netapi/hook/…/attest). */
+export function attestEndpoint(config: Config): string {
+  return `${webhookEndpoint(config)}/attest`;
 }
 
 /** Every topic ARN the reactor must trust. */

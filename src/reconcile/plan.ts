@@ -5,6 +5,8 @@
 // The rule that matters most: a key is touched only if this tool manages its id, i.e. a configured group holds
 // it now, the ledger says the reactor (or reconcile) admitted it, EC2 tags it with a configured group, or a
 // verified dead letter names it. Every other key is listed as not managed here and left alone.
+
+import type { BootstrapMode } from '../config/types.js';
 import type { Change } from '../plan.js';
 
 export type KeyState = 'accepted' | 'pending' | 'rejected' | 'denied';
@@ -53,7 +55,7 @@ export interface MasterSnapshot {
 
 export interface FleetState {
   /** The configured groups and how each bootstraps. */
-  groups: Record<string, 'preauth' | 'salt-cloud'>;
+  groups: Record<string, BootstrapMode>;
   /** The configured groups that exist in AWS. */
   existing: string[];
   /** Their instances. */
@@ -212,6 +214,18 @@ export function planReconcile(master: MasterSnapshot, fleet: FleetState, opts: P
         state: 'no_key',
         group: i.group,
         detail: `InService in ${i.group} (salt-cloud) with no accepted key: if cloud.create is not still bootstrapping it, run: salt-run cloud.create provider=<provider> instances=${i.id} instance_id=${i.id}`,
+      });
+      continue;
+    }
+    if (mode === 'attested') {
+      // Never a stub: only the instance's own attestation admits a key (README "Security model").
+      items.push({
+        change: 'blocked',
+        resource: 'key',
+        name: i.id,
+        state: 'no_key',
+        group: i.group,
+        detail: `InService in ${i.group} (attested) with no accepted key: it did not attest within attested.window_seconds; check its user data log (/var/log/cloud-init-output.log) and the master log, then salt-key -a ${i.id} once you checked its key (salt-key -f ${i.id})`,
       });
       continue;
     }

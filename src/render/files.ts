@@ -1,7 +1,8 @@
 // Pure: the config (and where to write) → the list of files with their contents and modes.
 import { basename, join, resolve } from 'node:path';
-import { type Config, webhookEndpoint } from '../config/types.js';
+import { attestEndpoint, type Config, webhookEndpoint } from '../config/types.js';
 import { VERSION } from '../version.js';
+import { type AttestedInputs, EXTRA_CERTS_DIR, NO_ATTESTED_INPUTS } from './attested.js';
 import { gateFiles } from './gate-files.js';
 import {
   cloudProvider,
@@ -15,7 +16,7 @@ import {
 import { seal } from './seal.js';
 import { toSaltYaml } from './serialize.js';
 import { renderTemplate } from './templates.js';
-import { autosignSettings, BOOTSTRAP_URL, userDataFileNames } from './userdata.js';
+import { ATTEST_FIRST_DELAY_SECONDS, autosignSettings, BOOTSTRAP_URL, userDataFileNames } from './userdata.js';
 
 /** Who owns a file or folder: the user the master runs as (Salt's `user`). */
 export interface Owner {
@@ -71,12 +72,16 @@ export function dropInKeys(config: Config): string[] {
   ];
 }
 
-/** Every file render writes, each sealed (./seal.ts). */
-export function renderFiles(config: Config, target: RenderTarget): RenderedFile[] {
-  return unsealedFiles(config, target).map((f) => ({ ...f, content: seal(f.content) }));
+/** Every file render writes, each sealed (./seal.ts). `attested`: what ./attested.ts read for attested groups. */
+export function renderFiles(
+  config: Config,
+  target: RenderTarget,
+  attested: AttestedInputs = NO_ATTESTED_INPUTS,
+): RenderedFile[] {
+  return unsealedFiles(config, target, attested).map((f) => ({ ...f, content: seal(f.content) }));
 }
 
-function unsealedFiles(config: Config, target: RenderTarget): RenderedFile[] {
+function unsealedFiles(config: Config, target: RenderTarget, attested: AttestedInputs): RenderedFile[] {
   const out = resolve(target.outDir);
   const common = { version: VERSION, configName: basename(target.configFile) };
   const smtp = smtpSettings(config);
@@ -116,20 +121,41 @@ function unsealedFiles(config: Config, target: RenderTarget): RenderedFile[] {
       content: renderTemplate('ec2-autoscale.sls.hbs', common),
     },
   ];
+  // Extra instance identity certificates for attested groups, beside the reactor (ec2.autoscale.attest names them).
+  for (const cert of attested.certificates) {
+    files.push({
+      path: join(reactorOutputDir(config, target), EXTRA_CERTS_DIR, cert.file),
+      role: `identity certificate for ${cert.region}`,
+      mode: 0o644,
+      content: cert.pem,
+    });
+  }
   for (const [group, fileName] of userDataFileNames(config)) {
     const g = config.groups[group];
+    const values = {
+      ...common,
+      group,
+      master: config.salt.master_address,
+      saltVersion: g.salt_version,
+      bootstrapUrl: BOOTSTRAP_URL,
+      minionConf: toSaltYaml({ master: config.salt.master_address, ...g.minion }),
+    };
     files.push({
       path: join(out, 'userdata', fileName),
       role: `user data for ${group}`,
       mode: 0o644,
-      content: renderTemplate('userdata.sh.hbs', {
-        ...common,
-        group,
-        master: config.salt.master_address,
-        saltVersion: g.salt_version,
-        bootstrapUrl: BOOTSTRAP_URL,
-        minionConf: toSaltYaml({ master: config.salt.master_address, ...g.minion }),
-      }),
+      content:
+        g.bootstrap === 'attested'
+          ? renderTemplate('userdata-attested.sh.hbs', {
+              ...values,
+              attestUrl: attestEndpoint(config),
+              attestCaPem: attested.tlsCaPem,
+              masterFinger: attested.masterFinger,
+              // The master refuses a document older than its window: trying longer would be in vain.
+              attestDeadlineSeconds: config.attested.window_seconds,
+              attestFirstDelaySeconds: ATTEST_FIRST_DELAY_SECONDS,
+            })
+          : renderTemplate('userdata.sh.hbs', values),
     });
   }
   return files;

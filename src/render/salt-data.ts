@@ -1,9 +1,12 @@
 // Pure: the config → the data structures of the Salt files. Templates only place these; values never pass
 // through string pasting (see ./serialize.ts).
 import { type Config, type GroupSettings, trustedTopicArns } from '../config/types.js';
+import { EXTRA_CERTS_DIR } from './attested.js';
 
 export const REACTOR_FILE = 'ec2-autoscale.sls';
 export const EVENT_TAG = 'salt/netapi/hook/ec2/autoscale';
+/** salt-api fires POST <webhook_url>/ec2/autoscale/attest as this tag (attested groups' instances). */
+export const ATTEST_EVENT_TAG = 'salt/netapi/hook/ec2/autoscale/attest';
 
 /** Salt's marker for salt-cloud's EC2 driver: take credentials from the instance's IAM role. */
 const INSTANCE_ROLE = 'use-instance-role-credentials';
@@ -35,7 +38,15 @@ export const LIFECYCLE_EVENT_TAGS = ['salt/auth', 'salt/minion/*/start', 'salt/j
 export function reactorMapping(config: Config) {
   const sls = reactorPathOnMaster(config);
   const launchHooks = Object.values(config.groups).some((g) => g.lifecycle?.launch);
-  return [EVENT_TAG, ...(launchHooks ? LIFECYCLE_EVENT_TAGS : [])].map((tag) => ({ [tag]: [sls] }));
+  const attested = Object.values(config.groups).some((g) => g.bootstrap === 'attested');
+  return [EVENT_TAG, ...(attested ? [ATTEST_EVENT_TAG] : []), ...(launchHooks ? LIFECYCLE_EVENT_TAGS : [])].map(
+    (tag) => ({ [tag]: [sls] }),
+  );
+}
+
+/** The master's path of the extra identity certificates render installs (beside the reactor). */
+export function extraCertsDirOnMaster(config: Config): string {
+  return `${config.salt.reactor_dir.replace(/\/+$/, '')}/${EXTRA_CERTS_DIR}`;
 }
 
 /** groups.<g>.lifecycle as the reactor reads it (docs/rendered-files.md); undefined when the group has no hooks. */
@@ -74,8 +85,8 @@ export function reactorSettings(config: Config) {
   for (const [name, g] of Object.entries(config.groups)) {
     const lifecycle = lifecycleSettings(g);
     const withHooks = (entry: Record<string, unknown>) => (lifecycle ? { ...entry, lifecycle } : entry);
-    if (g.bootstrap === 'preauth') {
-      groups[name] = withHooks({ bootstrap: 'preauth' });
+    if (g.bootstrap === 'preauth' || g.bootstrap === 'attested') {
+      groups[name] = withHooks({ bootstrap: g.bootstrap });
       continue;
     }
     const settings: Record<string, unknown> = { ...g.settings };
@@ -84,11 +95,21 @@ export function reactorSettings(config: Config) {
     groups[name] = withHooks({ bootstrap: 'salt-cloud', provider: g.provider, settings });
   }
   const email = config.alerts.email;
+  const attested = Object.values(config.groups).some((g) => g.bootstrap === 'attested');
   return {
     // Where the master calls Auto Scaling (CompleteLifecycleAction, RecordLifecycleActionHeartbeat).
     region: config.aws.region,
     topic_arns: trustedTopicArns(config),
     groups,
+    ...(attested
+      ? {
+          attest: {
+            window: config.attested.window_seconds,
+            extra_certs_dir:
+              Object.keys(config.attested.extra_certificates).length > 0 ? extraCertsDirOnMaster(config) : null,
+          },
+        }
+      : {}),
     max_age: config.reactor.max_age_seconds,
     clock_skew: config.reactor.clock_skew_seconds,
     cache_dir: config.reactor.cache_dir ?? null,

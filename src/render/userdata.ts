@@ -1,4 +1,5 @@
-// Pure helpers for preauth groups: their user-data file names and the master setting they rely on.
+// Pure helpers for the groups whose instances run render's user data (preauth and attested): their user-data
+// file names and the master setting preauth relies on.
 import { createHash } from 'node:crypto';
 import type { Config } from '../config/types.js';
 
@@ -9,12 +10,20 @@ export function preauthGroups(config: Config): string[] {
   return Object.keys(config.groups).filter((name) => config.groups[name].bootstrap === 'preauth');
 }
 
+/** The groups that get a userdata/<group>.sh: preauth and attested ones. */
+export function userDataGroups(config: Config): string[] {
+  return Object.keys(config.groups).filter((name) => config.groups[name].bootstrap !== 'salt-cloud');
+}
+
+/** The attested user data's first retry delay (seconds); it doubles up to 60. */
+export const ATTEST_FIRST_DELAY_SECONDS = 5;
+
 /**
  * group name → file name under userdata/. Group names may hold '/', spaces or '..', so the name is reduced
  * to a safe alphabet; a short hash of the real name keeps two reduced names from colliding.
  */
 export function userDataFileNames(config: Config): [string, string][] {
-  return preauthGroups(config).map((group) => {
+  return userDataGroups(config).map((group) => {
     const safe = group.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_');
     const name = safe === group ? safe : `${safe}-${createHash('sha256').update(group).digest('hex').slice(0, 8)}`;
     return [group, `${name}.sh`];
