@@ -73,3 +73,10 @@ def settings(tmp_path):
                               "groups": {"web-asg": {"bootstrap": "salt-cloud", "provider": "ec2"},
                                          "worker-asg": {"bootstrap": "preauth"}}}}
     return Settings(opts)
+
+
+@pytest.fixture(scope="session")
+def iid(tmp_path_factory):
+    """Test CAs standing in for AWS's identity certificates, and minion keys (test_identity.IidPki): made once."""
+    from test_identity import IidPki
+    return IidPki(tmp_path_factory.mktemp("iid"))

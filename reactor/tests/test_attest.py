@@ -18,7 +18,7 @@ from salt_autoscale_gate.settings import Settings
 from salt_autoscale_gate.store import Store
 
 from conftest import TOPIC, launch
-from test_identity import ACCOUNT, INSTANCE, IidPki, document, iso
+from test_identity import ACCOUNT, INSTANCE, document, iso
 
 TAG = "salt/netapi/hook/ec2/autoscale/attest"
 
@@ -29,11 +29,6 @@ class Alerts(object):
 
     def send(self, subject, text, rate_limited=True):
         self.sent.append(subject)
-
-
-@pytest.fixture(scope="module")
-def iid(tmp_path_factory):
-    return IidPki(tmp_path_factory.mktemp("iid-attest"))
 
 
 @pytest.fixture

@@ -83,9 +83,7 @@ class IidPki(object):
         return "\n".join(text[i:i + 64] for i in range(0, len(text), 64))
 
 
-@pytest.fixture(scope="session")
-def iid(tmp_path_factory):
-    return IidPki(tmp_path_factory.mktemp("iid"))
+# The `iid` fixture (one IidPki per session, shared with test_attest.py) is in conftest.py.
 
 
 def iso(epoch):
