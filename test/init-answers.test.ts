@@ -53,7 +53,7 @@ describe('answers files and flags', () => {
     );
     expect(problems).toEqual([
       'answers.yaml: region: "mars-1" is not an AWS region name such as us-east-1.',
-      'answers.yaml: groups[0] is the text "ssh"; expected preauth or salt-cloud',
+      'answers.yaml: groups[0] is the text "ssh"; expected attested or preauth or salt-cloud',
       'answers.yaml: groups[2] names the group "web-asg" twice',
       'answers.yaml: public_url: "http://salt.example.com" must use https:// (SNS would otherwise post notifications in clear text).',
       'answers.yaml: api_port: "eighty" is not a TCP port (a number from 1 to 65535).',
@@ -172,7 +172,7 @@ describe('init --yes: completing the answers', () => {
     );
     expect(done.answers).toEqual({
       region: 'eu-north-1',
-      groups: [{ name: 'web-asg', bootstrap: 'preauth', salt_version: '3007.14' }],
+      groups: [{ name: 'web-asg', bootstrap: 'attested', salt_version: '3007.14' }],
       public_url: 'https://salt.example.com:8443',
       api_host: '0.0.0.0',
       api_port: 8443,

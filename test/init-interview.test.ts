@@ -47,7 +47,7 @@ describe('init interview', () => {
       'topic_name',
     ]);
     expect(config.aws).toEqual({ region: 'us-east-1' });
-    expect(config.groups['web-asg']).toMatchObject({ bootstrap: 'preauth', salt_version: '3007.14' });
+    expect(config.groups['web-asg']).toMatchObject({ bootstrap: 'attested', salt_version: '3007.14' }); // the default
     // It names the newest patch release of every supported line before asking (older patches carry CVEs).
     expect(prompter.notes).toContain(
       'The newest patch release of each Salt line: 3008.3, 3007.14, 3006.25 (older patches have known CVEs).',
@@ -133,7 +133,7 @@ describe('init interview', () => {
       security_groups: 'salt-minions, web',
     });
     expect(prompter.questions.get('group.api-asg.ssh_username')?.default).toBe('ubuntu');
-    expect(prompter.questions.get('group.worker-asg.bootstrap')?.default).toBe('preauth');
+    expect(prompter.questions.get('group.worker-asg.bootstrap')?.default).toBe('attested');
     expect(config.groups).toEqual({
       'web-asg': {
         bootstrap: 'salt-cloud',
@@ -149,7 +149,7 @@ describe('init interview', () => {
         minion: {},
         settings: {},
       },
-      'worker-asg': { bootstrap: 'preauth', salt_version: '3008', minion: {}, settings: {} },
+      'worker-asg': { bootstrap: 'attested', salt_version: '3008', minion: {}, settings: {} },
     });
     expect(config.cloud_provider).toMatchObject({
       name: 'ec2-autoscale',

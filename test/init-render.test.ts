@@ -11,7 +11,7 @@ import { tempDir } from './helpers/tmp.js';
 const GATE_FILES = gateFiles('/reactor').length;
 
 describe('init then render', () => {
-  it('a config written by init --yes renders as is, for a mix of preauth and salt-cloud groups', async () => {
+  it('a config written by init --yes renders as is, for a mix of attested (the default) and salt-cloud groups', async () => {
     const dir = tempDir();
     const env = {
       HOME: dir,
@@ -55,8 +55,13 @@ describe('init then render', () => {
         bootstrap: 'salt-cloud',
         settings: expect.objectContaining({ ssh_username: 'ubuntu' }),
       }),
-      'worker-asg': { bootstrap: 'preauth' },
+      'worker-asg': { bootstrap: 'attested' }, // init's default
     });
+    expect(master.reactor.map((m: object) => Object.keys(m)[0])).toEqual([
+      'salt/netapi/hook/ec2/autoscale',
+      'salt/netapi/hook/ec2/autoscale/attest',
+    ]);
+    expect(readFileSync(join(dir, 'staged/userdata/worker-asg.sh'), 'utf8')).toContain('(bootstrap: attested)');
     expect(existsSync(join(dir, 'staged/userdata/worker-asg.sh'))).toBe(true);
   });
 });

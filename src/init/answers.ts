@@ -7,7 +7,7 @@ import type { BootstrapMode, CredentialsMode, EmailAlertSettings } from '../conf
 export interface GroupAnswers {
   name: string;
   bootstrap: BootstrapMode;
-  /** preauth only: the Salt version the instance installs. */
+  /** preauth and attested only: the Salt version the instance installs. */
   salt_version?: string;
   /** salt-cloud only: the SSH user of the group's AMI. */
   ssh_username?: string;
@@ -59,8 +59,9 @@ export const DEFAULTS = {
   provider_name: 'ec2-autoscale',
   credentials: 'instance-role' as CredentialsMode,
   topic_name: 'salt-autoscale',
-  // New setups: preauth works on every Salt version (3008 has no salt-cloud in core).
-  bootstrap: 'preauth' as BootstrapMode,
+  // New setups: attested works on every Salt version (3008 has no salt-cloud in core) and, unlike preauth,
+  // admits a key only from the instance itself (README "Security model").
+  bootstrap: 'attested' as BootstrapMode,
   salt_version: DEFAULT_SALT_VERSION,
   ssh_username: 'ec2-user',
   smtp_port: 587,
@@ -89,6 +90,9 @@ export function defaultMasterAddress(publicUrl: string | undefined): string | un
   }
 }
 
+/** Whether the instance installs its own minion from render's user data (preauth, attested). */
+export const installsOwnMinion = (mode: BootstrapMode) => mode !== 'salt-cloud';
+
 export const usesSaltCloud = (groups: { bootstrap?: BootstrapMode }[]) =>
   groups.some((g) => g.bootstrap === 'salt-cloud');
 
@@ -100,10 +104,9 @@ export function answersToConfig(a: InitAnswers): Record<string, unknown> {
   const saltCloud = usesSaltCloud(a.groups);
   const groups: Record<string, unknown> = {};
   for (const g of a.groups) {
-    groups[g.name] =
-      g.bootstrap === 'preauth'
-        ? { bootstrap: 'preauth', salt_version: g.salt_version, minion: {} }
-        : { bootstrap: 'salt-cloud', ssh_username: g.ssh_username, minion: {} };
+    groups[g.name] = installsOwnMinion(g.bootstrap)
+      ? { bootstrap: g.bootstrap, salt_version: g.salt_version, minion: {} }
+      : { bootstrap: 'salt-cloud', ssh_username: g.ssh_username, minion: {} };
   }
   const provider: Record<string, unknown> = { name: a.provider_name, credentials: a.credentials };
   if (a.credentials === 'keys') Object.assign(provider, { id: a.access_key_id, key: a.secret_access_key });

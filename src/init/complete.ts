@@ -11,6 +11,7 @@ import {
   type EmailAnswers,
   type GroupAnswers,
   type InitAnswers,
+  installsOwnMinion,
   type PresetAnswers,
 } from './answers.js';
 import { flagFor } from './flags.js';
@@ -34,7 +35,7 @@ const ANSWERS: Record<string, string> = {
   public_url: 'the https URL SNS posts to, e.g. https://salt.example.com:8000',
   master_address: 'the address minions use to reach the master',
   ssh_username: "the SSH user of salt-cloud group {group}'s AMI, e.g. ec2-user",
-  salt_version: "the Salt version preauth group {group}'s instances install",
+  salt_version: "the Salt version {group}'s instances install (preauth, attested)",
   access_key_id: 'the AWS access key id for credentials: keys',
   secret_access_key: 'the AWS secret access key for credentials: keys',
   keyname: 'the EC2 key pair salt-cloud logs in with',
@@ -81,7 +82,7 @@ const describeKey = (key: string, what: string) => {
 function withDefaults(preset: PresetAnswers, env: Environment): InitAnswers {
   const groups: GroupAnswers[] = (preset.groups ?? []).map((g) => {
     const bootstrap = g.bootstrap ?? preset.bootstrap ?? DEFAULTS.bootstrap;
-    return bootstrap === 'preauth'
+    return installsOwnMinion(bootstrap)
       ? {
           name: g.name,
           bootstrap,

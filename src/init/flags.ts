@@ -34,12 +34,12 @@ export const ANSWER_FLAGS: AnswerFlag[] = [
   {
     spec: '--bootstrap <mode>',
     key: 'bootstrap',
-    description: 'preauth or salt-cloud: the mode of groups given without one (default: preauth)',
+    description: 'attested, preauth or salt-cloud: the mode of groups given without one (default: attested)',
   },
   {
     spec: '--salt-version <version>',
     key: 'salt_version',
-    description: `Salt version preauth instances install (newest patches: ${SALT_RELEASES.join(', ')})`,
+    description: `Salt version attested and preauth instances install (newest patches: ${SALT_RELEASES.join(', ')})`,
   },
   {
     spec: '--ssh-username <user>',

@@ -218,8 +218,14 @@ async function askGroupModes(
       message: `How do new instances of ${name} get their minion?`,
       choices: [
         {
+          value: 'attested',
+          name: 'attested    recommended; any Salt version (3008 too)',
+          description:
+            'Like preauth, but the instance proves its own key with its AWS-signed identity document: no race.',
+        },
+        {
           value: 'preauth',
-          name: 'preauth     recommended; any Salt version (3008 too)',
+          name: 'preauth     any Salt version (3008 too)',
           description:
             'The instance installs its own minion from launch-template user data; the master accepts its key once.',
         },
@@ -231,7 +237,7 @@ async function askGroupModes(
       ],
       default: given?.bootstrap ?? pre.bootstrap ?? DEFAULTS.bootstrap,
     });
-    if (bootstrap === 'preauth') {
+    if (bootstrap !== 'salt-cloud') {
       if (saltVersion === undefined)
         p.note(
           `The newest patch release of each Salt line: ${SALT_RELEASES.join(', ')} (older patches have known CVEs).`,

@@ -6,11 +6,11 @@ import type { InitAnswers } from './answers.js';
 export function nextSteps(a: InitAnswers, written: { file: string; endpoint: string; secret: boolean }): string {
   const configFlag = written.file === DEFAULT_CONFIG_FILE ? '' : ` --config ${shellQuote(written.file)}`;
   const groups = a.groups.map((g) =>
-    g.bootstrap === 'preauth'
-      ? `${g.name} (preauth, Salt ${g.salt_version})`
+    g.bootstrap !== 'salt-cloud'
+      ? `${g.name} (${g.bootstrap}, Salt ${g.salt_version})`
       : `${g.name} (salt-cloud, SSH as ${g.ssh_username})`,
   );
-  const preauth = a.groups.filter((g) => g.bootstrap === 'preauth').map((g) => g.name);
+  const preauth = a.groups.filter((g) => g.bootstrap !== 'salt-cloud').map((g) => g.name);
   const lines = [
     '',
     `Wrote ${written.file}${written.secret ? ' (mode 0600: it holds a secret)' : ''}.`,
@@ -24,7 +24,7 @@ export function nextSteps(a: InitAnswers, written: { file: string; endpoint: str
     '     and the reactor trusts that topic only:',
     `       salt-autoscale provision${configFlag}`,
     '  2. Render the Salt side (master.d drop-in, salt-cloud provider, reactor' +
-      (preauth.length ? ', preauth user data' : '') +
+      (preauth.length ? ', user data' : '') +
       '); on the master:',
     `       salt-autoscale render${configFlag} --out /etc/salt`,
   ];

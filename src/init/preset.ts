@@ -7,7 +7,7 @@ import type { Validate } from '../prompts.js';
 import type { EmailAnswers, GroupAnswers, PresetAnswers } from './answers.js';
 import * as check from './validate.js';
 
-const MODES: readonly BootstrapMode[] = ['preauth', 'salt-cloud'];
+const MODES: readonly BootstrapMode[] = ['attested', 'preauth', 'salt-cloud'];
 const CREDENTIALS: readonly CredentialsMode[] = ['instance-role', 'keys'];
 
 const TEXT_KEYS: Record<string, Validate<string>> = {

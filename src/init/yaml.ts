@@ -86,6 +86,8 @@ function remarksFor(a: InitAnswers): Remark[] {
       path: ['groups'],
       above:
         'The Auto Scaling groups, and how each bootstraps its new instances:\n' +
+        '  attested   any Salt version (3008 too): like preauth, but the instance also proves its own key with its\n' +
+        '             AWS-signed identity document, and the master accepts exactly that key, once.\n' +
         '  preauth    any Salt version (3008 too): the instance installs its own minion from the user data that\n' +
         '             `render` writes (userdata/<group>.sh, for the launch template); the master accepts its key\n' +
         '             once, because a verified launch notification named it.\n' +
@@ -118,7 +120,7 @@ function remarksFor(a: InitAnswers): Remark[] {
   else r.push({ path: ['aws', 'profile'], after: 'a profile in ~/.aws/config or ~/.aws/credentials' });
   for (const g of a.groups) {
     const base = ['groups', g.name];
-    if (g.bootstrap === 'preauth') {
+    if (g.bootstrap !== 'salt-cloud') {
       r.push({ path: [...base, 'salt_version'], after: "installed on the instance; not newer than the master's" });
     } else {
       r.push({ path: [...base, 'ssh_username'], after: "the AMI's SSH user" });
