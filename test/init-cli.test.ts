@@ -57,7 +57,7 @@ describe('init --yes (no questions)', () => {
       ssh_username: 'ubuntu',
       provider: 'ec2-autoscale',
     });
-    expect(config.groups['worker-asg']).toMatchObject({ bootstrap: 'preauth', salt_version: '3007.14' });
+    expect(config.groups['worker-asg']).toMatchObject({ bootstrap: 'attested', salt_version: '3007.14' }); // the default
     expect(config.cloud_provider).toMatchObject({
       keyname: 'salt-master',
       securitygroup: 'salt-minions',

@@ -16,7 +16,7 @@ describe('init in a terminal', () => {
     await t.answer(/AWS region of the Auto Scaling groups \(eu-west-2\)/, KEY.enter);
     await t.waitFor(/Could not list the groups \(.+\); type their names instead\./);
     await t.answer(/Auto Scaling group names/, `web-asg, worker-asg${KEY.enter}`);
-    await t.answer(/How do new instances of web-asg get their minion\?/, KEY.down + KEY.enter);
+    await t.answer(/How do new instances of web-asg get their minion\?/, KEY.down + KEY.down + KEY.enter); // salt-cloud, third
     await t.answer(/SSH user of web-asg's AMI .*\(ec2-user\)/, KEY.enter);
     await t.answer(/How do new instances of worker-asg get their minion\?/, KEY.enter);
     await t.answer(/Salt version worker-asg's instances install .*\(3007\.14\)/, `${KEY.clearLine}3008${KEY.enter}`);
@@ -49,7 +49,7 @@ describe('init in a terminal', () => {
     expect(config.aws.region).toBe('eu-west-2');
     expect(config.groups).toMatchObject({
       'web-asg': { bootstrap: 'salt-cloud', ssh_username: 'ec2-user' },
-      'worker-asg': { bootstrap: 'preauth', salt_version: '3008' },
+      'worker-asg': { bootstrap: 'attested', salt_version: '3008' }, // the default, taken on Enter
     });
     expect(config.cloud_provider).toMatchObject({
       credentials: 'keys',
