@@ -70,7 +70,8 @@ describe.concurrent('the gate package (reactor/salt_autoscale_gate)', () => {
     expect(passed(stdout)).toBeGreaterThan(25);
   });
 
-  test('pytest passes on python3 (its own cryptography), every test file', { timeout: 90_000 }, async () => {
+  // 180 s: every test file, test_identity's and test_attest's RSA key generation included, on a busy machine.
+  test('pytest passes on python3 (its own cryptography), every test file', { timeout: 180_000 }, async () => {
     const has = await run('python3', ['-c', 'import pytest, cryptography']).then(
       () => true,
       () => false,
