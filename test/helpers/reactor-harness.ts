@@ -17,8 +17,6 @@ export interface Delivery {
   /** The event's tag (default: the job's, else salt/netapi/hook/ec2/autoscale). */
   tag?: string;
   data?: unknown;
-  /** The event's tag for this delivery (default: the job's tag, else the SNS webhook's). */
-  tag?: string;
   /** Load this file instead of the job's reactor for this delivery. */
   reactor?: string;
   /** Seconds to wait before this delivery (the gate's lifecycle worker thread runs meanwhile). */
