@@ -73,6 +73,7 @@ function buildProgram(streams: Streams, state: RunState): Command {
     .option('--diff', 'show a unified diff of every change (secrets masked); a preview: writes nothing')
     .option('-f, --force', 'replace files edited by hand since render wrote them')
     .option('--prune', "remove render's own files the config no longer produces (userdata/<removed group>.sh)")
+    .option('--master <name>', "which master's drop-in to render (masters: in the config); default: the only one")
     .action(lazy(() => import('./commands/render.js')));
 
   program

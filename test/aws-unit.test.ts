@@ -23,16 +23,20 @@ import { configText } from './aws-helpers.js';
 const ARN = 'arn:aws:sns:us-east-1:123456789012:salt-autoscale';
 const QUEUE_ARN = 'arn:aws:sqs:us-east-1:123456789012:salt-autoscale-dlq';
 const desired = desiredState(parseConfigText(configText(), 'test.yaml').config, 'us-east-1');
+const ENDPOINT = desired.subscriptions[0].endpoint;
 const inStep = (): CurrentState => ({
   topic: { arn: ARN, managed: true, signatureVersion: '2', policy: JSON.stringify(topicPolicy(ARN, [])) },
-  subscription: {
-    arn: `${ARN}:1`,
-    pending: false,
-    protocol: 'https',
-    endpoint: desired.endpoint,
-    deliveryPolicy: JSON.stringify(DELIVERY_POLICY),
-    redrivePolicy: JSON.stringify(redrivePolicy(QUEUE_ARN)),
+  subscriptions: {
+    [ENDPOINT]: {
+      arn: `${ARN}:1`,
+      pending: false,
+      protocol: 'https',
+      endpoint: ENDPOINT,
+      deliveryPolicy: JSON.stringify(DELIVERY_POLICY),
+      redrivePolicy: JSON.stringify(redrivePolicy(QUEUE_ARN)),
+    },
   },
+  masterQueues: {},
   otherWebhookSubscriptions: [],
   groups: desired.groups.map((name) => ({ name, exists: true, types: [...NOTIFICATION_TYPES], otherTopics: [] })),
   strayGroups: [],
@@ -45,6 +49,7 @@ const inStep = (): CurrentState => ({
     encrypted: true,
     policy: JSON.stringify(queuePolicy(QUEUE_ARN, ARN)),
     messages: 0,
+    visibilityTimeout: 30,
   },
 });
 
@@ -70,7 +75,12 @@ describe('planProvision', () => {
 
   it('keeps a pending subscription unless asked to re-send, and blocks a missing group', () => {
     const state = inStep();
-    state.subscription = { arn: 'PendingConfirmation', pending: true, protocol: 'https', endpoint: desired.endpoint };
+    state.subscriptions[ENDPOINT] = {
+      arn: 'PendingConfirmation',
+      pending: true,
+      protocol: 'https',
+      endpoint: ENDPOINT,
+    };
     state.groups[1].exists = false;
     const plain = planProvision(state, desired);
     expect(plain.items.find((i) => i.resource === 'subscription')).toMatchObject({
@@ -85,7 +95,7 @@ describe('planProvision', () => {
     expect(resend.items.find((i) => i.resource === 'subscription')!.action).toEqual({
       type: 'Subscribe',
       protocol: 'https',
-      endpoint: desired.endpoint,
+      endpoint: ENDPOINT,
       deliveryPolicy: JSON.stringify(DELIVERY_POLICY),
       deadLetterQueue: 'salt-autoscale-dlq',
     });

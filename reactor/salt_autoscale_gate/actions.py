@@ -50,11 +50,18 @@ def plan(decision, settings):
         if outcome == "lifecycle_launch":
             # Out of the warm pool: admitted at its first boot already (the launch hook held it until then).
             actions[-1]["unless_admitted"] = facts.get("warm_pool") == "leave"
-            actions.append({"action": "open_lifecycle", "kind": "launch", "hook": facts["hook"]})
+            # Several masters: the primary alone holds the instance and completes the action, once.
+            if settings.performs_once:
+                actions.append({"action": "open_lifecycle", "kind": "launch", "hook": facts["hook"]})
     elif outcome == "lifecycle_terminate":
-        if facts.get("warm_pool") != "return":  # back into the pool it keeps its key (and needs no stub)
+        leaving = facts.get("warm_pool") != "return"  # back into the pool it keeps its key (and needs no stub)
+        if leaving:
             actions.append({"action": "remove_autosign_stub", "path": autosign_stub_path(settings, instance_id)})
-        actions.append({"action": "open_lifecycle", "kind": "terminate", "hook": facts["hook"]})
+        if settings.performs_once:
+            actions.append({"action": "open_lifecycle", "kind": "terminate", "hook": facts["hook"]})
+        elif leaving:  # the primary drains and completes; this master deletes its own key now
+            actions += [{"action": "record_termination", "instance_id": instance_id},
+                        {"action": "wheel", "fun": "key.delete", "kwargs": {"match": instance_id}}]
     elif outcome == "terminate":
         actions += [{"action": "remove_autosign_stub", "path": autosign_stub_path(settings, instance_id)},
                     {"action": "record_termination", "instance_id": instance_id},

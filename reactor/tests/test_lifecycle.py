@@ -318,3 +318,26 @@ def test_every_reason_code_the_lifecycle_code_logs_has_a_remedy_and_a_readme_ent
         readme = handle.read()
     assert {"lifecycle_call_failed", "drain_timeout", "unknown_hook", "bad_lifecycle_message"} <= codes
     assert sorted(c for c in codes if c not in REMEDIES or "| `%s` |" % c not in readme) == []
+
+
+# ── several masters: only the primary holds, drains and completes ──
+
+class _Decision(object):
+    def __init__(self, facts):
+        self.facts, self.envelope = facts, {"MessageId": "m-1"}
+
+
+@pytest.mark.parametrize("primary", [True, False])
+def test_only_the_primary_master_opens_lifecycle_actions(tmp_path, primary):
+    from salt_autoscale_gate.actions import plan
+    opts = opts_for(tmp_path)
+    opts["ec2.autoscale"]["performs_once_per_instance"] = primary
+    settings = Settings(opts)
+    launch = [a["action"] for a in plan(_Decision(facts_of(message(), settings)), settings)]
+    terminate = [a["action"] for a in plan(_Decision(facts_of(message(
+        "autoscaling:EC2_INSTANCE_TERMINATING", "salt-autoscale-terminate", origin="AutoScalingGroup",
+        destination="EC2"), settings)), settings)]
+    # Every master writes its own stub and, leaving, removes its own stub and key; one completes the action.
+    assert launch[0] == "write_autosign_stub" and ("open_lifecycle" in launch) == primary
+    assert terminate[0] == "remove_autosign_stub" and ("open_lifecycle" in terminate) == primary
+    assert ("wheel" in terminate) == (not primary)

@@ -2,9 +2,9 @@
 // (attributes, subscription, one call per group) with bounded concurrency, and a topic deletion last.
 // Each action is idempotent on the AWS side, so a run that stops half-way is completed by the next one.
 import type { AwsClients } from './api.js';
-import { MANAGED_TAG, queueArnFor, queuePolicy, redrivePolicy, topicPolicy } from './desired.js';
+import { MANAGED_TAG, queueArnFor, queuePolicy, queueRedrivePolicy, redrivePolicy, topicPolicy } from './desired.js';
 import { HOOK_METADATA, ROLE_POLICY_NAME, roleArnOf, rolePolicy, TRUST_POLICY } from './lifecycle.js';
-import type { Action, Plan, PlanItem } from './plan.js';
+import type { Action, Plan, PlanItem, QueueRedrive } from './plan.js';
 import { mapConcurrent } from './pool.js';
 
 export interface ApplyOptions {
@@ -101,24 +101,34 @@ async function perform(clients: AwsClients, action: Action, result: ApplyResult)
         defaultResult: h.defaultResult,
       });
     }
-    case 'Subscribe':
-      await clients.sns.subscribe(topicArn, action.protocol, action.endpoint, {
-        DeliveryPolicy: action.deliveryPolicy,
+    case 'Subscribe': {
+      const sqs = action.protocol === 'sqs';
+      const endpoint = sqs ? queueArnFor(topicArn, action.endpoint) : action.endpoint;
+      await clients.sns.subscribe(topicArn, action.protocol, endpoint, {
+        ...(action.deliveryPolicy ? { DeliveryPolicy: action.deliveryPolicy } : {}),
+        // The envelope and its signature must reach the gate: never the bare Message.
+        ...(sqs ? { RawMessageDelivery: 'false' } : {}),
         RedrivePolicy: JSON.stringify(redrivePolicy(queueArnFor(topicArn, action.deadLetterQueue))),
       });
       return;
+    }
     case 'SetSubscriptionAttributes':
       return clients.sns.setSubscriptionAttribute(action.subscriptionArn, action.name, action.value);
     case 'CreateQueue': {
-      const policy = queuePolicy(queueArnFor(topicArn, action.name), topicArn);
-      await clients.sqs.createQueue(action.name, { ...action.attributes, Policy: JSON.stringify(policy) }, action.tags);
+      const policy = queuePolicy(queueArnFor(topicArn, action.name), topicArn, purposeOf(action.redrive));
+      await clients.sqs.createQueue(
+        action.name,
+        { ...action.attributes, Policy: JSON.stringify(policy), ...redriveAttribute(topicArn, action.redrive) },
+        action.tags,
+      );
       return;
     }
     case 'SetQueueAttributes': {
-      const policy = queuePolicy(queueArnFor(topicArn, action.name), topicArn);
+      const policy = queuePolicy(queueArnFor(topicArn, action.name), topicArn, purposeOf(action.redrive));
       return clients.sqs.setQueueAttributes(action.queueUrl, {
         ...action.attributes,
         ...(action.policy ? { Policy: JSON.stringify(policy) } : {}),
+        ...redriveAttribute(topicArn, action.redrive),
       });
     }
     case 'PutNotificationConfiguration':
@@ -131,3 +141,15 @@ async function perform(clients: AwsClients, action: Action, result: ApplyResult)
       return clients.sns.deleteTopic(topicArn);
   }
 }
+
+/** A master's delivery queue has a redrive to the dead-letter queue; the dead-letter queue itself has none. */
+const purposeOf = (redrive: QueueRedrive | undefined) => (redrive ? 'deliveries' : 'dead-letters');
+
+const redriveAttribute = (topicArn: string, redrive: QueueRedrive | undefined): Record<string, string> =>
+  redrive
+    ? {
+        RedrivePolicy: JSON.stringify(
+          queueRedrivePolicy(queueArnFor(topicArn, redrive.deadLetterQueue), redrive.maxReceiveCount),
+        ),
+      }
+    : {};

@@ -1,6 +1,6 @@
 // What the config asks for on the AWS side, as plain data.
 
-import { type Config, trustedTopicArns, webhookEndpoint } from '../config/types.js';
+import { type Config, masterQueueName, trustedTopicArns, webhookEndpoint } from '../config/types.js';
 import { EXIT, UserError } from '../errors.js';
 import type { Tag } from './api.js';
 import { type DesiredLifecycle, desiredLifecycle } from './lifecycle.js';
@@ -24,11 +24,31 @@ export const MANAGED_TAG: Tag = { Key: 'managed-by', Value: 'salt-autoscale' };
 /** SignatureVersion 2: SNS signs with SHA256withRSA, which the reactor verifies. */
 export const SIGNATURE_VERSION = '2';
 
+/** One master's subscription to the topic: its HTTPS endpoint, or (delivery sqs) its queue. */
+export interface DesiredSubscription {
+  master: string;
+  protocol: 'https' | 'http' | 'sqs';
+  /** The URL SNS posts to; for sqs the queue's name (its ARN follows from the topic's, known at apply time). */
+  endpoint: string;
+}
+
+/** A master's delivery queue (delivery sqs): SNS puts every notification into it, the master's engine reads it. */
+export interface DesiredMasterQueue {
+  master: string;
+  name: string;
+  /** Longer than the slowest handling (a salt-cloud bootstrap), or a message is handled twice at once. */
+  visibilityTimeout: number;
+  /** Receives before SQS moves a message that keeps failing to the dead-letter queue. */
+  maxReceiveCount: number;
+}
+
 export interface DesiredState {
   region: string;
   topicName: string;
-  protocol: 'https' | 'http';
-  endpoint: string;
+  /** One per master, in the config's order. */
+  subscriptions: DesiredSubscription[];
+  /** Delivery sqs: one queue per master; else none. */
+  masterQueues: DesiredMasterQueue[];
   groups: string[];
   notificationTypes: string[];
   /** The topic ARNs the rendered reactor trusts (sns.topic_arn and sns.extra_topic_arns). */
@@ -41,21 +61,37 @@ export interface DesiredState {
   lifecycle: DesiredLifecycle;
 }
 
+/** Each master's subscription: its queue (delivery sqs), else its webhook URL. */
+function desiredSubscriptions(config: Config): DesiredSubscription[] {
+  return Object.keys(config.masters).map((master): DesiredSubscription => {
+    if (config.delivery.mode === 'sqs') return { master, protocol: 'sqs', endpoint: masterQueueName(config, master) };
+    const endpoint = webhookEndpoint(config, master);
+    const protocol = new URL(endpoint).protocol === 'http:' ? 'http' : 'https';
+    if (protocol === 'http' && !config.salt_api?.allow_http) {
+      // The schema refuses this too; kept here so no caller can subscribe a clear-text endpoint by accident.
+      throw new UserError(
+        `salt_api.public_url is http:// (${endpoint}): SNS would post notifications in clear text. Use https://, or set salt_api.allow_http: true to accept the risk.`,
+        EXIT.refused,
+      );
+    }
+    return { master, protocol, endpoint };
+  });
+}
+
 export function desiredState(config: Config, region: string): DesiredState {
-  const endpoint = webhookEndpoint(config);
-  const protocol = new URL(endpoint).protocol === 'http:' ? 'http' : 'https';
-  if (protocol === 'http' && !config.salt_api.allow_http) {
-    // The schema refuses this too; kept here so no caller can subscribe a clear-text endpoint by accident.
-    throw new UserError(
-      `salt_api.public_url is http:// (${endpoint}): SNS would post notifications in clear text. Use https://, or set salt_api.allow_http: true to accept the risk.`,
-      EXIT.refused,
-    );
-  }
+  const sqs = config.delivery.mode === 'sqs';
   return {
     region,
     topicName: config.sns.topic_name,
-    protocol,
-    endpoint,
+    subscriptions: desiredSubscriptions(config),
+    masterQueues: sqs
+      ? Object.keys(config.masters).map((master) => ({
+          master,
+          name: masterQueueName(config, master),
+          visibilityTimeout: config.delivery.sqs.visibility_timeout_seconds,
+          maxReceiveCount: config.delivery.sqs.max_receive_count,
+        }))
+      : [],
     groups: Object.keys(config.groups),
     notificationTypes: [...NOTIFICATION_TYPES],
     trustedTopicArns: trustedTopicArns(config),
@@ -185,14 +221,27 @@ export function queueArnFor(topicArn: string, queueName: string): string {
 
 export const redrivePolicy = (queueArn: string) => ({ deadLetterTargetArn: queueArn });
 
-/** Only SNS, and only for this topic (the subscription's redrive), may send to the dead-letter queue. */
-export function queuePolicy(queueArn: string, topicArn: string) {
+/** A master queue's RedrivePolicy: after maxReceiveCount receives SQS moves the message to the dead-letter queue. */
+export const queueRedrivePolicy = (dlqArn: string, maxReceiveCount: number) => ({
+  deadLetterTargetArn: dlqArn,
+  maxReceiveCount,
+});
+
+/**
+ * Only SNS, and only for this topic, may send to a queue: the dead-letter queue (the subscriptions' redrive) or
+ * a master's delivery queue (its subscription). Nobody else can put a message in front of the gate.
+ */
+export function queuePolicy(
+  queueArn: string,
+  topicArn: string,
+  purpose: 'dead-letters' | 'deliveries' = 'dead-letters',
+) {
   return {
     Version: '2012-10-17',
-    Id: 'salt-autoscale-dead-letters',
+    Id: `salt-autoscale-${purpose}`,
     Statement: [
       {
-        Sid: 'TopicSubscriptionRedrive',
+        Sid: purpose === 'dead-letters' ? 'TopicSubscriptionRedrive' : 'TopicSubscription',
         Effect: 'Allow',
         Principal: { Service: 'sns.amazonaws.com' },
         Action: 'sqs:SendMessage',

@@ -3,7 +3,7 @@
 // Resource scoping follows the Service Authorization Reference: ListTopics, Unsubscribe and the Auto Scaling
 // Describe* calls take no resource ARN ("*"); the topic calls are scoped to the one topic; the notification
 // writes to the configured groups.
-import type { Config } from '../config/types.js';
+import { type Config, masterQueueName } from '../config/types.js';
 import { dlqNameFor } from './desired.js';
 import { desiredLifecycle } from './lifecycle.js';
 
@@ -29,6 +29,15 @@ function partitionOf(region: string): string {
 /** The account id from sns.topic_arn once provision has written it; "*" before that. */
 function accountOf(config: Config): string {
   return config.sns.topic_arn?.split(':')[4] ?? '*';
+}
+
+/** The dead-letter queue and, with delivery sqs, every master's queue (provision manages them all). */
+function managedQueueArns(config: Config, p: string, region: string, account: string): string[] {
+  const names = [
+    dlqNameFor(config.sns.topic_name),
+    ...(config.delivery.mode === 'sqs' ? Object.keys(config.masters).map((m) => masterQueueName(config, m)) : []),
+  ];
+  return names.map((n) => `arn:${p}:sqs:${region}:${account}:${n}`);
 }
 
 const groupArn = (p: string, region: string, account: string, group: string) =>
@@ -115,7 +124,7 @@ export function toolPolicy(config: Config, region = config.aws.region): PolicyDo
         Resource: `arn:${p}:sns:${region}:${account}:${config.sns.topic_name}`,
       },
       {
-        Sid: 'ManageTheDeadLetterQueue',
+        Sid: 'ManageTheQueues',
         Effect: 'Allow',
         // sqs:TagQueue is needed as well to tag the queue when CreateQueue creates it.
         Action: [
@@ -127,7 +136,7 @@ export function toolPolicy(config: Config, region = config.aws.region): PolicyDo
           'sqs:SetQueueAttributes',
           'sqs:DeleteQueue',
         ],
-        Resource: `arn:${p}:sqs:${region}:${account}:${dlqNameFor(config.sns.topic_name)}`,
+        Resource: ((arns) => (arns.length === 1 ? arns[0] : arns))(managedQueueArns(config, p, region, account)),
       },
       {
         Sid: 'ReadGroups',
@@ -150,15 +159,17 @@ export function toolPolicy(config: Config, region = config.aws.region): PolicyDo
  * The master's role. For salt-cloud's EC2 `create` with an instance_id (the instance exists already): it
  * waits for the address with DescribeInstances and sets the Name tag (CreateTags, checked with DescribeTags).
  * CreateTags is limited to instances that Auto Scaling tagged with one of the configured groups. For lifecycle
- * hooks: the reactor completes the actions and sends heartbeats, on the groups with hooks only. Returns undefined
- * when neither applies (preauth needs no AWS call from the master).
+ * hooks: the reactor completes the actions and sends heartbeats, on the groups with hooks only. For delivery sqs:
+ * the engine receives and deletes on its master's queue (`master`, or every master's). Returns undefined when
+ * none applies (preauth over a webhook needs no AWS call from the master).
  */
-export function masterPolicy(config: Config): PolicyDocument | undefined {
+export function masterPolicy(config: Config, master?: string): PolicyDocument | undefined {
   const groups = Object.entries(config.groups)
     .filter(([, g]) => g.bootstrap === 'salt-cloud')
     .map(([name]) => name);
   const hooked = [...new Set(desiredLifecycle(config).hooks.map((h) => h.group))];
-  if (groups.length === 0 && hooked.length === 0) return undefined;
+  const sqs = config.delivery.mode === 'sqs';
+  if (groups.length === 0 && hooked.length === 0 && !sqs) return undefined;
   const region = config.cloud_provider.location ?? config.aws.region;
   const p = partitionOf(region);
   const hooksRegion = config.aws.region;
@@ -190,6 +201,19 @@ export function masterPolicy(config: Config): PolicyDocument | undefined {
               Effect: 'Allow' as const,
               Action: ['autoscaling:CompleteLifecycleAction', 'autoscaling:RecordLifecycleActionHeartbeat'],
               Resource: hooked.map((g) => groupArn(hp, hooksRegion, accountOf(config), g)),
+            },
+          ]
+        : []),
+      ...(sqs
+        ? [
+            {
+              Sid: 'ReadThisMastersQueue',
+              Effect: 'Allow' as const,
+              // The engine receives and deletes; nothing else. SSE-SQS needs no KMS permission.
+              Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage'],
+              Resource: (master ? [master] : Object.keys(config.masters)).map(
+                (m) => `arn:${hp}:sqs:${hooksRegion}:${accountOf(config)}:${masterQueueName(config, m)}`,
+              ),
             },
           ]
         : []),

@@ -4,11 +4,14 @@
 import type { Change } from '../plan.js';
 import {
   DELIVERY_POLICY,
+  type DesiredMasterQueue,
   type DesiredState,
+  type DesiredSubscription,
   DLQ_RETENTION_SECONDS,
   MANAGED_TAG,
   queueArnFor,
   queuePolicy,
+  queueRedrivePolicy,
   reactorTrustsTopic,
   redrivePolicy,
   SIGNATURE_VERSION,
@@ -23,7 +26,7 @@ import {
   type RoleRef,
   roleArnOf,
 } from './lifecycle.js';
-import type { CurrentState } from './read.js';
+import type { CurrentState, QueueState, SubscriptionState } from './read.js';
 
 /** What apply does for one plan item. The topic ARN comes from the apply context (it may be created first). */
 export type Action =
@@ -31,12 +34,32 @@ export type Action =
   | { type: 'SetTopicAttributes'; name: string; value: string }
   /** The Policy attribute: topicPolicy() for the topic ARN known at apply time (and the hooks' role's ARN). */
   | { type: 'SetTopicPolicy'; publishers: string[]; hookRole?: RoleRef }
-  /** With the DeliveryPolicy and a RedrivePolicy to the named queue (its ARN follows from the topic's). */
-  | { type: 'Subscribe'; protocol: string; endpoint: string; deliveryPolicy: string; deadLetterQueue: string }
+  /**
+   * With a RedrivePolicy to the named queue (its ARN follows from the topic's) and, for HTTP/S, the DeliveryPolicy.
+   * For sqs the endpoint is the master queue's name: its ARN is known at apply time, and the envelope must stay on
+   * (RawMessageDelivery false) so that its signature reaches the gate.
+   */
+  | { type: 'Subscribe'; protocol: string; endpoint: string; deliveryPolicy?: string; deadLetterQueue: string }
   | { type: 'SetSubscriptionAttributes'; subscriptionArn: string; name: string; value: string }
-  /** The queue policy is added at apply time, from the topic ARN. */
-  | { type: 'CreateQueue'; name: string; attributes: Record<string, string>; tags: Record<string, string> }
-  | { type: 'SetQueueAttributes'; queueUrl: string; name: string; attributes: Record<string, string>; policy: boolean }
+  /**
+   * The queue policy (only the topic may send) is added at apply time, from the topic ARN; a master's queue also
+   * gets its RedrivePolicy to the dead-letter queue then.
+   */
+  | {
+      type: 'CreateQueue';
+      name: string;
+      attributes: Record<string, string>;
+      tags: Record<string, string>;
+      redrive?: QueueRedrive;
+    }
+  | {
+      type: 'SetQueueAttributes';
+      queueUrl: string;
+      name: string;
+      attributes: Record<string, string>;
+      policy: boolean;
+      redrive?: QueueRedrive;
+    }
   | { type: 'DeleteQueue'; queueUrl: string }
   | { type: 'PutNotificationConfiguration'; group: string; types: string[] }
   | { type: 'DeleteNotificationConfiguration'; group: string }
@@ -52,6 +75,12 @@ export type Action =
   | { type: 'PutLifecycleHook'; hook: DesiredHook; roleRef: RoleRef }
   | { type: 'DeleteLifecycleHook'; group: string; name: string };
 
+/** A master queue's redrive: to the dead-letter queue (by name) after this many receives. */
+export interface QueueRedrive {
+  deadLetterQueue: string;
+  maxReceiveCount: number;
+}
+
 /**
  * What was found, for scripts and for the code that reads a plan (never the prose in `detail`):
  * missing, managed/unmanaged (a topic's tag), signature_version (a topic's SignatureVersion is not 2),
@@ -59,8 +88,8 @@ export type Action =
  * no_such_group, differs/in_step/present (a group's notifications), not_in_config (a group the config no longer
  * names still notifies the topic), kept (--keep-topic), policy_differs (the topic's Policy is not the one provision
  * sets), delivery_policy/redrive_policy (the subscription's retry or dead-letter setting differs),
- * queue_settings (the dead-letter queue's retention, encryption or policy differs), given (the hooks' role named by
- * aws.lifecycle_role_arn, used as is).
+ * queue_settings (a queue's retention, encryption, policy, visibility timeout or redrive differs), raw_delivery (an
+ * sqs subscription strips the signed envelope), given (the hooks' role named by aws.lifecycle_role_arn, used as is).
  */
 export type ItemState =
   | 'missing'
@@ -80,12 +109,13 @@ export type ItemState =
   | 'delivery_policy'
   | 'redrive_policy'
   | 'queue_settings'
+  | 'raw_delivery'
   | 'given';
 
 export interface PlanItem {
   change: Change;
   resource: 'topic' | 'queue' | 'subscription' | 'notifications' | 'role' | 'hook';
-  /** The topic name, the endpoint URL, the group name, the role's name (or ARN), or group:hook. */
+  /** The topic name, the endpoint URL or queue name, the group name, the role's name (or ARN), or group:hook. */
   name: string;
   state: ItemState;
   /** For people; never parsed. */
@@ -148,10 +178,37 @@ function sameJson(text: string | undefined, wanted: unknown): boolean {
 
 const QUEUE_SETTINGS = { MessageRetentionPeriod: String(DLQ_RETENTION_SECONDS), SqsManagedSseEnabled: 'true' };
 
-/** The dead-letter queue: created tagged, encrypted, 14 days' retention, only this topic's redrive may send. */
-function queueItems(current: CurrentState, desired: DesiredState): PlanItem[] {
-  const queue = current.queue;
-  const name = desired.dlqName;
+/** A queue to keep in step: the dead-letter queue, or a master's delivery queue. */
+interface QueueWant {
+  name: string;
+  purpose: 'dead-letters' | 'deliveries';
+  /** For people: what the queue is. */
+  what: string;
+  visibilityTimeout?: number;
+  redrive?: QueueRedrive;
+}
+
+const dlqWant = (desired: DesiredState): QueueWant => ({
+  name: desired.dlqName,
+  purpose: 'dead-letters',
+  what: 'the dead-letter queue',
+});
+
+const masterQueueWant = (desired: DesiredState, q: DesiredMasterQueue): QueueWant => ({
+  name: q.name,
+  purpose: 'deliveries',
+  what: `master ${q.master}'s queue`,
+  visibilityTimeout: q.visibilityTimeout,
+  redrive: { deadLetterQueue: desired.dlqName, maxReceiveCount: q.maxReceiveCount },
+});
+
+/** A queue: created tagged, encrypted, 14 days' retention, only this topic may send (and a master's, its redrive). */
+function queueItems(queue: QueueState | undefined, want: QueueWant, topicArn: string | undefined): PlanItem[] {
+  const { name } = want;
+  const extra = want.redrive
+    ? `, visibility ${want.visibilityTimeout} s, to ${want.redrive.deadLetterQueue} after ${want.redrive.maxReceiveCount} receives`
+    : '';
+  const sender = "only this topic's subscription";
   if (!queue)
     return [
       {
@@ -159,12 +216,16 @@ function queueItems(current: CurrentState, desired: DesiredState): PlanItem[] {
         resource: 'queue',
         name,
         state: 'missing',
-        detail: `create the dead-letter queue, tagged ${MANAGED_TAG.Key}=${MANAGED_TAG.Value}, SSE-SQS, 14 days' retention, only this topic's subscription may send`,
+        detail: `create ${want.what}, tagged ${MANAGED_TAG.Key}=${MANAGED_TAG.Value}, SSE-SQS, 14 days' retention${extra}, ${sender} may send`,
         action: {
           type: 'CreateQueue',
           name,
-          attributes: { ...QUEUE_SETTINGS },
+          attributes: {
+            ...QUEUE_SETTINGS,
+            ...(want.visibilityTimeout !== undefined ? { VisibilityTimeout: String(want.visibilityTimeout) } : {}),
+          },
           tags: { [MANAGED_TAG.Key]: MANAGED_TAG.Value },
+          ...(want.redrive ? { redrive: want.redrive } : {}),
         },
       },
     ];
@@ -175,8 +236,8 @@ function queueItems(current: CurrentState, desired: DesiredState): PlanItem[] {
       name,
       state: queue.managed ? 'managed' : 'unmanaged',
       detail: queue.managed
-        ? 'exists (managed by salt-autoscale)'
-        : `exists, not tagged ${MANAGED_TAG.Key}=${MANAGED_TAG.Value}: used as is, teardown will keep it`,
+        ? `${want.what}: exists (managed by salt-autoscale)`
+        : `${want.what}: exists, not tagged ${MANAGED_TAG.Key}=${MANAGED_TAG.Value}: used as is, teardown will keep it`,
     },
   ];
   const fixes: string[] = [];
@@ -189,9 +250,21 @@ function queueItems(current: CurrentState, desired: DesiredState): PlanItem[] {
     fixes.push('not encrypted -> SSE-SQS');
     attributes.SqsManagedSseEnabled = 'true';
   }
-  const topicArn = current.topic?.arn;
-  const policyOk = topicArn !== undefined && sameJson(queue.policy, queuePolicy(queue.arn, topicArn));
-  if (!policyOk) fixes.push("policy -> only this topic's subscription may send");
+  if (want.visibilityTimeout !== undefined && queue.visibilityTimeout !== want.visibilityTimeout) {
+    fixes.push(`visibility timeout ${queue.visibilityTimeout} s -> ${want.visibilityTimeout} s`);
+    attributes.VisibilityTimeout = String(want.visibilityTimeout);
+  }
+  const redriveOk =
+    !want.redrive ||
+    (topicArn !== undefined &&
+      sameJson(
+        queue.redrivePolicy,
+        queueRedrivePolicy(queueArnFor(topicArn, want.redrive.deadLetterQueue), want.redrive.maxReceiveCount),
+      ));
+  if (!redriveOk)
+    fixes.push(`redrive -> ${want.redrive?.deadLetterQueue} after ${want.redrive?.maxReceiveCount} receives`);
+  const policyOk = topicArn !== undefined && sameJson(queue.policy, queuePolicy(queue.arn, topicArn, want.purpose));
+  if (!policyOk) fixes.push(`policy -> ${sender} may send`);
   if (fixes.length)
     items.push({
       change: 'update',
@@ -199,46 +272,59 @@ function queueItems(current: CurrentState, desired: DesiredState): PlanItem[] {
       name,
       state: 'queue_settings',
       detail: fixes.join('; '),
-      action: { type: 'SetQueueAttributes', queueUrl: queue.url, name, attributes, policy: !policyOk },
+      action: {
+        type: 'SetQueueAttributes',
+        queueUrl: queue.url,
+        name,
+        attributes,
+        policy: !policyOk,
+        ...(!redriveOk && want.redrive ? { redrive: want.redrive } : {}),
+      },
     });
   return items;
 }
 
-/** A confirmed subscription's retry and dead-letter settings (a pending one cannot be asked: no ARN yet). */
-function subscriptionSettingItems(current: CurrentState, desired: DesiredState): PlanItem[] {
-  const sub = current.subscription;
-  const topicArn = current.topic?.arn;
+/** A confirmed subscription's retry, dead-letter and envelope settings (a pending one cannot be asked: no ARN yet). */
+function subscriptionSettingItems(
+  sub: SubscriptionState | undefined,
+  want: DesiredSubscription,
+  topicArn: string | undefined,
+  desired: DesiredState,
+): PlanItem[] {
   if (!sub || sub.pending || !topicArn) return [];
   const items: PlanItem[] = [];
-  if (!sameJson(sub.deliveryPolicy, DELIVERY_POLICY))
+  const set = (state: ItemState, detail: string, name: string, value: string) =>
     items.push({
       change: 'update',
       resource: 'subscription',
-      name: desired.endpoint,
-      state: 'delivery_policy',
-      detail: `DeliveryPolicy ${sub.deliveryPolicy ? 'differs' : 'is SNS default (3 retries over 60 s)'} -> 100 retries over 1 hour`,
-      action: {
-        type: 'SetSubscriptionAttributes',
-        subscriptionArn: sub.arn,
-        name: 'DeliveryPolicy',
-        value: JSON.stringify(DELIVERY_POLICY),
-      },
+      name: want.endpoint,
+      state,
+      detail,
+      action: { type: 'SetSubscriptionAttributes', subscriptionArn: sub.arn, name, value },
     });
+  // SNS retries an SQS queue by itself (100,015 times over 23 days); the DeliveryPolicy is for HTTP/S only.
+  if (want.protocol !== 'sqs' && !sameJson(sub.deliveryPolicy, DELIVERY_POLICY))
+    set(
+      'delivery_policy',
+      `DeliveryPolicy ${sub.deliveryPolicy ? 'differs' : 'is SNS default (3 retries over 60 s)'} -> 100 retries over 1 hour`,
+      'DeliveryPolicy',
+      JSON.stringify(DELIVERY_POLICY),
+    );
   const redrive = redrivePolicy(queueArnFor(topicArn, desired.dlqName));
   if (!sameJson(sub.redrivePolicy, redrive))
-    items.push({
-      change: 'update',
-      resource: 'subscription',
-      name: desired.endpoint,
-      state: 'redrive_policy',
-      detail: `RedrivePolicy ${sub.redrivePolicy ? 'differs' : 'missing'} -> dead-letter queue ${desired.dlqName}`,
-      action: {
-        type: 'SetSubscriptionAttributes',
-        subscriptionArn: sub.arn,
-        name: 'RedrivePolicy',
-        value: JSON.stringify(redrive),
-      },
-    });
+    set(
+      'redrive_policy',
+      `RedrivePolicy ${sub.redrivePolicy ? 'differs' : 'missing'} -> dead-letter queue ${desired.dlqName}`,
+      'RedrivePolicy',
+      JSON.stringify(redrive),
+    );
+  if (want.protocol === 'sqs' && sub.rawMessageDelivery === 'true')
+    set(
+      'raw_delivery',
+      'RawMessageDelivery true strips the signed envelope (the gate would reject every message) -> false',
+      'RawMessageDelivery',
+      'false',
+    );
   return items;
 }
 
@@ -283,6 +369,73 @@ function strayGroupItems(current: CurrentState): PlanItem[] {
 
 export interface ProvisionOptions {
   resendConfirmation?: boolean;
+}
+
+/** One master's subscription: created, confirmed or pending (HTTP/S), or waiting until the reactor trusts the topic. */
+function subscriptionItems(
+  sub: SubscriptionState | undefined,
+  want: DesiredSubscription,
+  desired: DesiredState,
+  topicArn: string | undefined,
+  opts: ProvisionOptions,
+): PlanItem[] {
+  const sqs = want.protocol === 'sqs';
+  const base = { resource: 'subscription' as const, name: want.endpoint };
+  const subscribe: Action = {
+    type: 'Subscribe',
+    protocol: want.protocol,
+    endpoint: want.endpoint,
+    ...(sqs ? {} : { deliveryPolicy: JSON.stringify(DELIVERY_POLICY) }),
+    deadLetterQueue: desired.dlqName,
+  };
+  // A queue needs no confirmation (same account): what SNS puts in it waits there for the master's engine.
+  if (!sub && sqs)
+    return [
+      {
+        ...base,
+        change: 'create',
+        state: 'missing',
+        detail: `subscribe master ${want.master}'s queue (sqs, the signed envelope kept: RawMessageDelivery false)`,
+        action: subscribe,
+      },
+    ];
+  if (!sub && !reactorTrustsTopic(desired, topicArn))
+    return [
+      {
+        ...base,
+        change: 'blocked',
+        state: 'awaiting_trust',
+        detail: 'not yet: the rendered reactor does not trust this topic (sns.topic_arn)',
+        attention: SUBSCRIBE_LATER_HINT,
+      },
+    ];
+  if (!sub)
+    return [
+      {
+        ...base,
+        change: 'create',
+        state: 'missing',
+        detail: `subscribe ${want.protocol} (SNS sends the confirmation request at once)`,
+        action: subscribe,
+        attention: BEFORE_SUBSCRIBE_HINT,
+      },
+    ];
+  if (sub.pending && opts.resendConfirmation)
+    return [
+      {
+        ...base,
+        change: 'update',
+        state: 'pending',
+        detail: 're-send the confirmation request (Subscribe again)',
+        action: subscribe,
+        attention: PENDING_HINT,
+      },
+    ];
+  if (sub.pending)
+    return [
+      { ...base, change: 'unchanged', state: 'pending', detail: 'pending confirmation', attention: PENDING_HINT },
+    ];
+  return [{ ...base, change: 'unchanged', state: 'confirmed', detail: 'confirmed' }];
 }
 
 export function planProvision(current: CurrentState, desired: DesiredState, opts: ProvisionOptions = {}): Plan {
@@ -351,64 +504,14 @@ export function planProvision(current: CurrentState, desired: DesiredState, opts
     });
   }
 
-  items.push(...queueItems(current, desired));
-
-  const sub = current.subscription;
-  const subscribe: Action = {
-    type: 'Subscribe',
-    protocol: desired.protocol,
-    endpoint: desired.endpoint,
-    deliveryPolicy: JSON.stringify(DELIVERY_POLICY),
-    deadLetterQueue: desired.dlqName,
-  };
-  if (!sub && !reactorTrustsTopic(desired, topic?.arn)) {
-    items.push({
-      change: 'blocked',
-      resource: 'subscription',
-      name: desired.endpoint,
-      state: 'awaiting_trust',
-      detail: 'not yet: the rendered reactor does not trust this topic (sns.topic_arn)',
-      attention: SUBSCRIBE_LATER_HINT,
-    });
-  } else if (!sub) {
-    items.push({
-      change: 'create',
-      resource: 'subscription',
-      name: desired.endpoint,
-      state: 'missing',
-      detail: `subscribe ${desired.protocol} (SNS sends the confirmation request at once)`,
-      action: subscribe,
-      attention: BEFORE_SUBSCRIBE_HINT,
-    });
-  } else if (sub.pending && opts.resendConfirmation) {
-    items.push({
-      change: 'update',
-      resource: 'subscription',
-      name: desired.endpoint,
-      state: 'pending',
-      detail: 're-send the confirmation request (Subscribe again)',
-      action: subscribe,
-      attention: PENDING_HINT,
-    });
-  } else if (sub.pending) {
-    items.push({
-      change: 'unchanged',
-      resource: 'subscription',
-      name: desired.endpoint,
-      state: 'pending',
-      detail: 'pending confirmation',
-      attention: PENDING_HINT,
-    });
-  } else {
-    items.push({
-      change: 'unchanged',
-      resource: 'subscription',
-      name: desired.endpoint,
-      state: 'confirmed',
-      detail: 'confirmed',
-    });
+  items.push(...queueItems(current.queue, dlqWant(desired), topic?.arn));
+  for (const q of desired.masterQueues)
+    items.push(...queueItems(current.masterQueues[q.name], masterQueueWant(desired, q), topic?.arn));
+  for (const want of desired.subscriptions) {
+    const sub = current.subscriptions[want.endpoint];
+    items.push(...subscriptionItems(sub, want, desired, topic?.arn, opts));
+    items.push(...subscriptionSettingItems(sub, want, topic?.arn, desired));
   }
-  items.push(...subscriptionSettingItems(current, desired));
 
   for (const g of current.groups) {
     if (!g.exists) {
@@ -474,6 +577,34 @@ export interface TeardownOptions {
   keepTopic?: boolean;
 }
 
+/** A master's subscription goes (a pending one only with the topic: SNS lets no API call remove it). */
+function teardownSubscriptionItem(
+  sub: SubscriptionState | undefined,
+  want: DesiredSubscription,
+  deleteTopic: boolean,
+): PlanItem {
+  const base = { resource: 'subscription' as const, name: want.endpoint };
+  if (!sub) return { ...base, change: 'unchanged', state: 'missing', detail: 'does not exist' };
+  if (!sub.pending)
+    return {
+      ...base,
+      change: 'delete',
+      state: 'confirmed',
+      detail: 'unsubscribe',
+      action: { type: 'Unsubscribe', subscriptionArn: sub.arn },
+    };
+  if (deleteTopic)
+    return { ...base, change: 'delete', state: 'pending', detail: 'pending confirmation: goes with the topic' };
+  return {
+    ...base,
+    change: 'blocked',
+    state: 'pending',
+    detail: 'pending confirmation: SNS does not let the API remove a pending subscription',
+    attention:
+      'It receives nothing until confirmed, and SNS deletes it after 48 hours. (Deleting the topic removes it at once.)',
+  };
+}
+
 export function planTeardown(current: CurrentState, desired: DesiredState, opts: TeardownOptions = {}): Plan {
   const items: PlanItem[] = [];
   const topic = current.topic;
@@ -522,52 +653,8 @@ export function planTeardown(current: CurrentState, desired: DesiredState, opts:
   // The hooks go with the notifications; the role (last, with the topic) once nothing names it.
   items.push(...lifecycleTeardownItems(desired.lifecycle, current.lifecycle));
 
-  const sub = current.subscription;
-  if (!sub && !reactorTrustsTopic(desired, topic?.arn)) {
-    items.push({
-      change: 'blocked',
-      resource: 'subscription',
-      name: desired.endpoint,
-      state: 'awaiting_trust',
-      detail: 'not yet: the rendered reactor does not trust this topic (sns.topic_arn)',
-      attention: SUBSCRIBE_LATER_HINT,
-    });
-  } else if (!sub) {
-    items.push({
-      change: 'unchanged',
-      resource: 'subscription',
-      name: desired.endpoint,
-      state: 'missing',
-      detail: 'does not exist',
-    });
-  } else if (!sub.pending) {
-    items.push({
-      change: 'delete',
-      resource: 'subscription',
-      name: desired.endpoint,
-      state: 'confirmed',
-      detail: 'unsubscribe',
-      action: { type: 'Unsubscribe', subscriptionArn: sub.arn },
-    });
-  } else if (deleteTopic) {
-    items.push({
-      change: 'delete',
-      resource: 'subscription',
-      name: desired.endpoint,
-      state: 'pending',
-      detail: 'pending confirmation: goes with the topic',
-    });
-  } else {
-    items.push({
-      change: 'blocked',
-      resource: 'subscription',
-      name: desired.endpoint,
-      state: 'pending',
-      detail: 'pending confirmation: SNS does not let the API remove a pending subscription',
-      attention:
-        'It receives nothing until confirmed, and SNS deletes it after 48 hours. (Deleting the topic removes it at once.)',
-    });
-  }
+  for (const want of desired.subscriptions)
+    items.push(teardownSubscriptionItem(current.subscriptions[want.endpoint], want, deleteTopic));
 
   if (opts.keepTopic) {
     items.push({
@@ -599,31 +686,37 @@ export function planTeardown(current: CurrentState, desired: DesiredState, opts:
   return { region: desired.region, topicArn: topic.arn, items };
 }
 
-/** The dead-letter queue goes after the topic (nothing can send to it then), if salt-autoscale created it. */
+/** The queues go after the topic (nothing can send to them then), if salt-autoscale created them. */
 function teardownQueueItems(current: CurrentState, desired: DesiredState, opts: TeardownOptions): PlanItem[] {
-  const queue = current.queue;
-  if (!queue) return [];
-  const base = { resource: 'queue' as const, name: desired.dlqName };
-  if (opts.keepTopic) return [{ ...base, change: 'unchanged', state: 'kept', detail: 'kept (--keep-topic)' }];
-  if (!queue.managed)
+  const queues: [string, QueueState | undefined][] = [
+    ...desired.masterQueues.map((q): [string, QueueState | undefined] => [q.name, current.masterQueues[q.name]]),
+    [desired.dlqName, current.queue],
+  ];
+  return queues.flatMap(([name, queue]): PlanItem[] => {
+    if (!queue) return [];
+    const base = { resource: 'queue' as const, name };
+    if (opts.keepTopic) return [{ ...base, change: 'unchanged', state: 'kept', detail: 'kept (--keep-topic)' }];
+    if (!queue.managed)
+      return [
+        {
+          ...base,
+          change: 'unchanged',
+          state: 'unmanaged',
+          detail: `not tagged ${MANAGED_TAG.Key}=${MANAGED_TAG.Value}: kept`,
+        },
+      ];
+    const waiting = name === desired.dlqName ? 'undelivered' : 'unhandled';
+    const lost = queue.messages ? ` (${queue.messages} ${waiting} notification(s) in it are lost)` : '';
     return [
       {
         ...base,
-        change: 'unchanged',
-        state: 'unmanaged',
-        detail: `not tagged ${MANAGED_TAG.Key}=${MANAGED_TAG.Value}: kept`,
+        change: 'delete',
+        state: 'managed',
+        detail: `delete (tagged managed-by=salt-autoscale)${lost}`,
+        action: { type: 'DeleteQueue', queueUrl: queue.url },
       },
     ];
-  const lost = queue.messages ? ` (${queue.messages} undelivered notification(s) in it are lost)` : '';
-  return [
-    {
-      ...base,
-      change: 'delete',
-      state: 'managed',
-      detail: `delete (tagged managed-by=salt-autoscale)${lost}`,
-      action: { type: 'DeleteQueue', queueUrl: queue.url },
-    },
-  ];
+  });
 }
 
 export const actionsOf = (plan: Plan) => plan.items.filter((i) => i.action);

@@ -2,7 +2,14 @@
 // subscription, and each configured group with the notification types it sends to that topic. Reads only:
 // status and --dry-run rely on that. The SNS branch and the Auto Scaling branch run side by side.
 import type { AwsClients } from './api.js';
-import { type DesiredState, MANAGED_TAG, NOTIFICATION_TYPES, topicNameOf } from './desired.js';
+import {
+  type DesiredState,
+  type DesiredSubscription,
+  MANAGED_TAG,
+  NOTIFICATION_TYPES,
+  queueArnFor,
+  topicNameOf,
+} from './desired.js';
 import { type LifecycleState, ROLE_POLICY_NAME, type RoleState } from './lifecycle.js';
 import { mapConcurrent } from './pool.js';
 
@@ -24,6 +31,8 @@ export interface SubscriptionState {
   /** Its DeliveryPolicy and RedrivePolicy (JSON text) once confirmed; unknown while pending (no ARN to ask). */
   deliveryPolicy?: string;
   redrivePolicy?: string;
+  /** "true" when SNS sends the bare Message (no envelope, no signature): the gate could verify nothing. */
+  rawMessageDelivery?: string;
 }
 
 /** The subscription's dead-letter queue (GetQueueUrl by name, then its attributes and tags). */
@@ -38,6 +47,10 @@ export interface QueueState {
   policy?: string;
   /** Messages waiting in it, received or not: notifications SNS could not deliver. */
   messages: number;
+  /** Hidden for this long after a receive (seconds). */
+  visibilityTimeout: number;
+  /** Its RedrivePolicy (JSON text), if any. */
+  redrivePolicy?: string;
 }
 
 export interface GroupState {
@@ -58,13 +71,17 @@ export interface StrayGroupState {
 
 export interface CurrentState {
   topic?: TopicState;
-  subscription?: SubscriptionState;
+  /** Each master's subscription as found, by its desired endpoint (URL, or queue name for sqs); absent: none. */
+  subscriptions: Record<string, SubscriptionState>;
   /** Other subscriptions of the topic that point at a salt-autoscale webhook (e.g. an old public_url). */
   otherWebhookSubscriptions: SubscriptionState[];
   groups: GroupState[];
   /** Groups outside the config whose notification configurations target the topic. */
   strayGroups: StrayGroupState[];
+  /** The dead-letter queue. */
   queue?: QueueState;
+  /** Delivery sqs: each master's queue as found, by name. */
+  masterQueues: Record<string, QueueState>;
   /** The hooks of the groups with lifecycle settings, and the managed role (read only when some group has them). */
   lifecycle: LifecycleState;
 }
@@ -98,8 +115,8 @@ async function readTopic(clients: AwsClients, desired: DesiredState) {
   return { topic, subscriptions };
 }
 
-async function readQueue(clients: AwsClients, desired: DesiredState): Promise<QueueState | undefined> {
-  const url = await clients.sqs.getQueueUrl(desired.dlqName);
+async function readQueue(clients: AwsClients, name: string): Promise<QueueState | undefined> {
+  const url = await clients.sqs.getQueueUrl(name);
   if (!url) return undefined;
   const [attributes, tags] = await Promise.all([clients.sqs.getQueueAttributes(url), clients.sqs.listQueueTags(url)]);
   return {
@@ -112,7 +129,22 @@ async function readQueue(clients: AwsClients, desired: DesiredState): Promise<Qu
     messages:
       Number(attributes.ApproximateNumberOfMessages ?? 0) +
       Number(attributes.ApproximateNumberOfMessagesNotVisible ?? 0),
+    visibilityTimeout: Number(attributes.VisibilityTimeout ?? 30),
+    redrivePolicy: attributes.RedrivePolicy,
   };
+}
+
+async function readMasterQueues(clients: AwsClients, desired: DesiredState): Promise<Record<string, QueueState>> {
+  const found = await mapConcurrent(desired.masterQueues, 4, (q) => readQueue(clients, q.name));
+  return Object.fromEntries(
+    desired.masterQueues.flatMap((q, i) => (found[i] ? [[q.name, found[i] as QueueState]] : [])),
+  );
+}
+
+/** Whether a listed subscription is the master's: same protocol, and its URL (or its queue's ARN). */
+function isSubscriptionOf(s: { protocol: string; endpoint: string }, want: DesiredSubscription, topicArn: string) {
+  if (s.protocol !== want.protocol) return false;
+  return want.protocol === 'sqs' ? s.endpoint === queueArnFor(topicArn, want.endpoint) : s.endpoint === want.endpoint;
 }
 
 async function readGroups(clients: AwsClients, desired: DesiredState) {
@@ -159,27 +191,38 @@ async function readLifecycle(
 
 export async function readState(clients: AwsClients, desired: DesiredState): Promise<CurrentState> {
   const groupsRead = readGroups(clients, desired);
-  const [{ topic, subscriptions }, { existing, configs }, queue, lifecycle] = await Promise.all([
+  const [{ topic, subscriptions }, { existing, configs }, queue, masterQueues, lifecycle] = await Promise.all([
     readTopic(clients, desired),
     groupsRead,
-    readQueue(clients, desired),
+    readQueue(clients, desired.dlqName),
+    readMasterQueues(clients, desired),
     readLifecycle(clients, desired, () => groupsRead.then((g) => g.existing)),
   ]);
   const live = subscriptions.filter(isLive);
-  const ours = live
-    .filter((s) => s.protocol === desired.protocol && s.endpoint === desired.endpoint)
-    .map((s): SubscriptionState => ({ ...s, pending: s.arn === PENDING_ARN }));
-  // A confirmed one wins over a pending duplicate (a re-sent confirmation can leave both for a while).
-  const subscription = ours.find((s) => !s.pending) ?? ours[0];
-  if (subscription && !subscription.pending) {
-    const attributes = await clients.sns.getSubscriptionAttributes(subscription.arn);
-    subscription.deliveryPolicy = attributes.DeliveryPolicy;
-    subscription.redrivePolicy = attributes.RedrivePolicy;
+  const found: Record<string, SubscriptionState> = {};
+  for (const want of desired.subscriptions) {
+    const ours = topic
+      ? live
+          .filter((s) => isSubscriptionOf(s, want, topic.arn))
+          .map((s): SubscriptionState => ({ ...s, pending: s.arn === PENDING_ARN }))
+      : [];
+    // A confirmed one wins over a pending duplicate (a re-sent confirmation can leave both for a while).
+    const subscription = ours.find((s) => !s.pending) ?? ours[0];
+    if (subscription) found[want.endpoint] = subscription;
   }
+  await mapConcurrent(
+    Object.values(found).filter((s) => !s.pending),
+    4,
+    async (subscription) => {
+      const attributes = await clients.sns.getSubscriptionAttributes(subscription.arn);
+      subscription.deliveryPolicy = attributes.DeliveryPolicy;
+      subscription.redrivePolicy = attributes.RedrivePolicy;
+      subscription.rawMessageDelivery = attributes.RawMessageDelivery;
+    },
+  );
+  const wanted = new Set(desired.subscriptions.map((d) => d.endpoint));
   const otherWebhookSubscriptions = live
-    .filter(
-      (s) => /^https?$/.test(s.protocol) && s.endpoint.endsWith('/ec2/autoscale') && s.endpoint !== desired.endpoint,
-    )
+    .filter((s) => /^https?$/.test(s.protocol) && s.endpoint.endsWith('/ec2/autoscale') && !wanted.has(s.endpoint))
     .map((s): SubscriptionState => ({ ...s, pending: s.arn === PENDING_ARN }));
   const groups = desired.groups.map(
     (name): GroupState => ({
@@ -205,5 +248,14 @@ export async function readState(clients: AwsClients, desired: DesiredState): Pro
   const strayGroups = [...strays]
     .map(([name, types]): StrayGroupState => ({ name, types: types.sort(byCanonicalOrder) }))
     .sort((a, b) => a.name.localeCompare(b.name));
-  return { topic, subscription, otherWebhookSubscriptions, groups, strayGroups, queue, lifecycle };
+  return {
+    topic,
+    subscriptions: found,
+    otherWebhookSubscriptions,
+    groups,
+    strayGroups,
+    queue,
+    masterQueues,
+    lifecycle,
+  };
 }

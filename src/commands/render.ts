@@ -1,7 +1,7 @@
 // `salt-autoscale render`: config in, the Salt master's files out (see docs/rendered-files.md).
 import { basename, join, relative, resolve } from 'node:path';
 import { loadConfig } from '../config/load.js';
-import { trustedTopicArns } from '../config/types.js';
+import { type Config, masterNames, trustedTopicArns } from '../config/types.js';
 import { EXIT, UserError } from '../errors.js';
 import { fsProblem } from '../fs/errors.js';
 import { type Io, type Outcome, outcome, type View } from '../io.js';
@@ -35,6 +35,27 @@ export interface RenderOptions {
   force?: boolean;
   /** Remove render's own files that the config no longer produces. */
   prune?: boolean;
+  /** Which master's files (config `masters`); required when there are several. */
+  master?: string;
+}
+
+/** The master to render for: the one asked for, or the only one; several without --master is an error. */
+export function chosenMaster(config: Config, file: string, asked: string | undefined): string {
+  const names = masterNames(config);
+  if (asked !== undefined) {
+    if (!names.includes(asked))
+      throw new UserError(
+        `--master ${asked}: ${file} names no such master; its masters are ${names.join(', ')}.`,
+        EXIT.usage,
+      );
+    return asked;
+  }
+  if (names.length === 1) return names[0];
+  throw new UserError(
+    `${file} names ${names.length} masters (${names.join(', ')}): say which one this is with --master <name>; ` +
+      'each master gets its own drop-in (its own queue, and only the primary bootstraps once per instance).',
+    EXIT.usage,
+  );
 }
 
 const LABEL = { create: 'created', update: 'updated', conflict: 'replaced', unchanged: 'unchanged' } as const;
@@ -123,6 +144,13 @@ const diffView: View<{ files: PlannedFile[]; secrets: string[]; show: (path: str
 
 export async function run(io: Io, options: RenderOptions): Promise<Outcome> {
   const { config, file } = await loadConfig(options.config);
+  const masterName = chosenMaster(config, file, options.master);
+  if (config.delivery.mode === 'sqs' && !config.sns.topic_arn)
+    throw new UserError(
+      `${file}: delivery is sqs, but sns.topic_arn is not set, so the queue of master ${masterName} is not known yet.\n` +
+        'Run `salt-autoscale provision` first (it creates the topic and a queue per master and writes the ARN into the config), then render. Nothing was written.',
+      EXIT.usage,
+    );
   // Installing into the Salt config dir: secret files and the reactor's folders go to the master's user.
   const installing = resolve(options.out) === resolve(config.salt.config_dir);
   const masterFiles: MasterFiles | undefined = installing
@@ -134,7 +162,11 @@ export async function run(io: Io, options: RenderOptions): Promise<Outcome> {
     ? (config.salt.pki_dir ?? master.pki_dir ?? join(config.salt.config_dir, 'pki', 'master'))
     : undefined;
   const attested = await readAttestedInputs(config, file, masterPki);
-  let files = renderFiles(config, { outDir: options.out, reactorDir: options.reactorOut, configFile: file }, attested);
+  let files = renderFiles(
+    config,
+    { outDir: options.out, reactorDir: options.reactorOut, configFile: file, master: masterName },
+    attested,
+  );
   const show = (p: string) => {
     const rel = relative(process.cwd(), p);
     return rel && !rel.startsWith('..') ? rel : p;
@@ -191,7 +223,7 @@ export async function run(io: Io, options: RenderOptions): Promise<Outcome> {
     });
 
   if (masterFiles) {
-    const keys = dropInKeys(config);
+    const keys = dropInKeys(config, masterName);
     const { main, dropIns } = masterFiles;
     for (const w of main ? masterFileWarnings(main.text, main.path, keys) : []) io.warn(w);
     for (const w of neighbourWarnings(dropIns, DROP_IN, keys)) io.warn(w);

@@ -1,7 +1,7 @@
 // salt-autoscale status: what exists in AWS against what the config wants. Exit 0 only when everything is in
 // step and the subscription is confirmed, so it can serve as a monitoring check.
 
-import type { DesiredState } from '../aws/desired.js';
+import type { DesiredState, DesiredSubscription } from '../aws/desired.js';
 import { SIGNATURE_VERSION, shortType } from '../aws/desired.js';
 import { formatPlan, planJson, withConfigFlag } from '../aws/format.js';
 import { type HookState, isOurHook, shortTransition } from '../aws/lifecycle.js';
@@ -11,13 +11,18 @@ import { type AwsCommandOptions, openSession, withAwsErrors } from '../aws/sessi
 import { EXIT } from '../errors.js';
 import { type Io, type Outcome, outcome, type View } from '../io.js';
 
+type SubscriptionWord = 'confirmed' | 'pending' | 'missing';
+
 /** What status found. */
 interface Status {
   desired: DesiredState;
   current: CurrentState;
   endpointLabel: string;
   configTopicArn?: string;
-  subscription: 'confirmed' | 'pending' | 'missing';
+  /** All masters' subscriptions together: confirmed only when every one is. */
+  subscription: SubscriptionWord;
+  /** Each master's subscription. */
+  subscriptions: { want: DesiredSubscription; state: SubscriptionWord; arn?: string }[];
   /** The plan's items that are not unchanged: what provision would do (or cannot). */
   drift: Plan;
   inStep: boolean;
@@ -35,13 +40,18 @@ const statusView: View<Status> = {
         ? `topic         ${t.arn}  SignatureVersion ${t.signatureVersion ?? '1 (default)'}${t.signatureVersion === SIGNATURE_VERSION ? '' : ' (want 2)'}, ${t.managed ? 'managed by salt-autoscale' : 'not tagged managed-by=salt-autoscale'}`
         : `topic         ${desired.topicName}: missing`,
     );
-    lines.push(`subscription  ${desired.endpoint}: ${s.subscription}`);
-    const q = current.queue;
-    lines.push(
+    const several = s.subscriptions.length > 1;
+    for (const sub of s.subscriptions)
+      lines.push(
+        `subscription  ${sub.want.endpoint}${sub.want.protocol === 'sqs' ? ' (sqs)' : ''}${several ? ` [${sub.want.master}]` : ''}: ${sub.state}`,
+      );
+    const queueLine = (name: string, q: CurrentState['queue'], what: string) =>
       q
-        ? `queue         ${desired.dlqName}: ${q.messages} message(s) waiting${q.managed ? '' : ', not tagged managed-by=salt-autoscale'}`
-        : `queue         ${desired.dlqName}: missing`,
-    );
+        ? `queue         ${name}: ${q.messages} message(s) waiting${what}${q.managed ? '' : ', not tagged managed-by=salt-autoscale'}`
+        : `queue         ${name}: missing`;
+    for (const mq of desired.masterQueues)
+      lines.push(queueLine(mq.name, current.masterQueues[mq.name], ` for master ${mq.master}`));
+    lines.push(queueLine(desired.dlqName, current.queue, ' (dead letters)'));
     const role = desired.lifecycle.role;
     if (role && desired.lifecycle.hooks.length) {
       const r = current.lifecycle.role;
@@ -82,7 +92,7 @@ const statusView: View<Status> = {
   },
   json(s) {
     const { desired, current } = s;
-    const sub = current.subscription;
+    const primary = s.subscriptions[0];
     return {
       command: 'status',
       region: desired.region,
@@ -96,7 +106,25 @@ const statusView: View<Status> = {
           }
         : null,
       config_topic_arn: s.configTopicArn ?? null,
-      subscription: { endpoint: desired.endpoint, state: s.subscription, arn: sub && !sub.pending ? sub.arn : null },
+      // The first master's, as before several masters; `subscriptions` has every master's.
+      subscription: { endpoint: primary?.want.endpoint ?? null, state: s.subscription, arn: primary?.arn ?? null },
+      subscriptions: s.subscriptions.map((x) => ({
+        master: x.want.master,
+        protocol: x.want.protocol,
+        endpoint: x.want.endpoint,
+        state: x.state,
+        arn: x.arn ?? null,
+      })),
+      master_queues: desired.masterQueues.map((q) => {
+        const found = current.masterQueues[q.name];
+        return {
+          master: q.master,
+          name: q.name,
+          url: found?.url ?? null,
+          managed: found?.managed ?? false,
+          messages: found?.messages ?? null,
+        };
+      }),
       dead_letter_queue: current.queue
         ? {
             name: desired.dlqName,
@@ -152,8 +180,17 @@ export async function run(_io: Io, opts: AwsCommandOptions): Promise<Outcome> {
     const current = await readState(session.clients, desired);
     const plan = planProvision(current, desired);
     const drift = plan.items.filter((i) => i.change !== 'unchanged');
-    const sub = current.subscription;
-    const subscription = !sub ? 'missing' : sub.pending ? 'pending' : 'confirmed';
+    const subscriptions = desired.subscriptions.map((want) => {
+      const sub = current.subscriptions[want.endpoint];
+      const state: SubscriptionWord = !sub ? 'missing' : sub.pending ? 'pending' : 'confirmed';
+      return { want, state, ...(sub && !sub.pending ? { arn: sub.arn } : {}) };
+    });
+    const states = subscriptions.map((x) => x.state);
+    const subscription: SubscriptionWord = states.includes('missing')
+      ? 'missing'
+      : states.includes('pending')
+        ? 'pending'
+        : 'confirmed';
     const configArn = session.loaded.config.sns.topic_arn;
     const configInStep = !current.topic || configArn === current.topic.arn;
     // Notifications SNS gave up on: the reactor never saw them (a lost launch or terminate).
@@ -176,10 +213,15 @@ export async function run(_io: Io, opts: AwsCommandOptions): Promise<Outcome> {
       );
     if (subscription === 'pending') problems.push(`The subscription is pending confirmation. ${PENDING_HINT}`);
     if (subscription === 'missing' && current.topic)
-      problems.push('The topic has no subscription for the webhook: run `salt-autoscale provision`.');
+      problems.push(
+        `The topic has no subscription for ${subscriptions
+          .filter((x) => x.state === 'missing')
+          .map((x) => `master ${x.want.master} (${x.want.endpoint})`)
+          .join(', ')}: run \`salt-autoscale provision\`.`,
+      );
     if (deadLetters > 0)
       problems.push(
-        `${deadLetters} notification(s) wait in the dead-letter queue ${desired.dlqName}: SNS could not deliver them to the webhook within its retry window (1 hour), so the reactor missed them. Look at them with \`aws sqs receive-message --queue-url ${current.queue!.url}\`, handle the instances they name, then delete them; SQS drops them after 14 days.`,
+        `${deadLetters} notification(s) wait in the dead-letter queue ${desired.dlqName}: ${desired.masterQueues.length ? `a master's engine failed on them ${desired.masterQueues[0].maxReceiveCount} times (or SNS could not deliver them)` : 'SNS could not deliver them to the webhook within its retry window (1 hour)'}, so no master handled them. Run \`salt-autoscale reconcile\` on each master (it judges each letter and converges that master's keys), or look at them with \`aws sqs receive-message --queue-url ${current.queue!.url}\`; SQS drops them after 14 days.`,
       );
     if (!configInStep) {
       problems.push(
@@ -192,6 +234,7 @@ export async function run(_io: Io, opts: AwsCommandOptions): Promise<Outcome> {
       endpointLabel: session.clients.endpointLabel,
       configTopicArn: configArn,
       subscription,
+      subscriptions,
       drift: { ...plan, items: drift },
       inStep,
       problems: problems.map((p) => withConfigFlag(p, file)),

@@ -61,6 +61,8 @@ const ROLE_ARN = /^arn:aws(-cn|-us-gov)?:iam::\d{12}:role\/([\x21-\x7e]*\/)?[\w+
 const HOOK_NAME = /^[A-Za-z0-9\-_/]{1,255}$/;
 /** An SLS name (dots or slashes between parts) and an execution module function (module.function). */
 const SLS_NAME = /^[A-Za-z0-9_-]+([./][A-Za-z0-9_-]+)*$/;
+/** A master's name: it ends the name of its SQS queue (<topic_name>-<master>). */
+const MASTER_NAME = /^[A-Za-z0-9_-]{1,40}$/;
 const FUNCTION_NAME = /^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$/;
 
 const matches =
@@ -211,7 +213,7 @@ const LIFECYCLE_SCHEMA: Field = {
 
 export const CONFIG_SCHEMA: Field = {
   kind: 'object',
-  hint: 'a mapping with the sections version, aws, sns, salt_api, salt, cloud_provider, groups, alerts, reactor, attested',
+  hint: 'a mapping with the sections version, aws, sns, salt_api, salt, cloud_provider, groups, alerts, reactor, attested, delivery, masters',
   fields: {
     version: { kind: 'integer', required: true, min: 1, max: 1, hint: 'version: 1' },
     aws: {
@@ -251,8 +253,8 @@ export const CONFIG_SCHEMA: Field = {
       },
     },
     salt_api: {
+      // Required unless delivery is sqs and no group is attested (a cross-check says which).
       kind: 'object',
-      required: true,
       hint: 'a mapping with public_url, port, ssl_crt, ssl_key',
       fields: {
         public_url: str('an absolute https:// URL with no path, e.g. https://salt.example.com:8000', {
@@ -416,6 +418,47 @@ export const CONFIG_SCHEMA: Field = {
         }),
       },
     },
+    delivery: {
+      kind: 'object',
+      default: {},
+      hint: 'a mapping with mode (webhook, webhook-engine or sqs) and sqs',
+      fields: {
+        mode: {
+          kind: 'string',
+          default: 'webhook',
+          enum: ['webhook', 'webhook-engine', 'sqs'],
+          hint: "webhook (salt-api), webhook-engine (Salt's webhook engine) or sqs (a queue per master, no inbound port)",
+        },
+        sqs: {
+          kind: 'object',
+          default: {},
+          hint: 'a mapping with wait_seconds, max_messages, visibility_timeout_seconds, max_receive_count',
+          fields: {
+            wait_seconds: int('seconds, from 1 to 20 (the long poll)', 1, 20, 20),
+            max_messages: int('a whole number from 1 to 10', 1, 10, 10),
+            visibility_timeout_seconds: int('seconds, from 30 to 43200', 30, 43200, 900),
+            max_receive_count: int('a whole number from 1 to 1000', 1, 1000, 5),
+          },
+        },
+      },
+    },
+    masters: {
+      kind: 'map',
+      default: {},
+      keyCheck: matches(MASTER_NAME, 'a master name (1-40 letters, digits, - or _)'),
+      hint: 'a mapping of master names to their settings (primary, public_url)',
+      values: {
+        kind: 'object',
+        emptyIsDefaults: true,
+        hint: 'a mapping with primary and public_url (both optional)',
+        fields: {
+          primary: { kind: 'boolean', default: false, hint: 'true or false' },
+          public_url: str('an absolute https:// URL with no path, e.g. https://salt-2.example.com:8000', {
+            check: checkPublicUrl,
+          }),
+        },
+      },
+    },
   },
 };
 
@@ -573,15 +616,17 @@ function crossChecks(c: Config, problems: Problem[]): void {
       });
     }
   }
-  if (String(c.salt_api.public_url).startsWith('http:') && !c.salt_api.allow_http) {
+  const attestedGroups = Object.keys(c.groups).filter((name) => c.groups[name]?.bootstrap === 'attested');
+  deliveryChecks(c, attestedGroups, problems);
+  const api = c.salt_api;
+  if (api && String(api.public_url).startsWith('http:') && !api.allow_http) {
     problems.push({
       path: ['salt_api', 'public_url'],
       message:
         'uses http://: SNS would post notifications in clear text; use https://, or set salt_api.allow_http: true to accept the risk',
     });
   }
-  const attestedGroups = Object.keys(c.groups).filter((name) => c.groups[name]?.bootstrap === 'attested');
-  if (attestedGroups.length > 0 && String(c.salt_api.public_url).startsWith('http:')) {
+  if (api && attestedGroups.length > 0 && String(api.public_url).startsWith('http:')) {
     // Whoever sits on the path could swap the key in an attestation post: allow_http cannot cover that.
     problems.push({
       path: ['salt_api', 'public_url'],
@@ -675,6 +720,56 @@ function crossChecks(c: Config, problems: Problem[]): void {
   }
 }
 
+/** delivery and masters: a listener where one is needed, one primary master, a URL per master for webhooks. */
+function deliveryChecks(c: Config, attestedGroups: string[], problems: Problem[]): void {
+  const mode = c.delivery?.mode ?? 'webhook';
+  if (!c.salt_api && (mode !== 'sqs' || attestedGroups.length > 0))
+    problems.push({
+      path: ['salt_api'],
+      message:
+        mode === 'sqs'
+          ? `is missing; attested group ${attestedGroups[0]} posts its identity document to salt-api (public_url, ssl_crt, ssl_key)`
+          : `is missing; delivery ${mode} needs the HTTPS listener SNS posts to (public_url, ssl_crt, ssl_key)`,
+    });
+  const masters = Object.entries(c.masters ?? {});
+  if (masters.length < 2) return;
+  const primaries = masters.filter(([, m]) => m.primary).map(([name]) => name);
+  if (primaries.length !== 1)
+    problems.push({
+      path: ['masters'],
+      message: `${primaries.length ? `has primary: true on ${primaries.join(', ')}` : 'has no master with primary: true'}; set it on exactly one master: it runs what must happen once per instance (salt-cloud's bootstrap, completing lifecycle actions)`,
+    });
+  if (attestedGroups.length > 0)
+    problems.push({
+      path: ['masters'],
+      message: `names ${masters.length} masters, but attested group ${attestedGroups[0]} posts its key to one master only; use bootstrap: preauth with several masters`,
+    });
+  if (mode === 'sqs') return;
+  const seen = new Map<string, string>();
+  for (const [name, m] of masters) {
+    if (!m.public_url) {
+      problems.push({
+        path: ['masters', name, 'public_url'],
+        message: `is missing; with delivery ${mode} and several masters, SNS posts to each master at its own URL`,
+      });
+      continue;
+    }
+    const other = seen.get(m.public_url);
+    if (other)
+      problems.push({
+        path: ['masters', name, 'public_url'],
+        message: `is the same as masters.${other}.public_url; each master needs its own URL (its own subscription)`,
+      });
+    seen.set(m.public_url, name);
+    if (m.public_url.startsWith('http:') && !c.salt_api?.allow_http)
+      problems.push({
+        path: ['masters', name, 'public_url'],
+        message:
+          'uses http://: SNS would post notifications in clear text; use https://, or set salt_api.allow_http: true to accept the risk',
+      });
+  }
+}
+
 /** A group's lifecycle hooks: distinct names, and a drain that names exactly one thing to run. */
 function lifecycleChecks(name: string, g: Config['groups'][string], problems: Problem[]): void {
   const lc = g.lifecycle;
@@ -705,6 +800,10 @@ export function validateConfig(data: unknown): { config?: Config; problems: Prob
     for (const g of Object.values(out.groups)) {
       if (g.bootstrap === 'salt-cloud' && !g.provider) g.provider = out.cloud_provider.name;
     }
+    // One master unless the config names more; the only one is the primary.
+    const names = Object.keys(out.masters);
+    if (names.length === 0) out.masters = { master: { primary: true } };
+    else if (names.length === 1) out.masters[names[0]].primary = true;
     crossChecks(out, problems);
   } else {
     // Report the rules that tie settings together in the same run, as far as the data has their shape: every

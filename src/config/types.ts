@@ -153,29 +153,85 @@ export interface AttestedSettings {
   master_finger?: string;
 }
 
+/** How notifications reach the master(s): see docs/config.md "delivery". */
+export type DeliveryMode = 'webhook' | 'webhook-engine' | 'sqs';
+
+export interface SqsDeliverySettings {
+  /** The engine's long poll (ReceiveMessage WaitTimeSeconds), 1-20. */
+  wait_seconds: number;
+  /** Messages per receive, 1-10. */
+  max_messages: number;
+  /** How long a received message stays hidden: longer than the slowest handling (a salt-cloud bootstrap). */
+  visibility_timeout_seconds: number;
+  /** Receives before SQS moves a message that keeps failing to the dead-letter queue (the redrive policy). */
+  max_receive_count: number;
+}
+
+export interface DeliverySettings {
+  mode: DeliveryMode;
+  sqs: SqsDeliverySettings;
+}
+
+export interface MasterSettings {
+  /** The one master that runs what must happen once per instance (salt-cloud's bootstrap, lifecycle completion). */
+  primary: boolean;
+  /** Webhook modes: the URL SNS posts to for this master; default salt_api.public_url (one master only). */
+  public_url?: string;
+}
+
 export interface Config {
   version: 1;
   aws: AwsSettings;
   sns: SnsSettings;
-  salt_api: SaltApiSettings;
+  /** The HTTPS listener (salt-api, or Salt's webhook engine): absent only with delivery sqs and no attested group. */
+  salt_api?: SaltApiSettings;
   salt: SaltSettings;
   cloud_provider: CloudProviderSettings;
   groups: Record<string, GroupSettings>;
   alerts: AlertSettings;
   reactor: ReactorSettings;
   attested: AttestedSettings;
+  delivery: DeliverySettings;
+  /** Every master that receives the notifications, by name; one (`master`, primary) unless the config names more. */
+  masters: Record<string, MasterSettings>;
 }
 
-/** The SNS endpoint: public URL + webhook path + the tag suffix the reactor mapping listens on. */
-export function webhookEndpoint(config: Config): string {
-  const base = config.salt_api.public_url.replace(/\/+$/, '');
-  const hook = '/' + config.salt_api.webhook_url.replace(/^\/+|\/+$/g, '');
+/** The masters' names, in the config's order. */
+export function masterNames(config: Config): string[] {
+  return Object.keys(config.masters);
+}
+
+/** The master whose drop-in performs once-per-instance work. */
+export function primaryMaster(config: Config): string {
+  return Object.entries(config.masters).find(([, m]) => m.primary)?.[0] ?? masterNames(config)[0];
+}
+
+/** The HTTPS listener settings, for the modes and features that need one (the schema makes sure they exist). */
+export function listener(config: Config): SaltApiSettings {
+  if (!config.salt_api) throw new Error('internal: salt_api is needed here but the config has none');
+  return config.salt_api;
+}
+
+/**
+ * The HTTPS endpoint of a master: its public URL + salt-api's webhook path (Salt's webhook engine serves every
+ * path, so none) + the tag suffix the reactor mapping listens on. For delivery sqs, where instances still post
+ * attestations: salt-api's.
+ */
+export function webhookEndpoint(config: Config, master = primaryMaster(config)): string {
+  const api = listener(config);
+  const base = (config.masters[master]?.public_url ?? api.public_url).replace(/\/+$/, '');
+  const hook = config.delivery.mode === 'webhook-engine' ? '' : '/' + api.webhook_url.replace(/^\/+|\/+$/g, '');
   return `${base}${hook}/ec2/autoscale`;
 }
 
 /** Where attested instances POST: the webhook endpoint + /attest (salt-api fires salt/netapi/hook/…/attest). */
-export function attestEndpoint(config: Config): string {
-  return `${webhookEndpoint(config)}/attest`;
+export function attestEndpoint(config: Config, master = primaryMaster(config)): string {
+  return `${webhookEndpoint(config, master)}/attest`;
+}
+
+/** SQS queue names hold at most 80 characters: the master's queue is <topic_name>-<master>, cut to fit. */
+export function masterQueueName(config: Config, master: string): string {
+  return `${config.sns.topic_name.slice(0, 79 - master.length)}-${master}`;
 }
 
 /** Every topic ARN the reactor must trust. */

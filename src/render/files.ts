@@ -1,17 +1,19 @@
 // Pure: the config (and where to write) → the list of files with their contents and modes.
 import { basename, join, resolve } from 'node:path';
-import { attestEndpoint, type Config, webhookEndpoint } from '../config/types.js';
+import { attestEndpoint, type Config, primaryMaster, webhookEndpoint } from '../config/types.js';
 import { VERSION } from '../version.js';
 import { type AttestedInputs, EXTRA_CERTS_DIR, NO_ATTESTED_INPUTS } from './attested.js';
 import { gateFiles } from './gate-files.js';
 import {
   cloudProvider,
-  EVENT_TAG,
+  engineSettings,
   REACTOR_FILE,
   reactorMapping,
   reactorSettings,
   restCherrypy,
   smtpSettings,
+  snsEventTag,
+  usesSaltApi,
 } from './salt-data.js';
 import { seal } from './seal.js';
 import { toSaltYaml } from './serialize.js';
@@ -49,6 +51,8 @@ export interface RenderTarget {
   reactorDir?: string;
   /** The config file's path, named in the files' headers. */
   configFile: string;
+  /** Which master's drop-in (config masters); default the primary. */
+  master?: string;
 }
 
 /** Where the reactor goes: the configured reactor_dir when rendering into the Salt config dir itself. */
@@ -61,11 +65,16 @@ export function reactorOutputDir(config: Config, target: RenderTarget): string {
 /** The master drop-in, relative to the Salt config dir. */
 export const DROP_IN = 'master.d/ec2-autoscale.conf';
 
-/** The top-level keys the master drop-in sets: each replaces the same key in /etc/salt/master. */
-export function dropInKeys(config: Config): string[] {
+/**
+ * The top-level keys the master drop-in sets: each replaces the same key in /etc/salt/master (salt/config
+ * master_config: the main file's options are overridden by each include's with a plain dict update).
+ */
+export function dropInKeys(config: Config, master = primaryMaster(config)): string[] {
+  const engines = engineSettings(config, master);
   return [
-    'rest_cherrypy',
-    'reactor',
+    ...(usesSaltApi(config) ? ['rest_cherrypy'] : []),
+    ...(engines ? Object.keys(engines) : []),
+    ...(reactorMapping(config).length ? ['reactor'] : []),
     'ec2.autoscale',
     ...Object.keys(autosignSettings(config) ?? {}),
     ...Object.keys(smtpSettings(config)),
@@ -86,6 +95,8 @@ function unsealedFiles(config: Config, target: RenderTarget, attested: AttestedI
   const common = { version: VERSION, configName: basename(target.configFile) };
   const smtp = smtpSettings(config);
   const keys = config.cloud_provider.credentials === 'keys';
+  const master = target.master ?? primaryMaster(config);
+  const sqs = config.delivery.mode === 'sqs';
   const files: RenderedFile[] = [
     {
       path: join(out, DROP_IN),
@@ -93,11 +104,16 @@ function unsealedFiles(config: Config, target: RenderTarget, attested: AttestedI
       mode: 'smtp.password' in smtp ? 0o600 : 0o644,
       content: renderTemplate('master.d/ec2-autoscale.conf.hbs', {
         ...common,
-        endpoint: webhookEndpoint(config),
-        eventTag: EVENT_TAG,
-        restCherrypy: restCherrypy(config),
-        reactor: reactorMapping(config),
-        settings: reactorSettings(config),
+        sqsDelivery: sqs,
+        engineDelivery: config.delivery.mode === 'webhook-engine',
+        master,
+        endpoint: sqs ? null : webhookEndpoint(config, master),
+        eventTag: snsEventTag(config),
+        restCherrypy: usesSaltApi(config) ? restCherrypy(config) : null,
+        engines: engineSettings(config, master) ?? null,
+        // Delivery sqs without hooks or attested groups maps nothing: no reactor key (it would replace the master's).
+        reactor: reactorMapping(config).length ? reactorMapping(config) : null,
+        settings: reactorSettings(config, master),
         smtp: Object.keys(smtp).length > 0 ? smtp : null,
         autosign: autosignSettings(config),
       }),
@@ -148,7 +164,7 @@ function unsealedFiles(config: Config, target: RenderTarget, attested: AttestedI
         g.bootstrap === 'attested'
           ? renderTemplate('userdata-attested.sh.hbs', {
               ...values,
-              attestUrl: attestEndpoint(config),
+              attestUrl: attestEndpoint(config, master),
               attestCaPem: attested.tlsCaPem,
               masterFinger: attested.masterFinger,
               // The master refuses a document older than its window: trying longer would be in vain.
