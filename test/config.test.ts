@@ -32,7 +32,7 @@ function keyPaths(field: any, prefix: string): string[] {
 describe('salt-autoscale.yaml', () => {
   it('the example loads, with defaults filled in', () => {
     const { config } = load(example);
-    expect(config.salt_api.webhook_url).toBe('/hook');
+    expect(config.salt_api?.webhook_url).toBe('/hook');
     expect(config.groups['web-asg'].provider).toBe('ec2-autoscale');
     expect(config.groups['worker-asg'].bootstrap).toBe('preauth');
     expect(config.reactor.subscription_confirmation).toBe('auto');

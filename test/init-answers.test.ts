@@ -103,7 +103,7 @@ describe('answers files and flags', () => {
     expect(config.groups.workers.salt_version).toBe('3006.10');
     expect(config.cloud_provider.key).toBe('123456789012345678901234567890');
     expect(config.alerts.email).toMatchObject({ password: '0012345', tls: false });
-    expect(config.salt_api.port).toBe(8443);
+    expect(config.salt_api?.port).toBe(8443);
     const twenty = parsePreset(parseAnswersText('email: {password: 12345678901234567890}\n', 'a.yaml'), fileLabel);
     expect(twenty.preset.email?.password).toBe('12345678901234567890');
     // JSON is read the same way.
@@ -290,8 +290,8 @@ describe('the written YAML', () => {
       private_key: answers.private_key,
       securitygroup: 'salt minions',
     });
-    expect(config.salt_api.ssl_crt).toBe(answers.ssl_crt);
-    expect(config.salt_api.ssl_key).toBe(answers.ssl_key);
+    expect(config.salt_api?.ssl_crt).toBe(answers.ssl_crt);
+    expect(config.salt_api?.ssl_key).toBe(answers.ssl_key);
     expect(Object.keys(config.groups)).toEqual(['web asg #1', "it's {{ worker }}"]);
     expect(config.alerts.email?.password).toBe('p #: "q"');
     // And nothing else than what init means to write.

@@ -175,7 +175,7 @@ describe('init --yes (no questions)', () => {
     const { config } = await loadConfig(configPath());
     expect(config.cloud_provider).toMatchObject({ credentials: 'keys', id: 'AKIAIOSFODNN7EXAMPLE', key: SECRET });
     expect(config.salt.master_address).toBe('salt.internal');
-    expect(config.salt_api.port).toBe(443);
+    expect(config.salt_api?.port).toBe(443);
     expect(config.sns.topic_name).toBe('from-flag'); // a flag wins over the file
     expect(config.alerts.email?.password).toBe('hunter2-smtp');
   });

@@ -79,7 +79,7 @@ describe('init interview', () => {
     expect(config.groups['web-asg'].salt_version).toBe('3006.9');
     expect(prompter.questions.get('region')?.default).toBe('eu-west-3');
     expect(config.aws.region).toBe('eu-west-3');
-    expect(config.salt_api.port).toBe(443);
+    expect(config.salt_api?.port).toBe(443);
     expect(config.salt.master_address).toBe('hooks.example.org');
   });
 
@@ -115,7 +115,7 @@ describe('init interview', () => {
     ]);
     expect(config.aws.region).toBe('eu-central-1');
     expect(Object.keys(config.groups)).toEqual(['web-asg', 'db asg']);
-    expect(config.salt_api.port).toBe(8443); // the default after the rejects: the public URL's port
+    expect(config.salt_api?.port).toBe(8443); // the default after the rejects: the public URL's port
     expect(config.salt.master_address).toBe('10.0.0.5');
     expect(config.sns.topic_name).toBe('salt-autoscale-prod');
   });
