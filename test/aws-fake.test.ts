@@ -465,6 +465,75 @@ describe('SQS (AWS JSON 1.0)', () => {
     expect(envelope).toMatchObject({ Type: 'Notification', TopicArn: topic, Message: 'lost' });
     expect(sub).toMatch(/^arn:aws:sns:/);
   });
+
+  it('an sqs subscription: a queue ARN, confirmed at once in the same account; deliver honours policy and raw delivery', async () => {
+    const topic = tag((await sns({ Action: 'CreateTopic', Name: 'fan' })).body, 'TopicArn')[0];
+    const subscribe = (endpoint: string, raw?: string) =>
+      sns({
+        Action: 'Subscribe',
+        TopicArn: topic,
+        Protocol: 'sqs',
+        Endpoint: endpoint,
+        ...(raw ? { 'Attributes.entry.1.key': 'RawMessageDelivery', 'Attributes.entry.1.value': raw } : {}),
+      });
+    const bad = await subscribe('https://sqs.us-east-1.amazonaws.com/123456789012/a');
+    expect([bad.status, tag(bad.body, 'Message')[0]]).toEqual([400, 'Invalid parameter: SQS endpoint ARN']);
+    const queue = async (name: string, allowed: boolean) => {
+      const arn = `arn:aws:sqs:us-east-1:123456789012:${name}`;
+      const Policy = JSON.stringify({
+        Statement: [
+          {
+            Effect: 'Allow',
+            Principal: { Service: 'sns.amazonaws.com' },
+            Action: 'sqs:SendMessage',
+            Resource: arn,
+            Condition: { ArnEquals: { 'aws:SourceArn': allowed ? topic : `${topic}-other` } },
+          },
+        ],
+      });
+      await sqsCall('CreateQueue', { QueueName: name, Attributes: { Policy } });
+      return arn;
+    };
+    const [a, b, c] = [await queue('a', true), await queue('b', true), await queue('c', false)];
+    // Same account: the SubscriptionArn at once, not "pending confirmation".
+    expect(tag((await subscribe(a)).body, 'SubscriptionArn')[0]).toMatch(/^arn:aws:sns:.*:fan:/);
+    await subscribe(b, 'true');
+    await subscribe(c);
+    const other = await subscribe('arn:aws:sqs:us-east-1:999999999999:theirs');
+    expect(tag(other.body, 'SubscriptionArn')[0]).toBe('pending confirmation');
+    const envelope = JSON.stringify({ Type: 'Notification', TopicArn: topic, Message: '{"Event":"x"}' });
+    expect(fake.deliver(topic, envelope)).toBe(2);
+    expect(fake.state.queues.get('a')!.messages.map((m) => m.body)).toEqual([envelope]);
+    expect(fake.state.queues.get('b')!.messages.map((m) => m.body)).toEqual(['{"Event":"x"}']);
+    expect(fake.state.queues.get('c')!.messages).toEqual([]);
+    expect(fake.deliver(`${topic}-unknown`, envelope)).toBe(0);
+  });
+
+  it('redrive: received maxReceiveCount times, the next receive moves the message to the dead-letter queue', async () => {
+    const dlq = 'arn:aws:sqs:us-east-1:123456789012:dead';
+    await sqsCall('CreateQueue', { QueueName: 'dead' });
+    const invalid = await sqsCall('CreateQueue', {
+      QueueName: 'live',
+      Attributes: { RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq, maxReceiveCount: 0 }) },
+    });
+    expect(invalid.json.__type).toBe('com.amazonaws.sqs#InvalidAttributeValue');
+    const url = (
+      await sqsCall('CreateQueue', {
+        QueueName: 'live',
+        Attributes: { RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq, maxReceiveCount: 2 }) },
+      })
+    ).json.QueueUrl as string;
+    const sent = (await sqsCall('SendMessage', { QueueUrl: url, MessageBody: 'poison' })).json;
+    const receive = async () =>
+      ((await sqsCall('ReceiveMessage', { QueueUrl: url, VisibilityTimeout: 0 })).json.Messages ?? []) as unknown[];
+    expect(await receive()).toHaveLength(1);
+    expect(await receive()).toHaveLength(1);
+    expect(await receive()).toEqual([]);
+    expect(fake.state.queues.get('live')!.messages).toEqual([]);
+    expect(fake.state.queues.get('dead')!.messages.map((m) => [m.id, m.body, m.receiveCount])).toEqual([
+      [sent.MessageId, 'poison', 0],
+    ]);
+  });
 });
 
 describe('faults and control', () => {

@@ -180,6 +180,29 @@ describe('one master', { timeout: 150_000 }, () => {
     expect(waiting(q.name)).toBe(0);
   });
 
+  test('a message that keeps failing reaches the dead-letter queue after max_receive_count receives, unhandled', async () => {
+    const master = await fx.master();
+    const dlq = await newQueue();
+    const dlqArn = `arn:aws:sqs:us-east-1:123456789012:${dlq.name}`;
+    const name = `salt-autoscale-master-${++n}`;
+    const url = (
+      await sqs.send(
+        new sdk.CreateQueueCommand({
+          QueueName: name,
+          Attributes: { RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: 2 }) },
+        }),
+      )
+    ).QueueUrl!;
+    const body = fx.set.notification({ group: 'web-asg', instanceId: 'i-0aaaaaaaaaaaaaa17' });
+    await send(url, body);
+    const run = await engineRun(master, url, { cloudCreate: 'raise', rounds: 4 }, { visibility_timeout: 0 });
+    // Two receives, two failed bootstraps; the third receive finds it moved.
+    expect(run.calls.filter((c) => c.fun === 'cloud.create')).toHaveLength(2);
+    expect(waiting(name)).toBe(0);
+    expect(fake.state.queues.get(dlq.name)!.messages.map((m) => m.body)).toEqual([body]);
+    expect(await listFiles(master.pkiDir)).toEqual([]);
+  });
+
   test('a duplicate delivery (SNS at least once) reacts once; both copies are deleted', async () => {
     const master = await fx.master();
     const q = await newQueue();

@@ -224,6 +224,12 @@ export interface FakeAws {
    */
   deliveryFails(topicArn: string, message: string): number;
   /**
+   * SNS delivers a notification (`envelope`: the signed SNS JSON, made by the test) to the topic's confirmed SQS
+   * subscriptions whose queue exists and whose queue policy lets sns.amazonaws.com send for this topic: the envelope
+   * as it is, or only its Message with RawMessageDelivery "true". Returns how many queues received it.
+   */
+  deliver(topicArn: string, envelope: string): number;
+  /**
    * A group launches an instance: running in EC2 (tagged with the group), InService in the group; with launch
    * hooks, Pending:Wait and one lifecycle action per hook, each published to its hook's target.
    */
@@ -272,6 +278,8 @@ const EC2_STATE_CODES: Record<string, number> = {
   stopping: 64,
   stopped: 80,
 };
+/** A queue's ARN: partition, region, account (group 2), name. */
+const SQS_ARN = /^arn:aws[a-z-]*:sqs:([a-z0-9-]+):(\d{12}):[A-Za-z0-9_-]{1,80}$/;
 const INSTANCE_ID = /^i-[0-9a-f]{8}([0-9a-f]{9})?$/;
 
 const MUTATING = new Set([
@@ -398,7 +406,7 @@ function checkSubscriptionAttribute(name: string, value: string): void {
     } catch {
       target = undefined;
     }
-    if (typeof target !== 'string' || !/^arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,80}$/.test(target))
+    if (typeof target !== 'string' || !SQS_ARN.test(target))
       throw new AwsError(400, 'InvalidParameter', 'Invalid parameter: RedrivePolicy: deadLetterTargetArn is invalid');
   }
 }
@@ -956,6 +964,9 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
       if ((protocol === 'http' || protocol === 'https') && !endpoint.startsWith(`${protocol}://`)) {
         throw new AwsError(400, 'InvalidParameter', `Invalid parameter: Endpoint must match the specified protocol`);
       }
+      // An SQS endpoint is a queue ARN; SNS confirms a subscription to a queue of its own account at once.
+      const sqsEndpoint = protocol === 'sqs' ? SQS_ARN.exec(endpoint) : null;
+      if (protocol === 'sqs' && !sqsEndpoint) throw new AwsError(400, 'InvalidParameter', 'Invalid parameter: SQS endpoint ARN');
       const attributes = map(p, 'Attributes');
       for (const [name, value] of Object.entries(attributes)) checkSubscriptionAttribute(name, value);
       let sub = [...state.subscriptions.values()].find(
@@ -973,7 +984,7 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
           topicArn: t.arn,
           protocol,
           endpoint,
-          confirmed: false,
+          confirmed: sqsEndpoint?.[2] === opts.accountId,
           confirmationRequests: 0,
           attributes,
         };
@@ -1344,6 +1355,29 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
           'InvalidAttributeValue',
           'Invalid value for the parameter SqsManagedSseEnabled.',
         );
+      if (k === 'RedrivePolicy') {
+        // SQS: a dead-letter queue ARN and maxReceiveCount 1..1000 (a number or its digits).
+        let policy: { deadLetterTargetArn?: unknown; maxReceiveCount?: unknown } = {};
+        try {
+          policy = JSON.parse(value);
+        } catch {
+          /* refused below */
+        }
+        const count = Number(policy.maxReceiveCount);
+        if (
+          typeof policy.deadLetterTargetArn !== 'string' ||
+          !SQS_ARN.test(policy.deadLetterTargetArn) ||
+          !Number.isInteger(count) ||
+          count < 1 ||
+          count > 1000
+        )
+          throw new SqsError(
+            400,
+            'InvalidAttributeValue',
+            'InvalidAttributeValue',
+            `Value ${value} for parameter RedrivePolicy is invalid.`,
+          );
+      }
       if (k === 'Policy') {
         try {
           JSON.parse(value);
@@ -1377,6 +1411,20 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
     const m: FakeMessage = { id: randomUUID(), body, sentAt: Date.now(), receiveCount: 0, visibleAt: 0 };
     q.messages.push(m);
     return m;
+  };
+  /**
+   * SQS's redrive: a message received maxReceiveCount times that would be received again moves to the queue's
+   * dead-letter queue instead (same MessageId and body, its receive count starting again). No such queue: it stays.
+   */
+  const redrive = (q: FakeQueue, candidates: FakeMessage[]) => {
+    if (!q.attributes.RedrivePolicy) return;
+    const policy = JSON.parse(q.attributes.RedrivePolicy) as { deadLetterTargetArn: string; maxReceiveCount: number };
+    const dlq = [...state.queues.values()].find((x) => x.arn === policy.deadLetterTargetArn);
+    if (!dlq) return;
+    for (const m of candidates.filter((c) => c.receiveCount >= Number(policy.maxReceiveCount))) {
+      q.messages = q.messages.filter((x) => x !== m);
+      dlq.messages.push({ ...m, receiveCount: 0, visibleAt: 0, receiptHandle: undefined });
+    }
   };
   const sqs: Record<string, (p: Json, host: string) => Json> = {
     CreateQueue(p, host) {
@@ -1482,6 +1530,7 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
         );
       const now = Date.now();
       const timeout = Number(p.VisibilityTimeout ?? q.attributes.VisibilityTimeout) * 1000;
+      redrive(q, visible(q, now));
       const got = visible(q, now).slice(0, max);
       for (const m of got) {
         m.receiveCount++;
@@ -1902,6 +1951,17 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
             SignatureVersion: '2',
           }),
         );
+        n++;
+      }
+      return n;
+    },
+    deliver(topicArn, envelope) {
+      let n = 0;
+      for (const sub of state.subscriptions.values()) {
+        if (sub.topicArn !== topicArn || sub.protocol !== 'sqs' || sub.deleted || !sub.confirmed) continue;
+        const q = [...state.queues.values()].find((x) => x.arn === sub.endpoint);
+        if (!q || !snsMaySend(q, topicArn)) continue;
+        enqueue(q, sub.attributes.RawMessageDelivery === 'true' ? String(JSON.parse(envelope).Message) : envelope);
         n++;
       }
       return n;
