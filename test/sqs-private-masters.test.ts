@@ -3,7 +3,7 @@
 // loaded as the master would load it; its engine started from that drop-in by the engine loader's mirror
 // (test/helpers/engine-harness.py); SNS's fan-out of one signed notification into both masters' queues
 // (fake.deliver, which honours the queue policy provision wrote). Nothing here listens for SNS.
-import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { parse } from 'yaml';

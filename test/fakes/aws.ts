@@ -966,7 +966,8 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
       }
       // An SQS endpoint is a queue ARN; SNS confirms a subscription to a queue of its own account at once.
       const sqsEndpoint = protocol === 'sqs' ? SQS_ARN.exec(endpoint) : null;
-      if (protocol === 'sqs' && !sqsEndpoint) throw new AwsError(400, 'InvalidParameter', 'Invalid parameter: SQS endpoint ARN');
+      if (protocol === 'sqs' && !sqsEndpoint)
+        throw new AwsError(400, 'InvalidParameter', 'Invalid parameter: SQS endpoint ARN');
       const attributes = map(p, 'Attributes');
       for (const [name, value] of Object.entries(attributes)) checkSubscriptionAttribute(name, value);
       let sub = [...state.subscriptions.values()].find(
