@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type FakeAws, startFakeAws } from './fakes/aws.js';
-import { type EngineJob, engineOpts, installEngine, runEngine } from './helpers/engine-harness.js';
+import { type EngineJob, engineAwsEnv, engineOpts, installEngine, runEngine } from './helpers/engine-harness.js';
 import { listFiles, type Master, type ReactorFixture, setupReactorFixture } from './helpers/reactor-fixture.js';
 import { INSTANCE_ID } from './helpers/sns-vectors.js';
 
@@ -36,22 +36,7 @@ afterAll(async () => {
   await fx?.close();
 });
 
-/** The engine's environment: fake AWS endpoint and keys, the cert server's proxy and CA, no real AWS config. */
-function engineEnv(): Record<string, string | undefined> {
-  const env: Record<string, string | undefined> = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('AWS_')) env[k] = v;
-  return {
-    ...env,
-    ...fx.server.env,
-    AWS_ACCESS_KEY_ID: 'AKIAFAKEFAKEFAKE0000',
-    AWS_SECRET_ACCESS_KEY: 'fake-secret',
-    AWS_REGION: 'us-east-1',
-    AWS_ENDPOINT_URL: fake.url,
-    AWS_EC2_METADATA_DISABLED: 'true',
-    AWS_CONFIG_FILE: '/nonexistent/aws-config',
-    AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/aws-credentials',
-  };
-}
+const engineEnv = () => engineAwsEnv(fake.url, fx.server.env);
 
 async function newQueue(): Promise<{ name: string; url: string }> {
   const name = `salt-autoscale-master-${++n}`;

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { parse } from 'yaml';
 import { awsEnv, runInProcess } from './aws-helpers.js';
 import { type FakeAws, startFakeAws } from './fakes/aws.js';
-import { type EngineRun, runEngine } from './helpers/engine-harness.js';
+import { type EngineRun, engineAwsEnv, runEngine } from './helpers/engine-harness.js';
 import { EXAMPLE_CONFIG, listFiles, type ReactorFixture, setupReactorFixture } from './helpers/reactor-fixture.js';
 import { TOPIC_ARN } from './helpers/sns-vectors.js';
 
@@ -45,22 +45,7 @@ async function masterOpts(m: Name): Promise<Record<string, unknown>> {
   return { __role: 'master', cachedir: paths(m).cachedir, pki_dir: paths(m).pki, ...dropIn };
 }
 
-function engineEnv(): Record<string, string | undefined> {
-  const env: Record<string, string | undefined> = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('AWS_')) env[k] = v;
-  return {
-    ...env,
-    ...fx.server.env,
-    AWS_ACCESS_KEY_ID: 'AKIAFAKEFAKEFAKE0000',
-    AWS_SECRET_ACCESS_KEY: 'fake-secret',
-    // The rendered queue_url is AWS's (https://sqs.us-east-1.amazonaws.com/…); the endpoint override sends the
-    // calls to the fake, as AWS_ENDPOINT_URL does for any boto3 client.
-    AWS_ENDPOINT_URL: fake.url,
-    AWS_EC2_METADATA_DISABLED: 'true',
-    AWS_CONFIG_FILE: '/nonexistent/aws-config',
-    AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/aws-credentials',
-  };
-}
+const engineEnv = () => engineAwsEnv(fake.url, fx.server.env);
 
 const runMaster = async (m: Name): Promise<EngineRun> =>
   runEngine({ opts: await masterOpts(m), rounds: 2 }, engineEnv());

@@ -93,3 +93,26 @@ export function engineOpts(
     engines: [{ ec2_autoscale_sqs: { wait_seconds: 0, max_messages: 10, ...engineConfig } }],
   };
 }
+
+/**
+ * The engine's environment: this process's without any AWS_* variable, the cert server's proxy and CA (`certEnv`),
+ * static keys, and AWS_ENDPOINT_URL pointing every call (whatever the queue URL's host) at the fake AWS.
+ */
+export function engineAwsEnv(
+  fakeUrl: string,
+  certEnv: Record<string, string | undefined>,
+): Record<string, string | undefined> {
+  const env: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('AWS_')) env[k] = v;
+  return {
+    ...env,
+    ...certEnv,
+    AWS_ACCESS_KEY_ID: 'AKIAFAKEFAKEFAKE0000',
+    AWS_SECRET_ACCESS_KEY: 'fake-secret',
+    AWS_REGION: 'us-east-1',
+    AWS_ENDPOINT_URL: fakeUrl,
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_CONFIG_FILE: '/nonexistent/aws-config',
+    AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/aws-credentials',
+  };
+}
