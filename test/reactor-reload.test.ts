@@ -59,6 +59,35 @@ describe('loading the gate package', () => {
     expect(said(results[2].logs, 'version two')).toBe(true);
   });
 
+  test('upgrading from 0.1.0: its package (a react without the tag), old or still on disk, handles the event', async () => {
+    const r = await reactorCopy('upgrade');
+    const m = await fx.master();
+    const bootFile = join(r.pkg, 'boot.py');
+    const boot = readFileSync(bootFile, 'utf8');
+    // 0.1.0's boot.py: no TAKES_TAG, and react(entry, opts, data) passes no tag on.
+    const old = boot
+      .replace(/\nTAKES_TAG = True[^\n]*\n/, '\n')
+      .replace('def react(entry, opts, data, tag=None):', 'def react(entry, opts, data):\n    tag = None');
+    expect(old).not.toContain('TAKES_TAG');
+    const oldManifest = readFileSync(r.manifest, 'utf8').replace(sha256(boot), sha256(old));
+    const { results } = await runHarness(
+      {
+        reactor: r.sls,
+        opts: m.opts,
+        deliveries: [
+          // the new entry, the old package still on disk (render has not reached it yet)
+          { body: launch(7), write: { [bootFile]: old, [r.manifest]: oldManifest } },
+          // render done: the new package replaces the loaded old one
+          { body: launch(8), write: { [bootFile]: boot, [r.manifest]: readFileSync(r.manifest, 'utf8') } },
+        ],
+      },
+      fx.server.env,
+    );
+    expect(results.map((x) => [x.error, verdictOf(x)])).toEqual(
+      [7, 8].map(() => [null, { verdict: 'accepted', outcome: 'launch' }]),
+    );
+  });
+
   test('a package that does not match its MANIFEST never loads: one ERROR line, no reaction', async () => {
     const r = await reactorCopy('mismatch');
     const m = await fx.master();
