@@ -1413,19 +1413,21 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
     q.messages.push(m);
     return m;
   };
+  const queueByArn = (arn: string): FakeQueue | undefined => [...state.queues.values()].find((x) => x.arn === arn);
   /**
    * SQS's redrive: a message received maxReceiveCount times that would be received again moves to the queue's
    * dead-letter queue instead (same MessageId and body, its receive count starting again). No such queue: it stays.
+   * Returns the candidates that stay.
    */
-  const redrive = (q: FakeQueue, candidates: FakeMessage[]) => {
-    if (!q.attributes.RedrivePolicy) return;
+  const redrive = (q: FakeQueue, candidates: FakeMessage[]): FakeMessage[] => {
+    if (!q.attributes.RedrivePolicy) return candidates;
     const policy = JSON.parse(q.attributes.RedrivePolicy) as { deadLetterTargetArn: string; maxReceiveCount: number };
-    const dlq = [...state.queues.values()].find((x) => x.arn === policy.deadLetterTargetArn);
-    if (!dlq) return;
-    for (const m of candidates.filter((c) => c.receiveCount >= Number(policy.maxReceiveCount))) {
-      q.messages = q.messages.filter((x) => x !== m);
-      dlq.messages.push({ ...m, receiveCount: 0, visibleAt: 0, receiptHandle: undefined });
-    }
+    const dlq = queueByArn(policy.deadLetterTargetArn);
+    if (!dlq) return candidates;
+    const spent = candidates.filter((c) => c.receiveCount >= Number(policy.maxReceiveCount));
+    q.messages = q.messages.filter((m) => !spent.includes(m));
+    for (const m of spent) dlq.messages.push({ ...m, receiveCount: 0, visibleAt: 0, receiptHandle: undefined });
+    return candidates.filter((m) => !spent.includes(m));
   };
   const sqs: Record<string, (p: Json, host: string) => Json> = {
     CreateQueue(p, host) {
@@ -1531,8 +1533,7 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
         );
       const now = Date.now();
       const timeout = Number(p.VisibilityTimeout ?? q.attributes.VisibilityTimeout) * 1000;
-      redrive(q, visible(q, now));
-      const got = visible(q, now).slice(0, max);
+      const got = redrive(q, visible(q, now)).slice(0, max);
       for (const m of got) {
         m.receiveCount++;
         m.visibleAt = now + timeout;
@@ -1939,7 +1940,7 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
       for (const sub of state.subscriptions.values()) {
         if (sub.topicArn !== topicArn || sub.deleted || !sub.confirmed || !sub.attributes.RedrivePolicy) continue;
         const target = String(JSON.parse(sub.attributes.RedrivePolicy).deadLetterTargetArn);
-        const q = [...state.queues.values()].find((x) => x.arn === target);
+        const q = queueByArn(target);
         if (!q || !snsMaySend(q, topicArn)) continue;
         enqueue(
           q,
@@ -1960,7 +1961,7 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
       let n = 0;
       for (const sub of state.subscriptions.values()) {
         if (sub.topicArn !== topicArn || sub.protocol !== 'sqs' || sub.deleted || !sub.confirmed) continue;
-        const q = [...state.queues.values()].find((x) => x.arn === sub.endpoint);
+        const q = queueByArn(sub.endpoint);
         if (!q || !snsMaySend(q, topicArn)) continue;
         enqueue(q, sub.attributes.RawMessageDelivery === 'true' ? String(JSON.parse(envelope).Message) : envelope);
         n++;
