@@ -59,33 +59,40 @@ describe('loading the gate package', () => {
     expect(said(results[2].logs, 'version two')).toBe(true);
   });
 
-  test('upgrading from 0.1.0: its package (a react without the tag), old or still on disk, handles the event', async () => {
-    const r = await reactorCopy('upgrade');
+  test('the entry boots once per package load and per entry: later events run the package directly', async () => {
+    const r = await reactorCopy('boots');
     const m = await fx.master();
-    const bootFile = join(r.pkg, 'boot.py');
-    const boot = readFileSync(bootFile, 'utf8');
-    // 0.1.0's boot.py: no TAKES_TAG, and react(entry, opts, data) passes no tag on.
-    const old = boot
-      .replace(/\nTAKES_TAG = True[^\n]*\n/, '\n')
-      .replace('def react(entry, opts, data, tag=None):', 'def react(entry, opts, data):\n    tag = None');
-    expect(old).not.toContain('TAKES_TAG');
-    const oldManifest = readFileSync(r.manifest, 'utf8').replace(sha256(boot), sha256(old));
+    const entry = readFileSync(r.sls, 'utf8');
+    const key = entry.match(/"(salt_autoscale_entry_[0-9a-f]{16})"/)![1];
+    // BOOT, edited to say when it runs: the rendered one, and a re-rendered entry (another digest, so another key)
+    const booting = (text: string, marker: string) =>
+      text.replace('    gate.boot.entry(BOOT, globals())\n', `$&    logging.getLogger("t").info("${marker}")\n`);
+    const v1 = booting(entry, 'booted v1');
+    const v2 = booting(entry, 'booted v2').replaceAll(key, `${key.slice(0, -4)}beef`);
+    expect(v1).not.toBe(entry);
+    const v3 = r.edited('version three');
     const { results } = await runHarness(
       {
         reactor: r.sls,
         opts: m.opts,
         deliveries: [
-          // the new entry, the old package still on disk (render has not reached it yet)
-          { body: launch(7), write: { [bootFile]: old, [r.manifest]: oldManifest } },
-          // render done: the new package replaces the loaded old one
-          { body: launch(8), write: { [bootFile]: boot, [r.manifest]: readFileSync(r.manifest, 'utf8') } },
+          { body: launch(1), write: { [r.sls]: v1 } },
+          { body: launch(2) },
+          { body: launch(3), write: { [r.sls]: v2 } },
+          { body: launch(4) },
+          { body: launch(5), write: { [r.sls]: v1 } }, // the package still carries v1's mark
+          { body: launch(6), write: { [r.glue]: v3, [r.manifest]: r.manifestFor(v3) } }, // reloaded by the package
+          { body: launch(7) }, // a new package: v1 boots again
         ],
       },
       fx.server.env,
     );
     expect(results.map((x) => [x.error, verdictOf(x)])).toEqual(
-      [7, 8].map(() => [null, { verdict: 'accepted', outcome: 'launch' }]),
+      [1, 2, 3, 4, 5, 6, 7].map(() => [null, { verdict: 'accepted', outcome: 'launch' }]),
     );
+    const boots = results.map((x) => x.logs.filter((l) => l.message.startsWith('booted')).map((l) => l.message));
+    expect(boots).toEqual([['booted v1'], [], ['booted v2'], [], [], [], ['booted v1']]);
+    expect(said(results[6].logs, 'version three')).toBe(true);
   });
 
   test('a package that does not match its MANIFEST never loads: one ERROR line, no reaction', async () => {

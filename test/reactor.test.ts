@@ -555,9 +555,9 @@ print(json.dumps(out))
 });
 
 describe('the template', () => {
-  test('holds no Handlebars expression but {{version}}: no config value is ever pasted into the Python', async () => {
+  test('holds no Handlebars expression but {{version}} and {{entryKey}}: no config value is ever pasted into the Python', async () => {
     const src = await readFile(new URL('../templates/ec2-autoscale.sls.hbs', import.meta.url), 'utf8');
-    expect(src.match(/\{\{[^}]*\}\}/g)).toEqual(['{{version}}']);
+    expect(new Set(src.match(/\{\{[^}]*\}\}/g))).toEqual(new Set(['{{version}}', '{{entryKey}}']));
     expect(src.startsWith('#!py\n')).toBe(true);
     const rendered = await readFile(fx.reactor, 'utf8');
     const { version } = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8'));

@@ -6,6 +6,7 @@ a package that render is still writing, or one edited by hand, never loads. The 
 exactly the bytes checked, through a finder that serves this package's names only (and none from elsewhere on
 sys.path), replacing an earlier load. The entry checks this file itself before running it.
 """
+import functools
 import hashlib
 import importlib
 import logging
@@ -81,12 +82,19 @@ def load(here):
     return gate
 
 
-TAKES_TAG = True  # the entry passes the event's tag (salt_glue routes by it)
+def entry(boot_source, g):
+    """ec2-autoscale.sls's every event once this package is loaded (the entry calls it instead of exec(BOOT)):
+    defines run in the entry's globals `g`, which Salt fills with data, tag and __opts__ before calling it."""
+    g["run"] = functools.partial(_run_entry, g)
 
 
-def react(entry, opts, data, tag=None):
+def _run_entry(g):
+    return react(g["__file__"], g["__opts__"], g["data"], g.get("tag"))
+
+
+def react(entry_file, opts, data, tag=None):
     """One event: reload the package first when render has written a new MANIFEST, then let the gate decide."""
-    here = os.path.join(os.path.dirname(os.path.abspath(entry)), PACKAGE)
+    here = os.path.join(os.path.dirname(os.path.abspath(entry_file)), PACKAGE)
     gate = sys.modules[PACKAGE]
     try:
         if _key(here) != gate.MANIFEST_KEY:

@@ -1,4 +1,5 @@
 // Pure: the config (and where to write) → the list of files with their contents and modes.
+import { createHash } from 'node:crypto';
 import { basename, join, resolve } from 'node:path';
 import { attestEndpoint, type Config, primaryMaster, webhookEndpoint } from '../config/types.js';
 import { VERSION } from '../version.js';
@@ -134,7 +135,7 @@ function unsealedFiles(config: Config, target: RenderTarget, attested: AttestedI
       path: join(reactorOutputDir(config, target), REACTOR_FILE),
       role: 'reactor',
       mode: 0o644,
-      content: renderTemplate('ec2-autoscale.sls.hbs', common),
+      content: reactorEntry(common.version),
     },
   ];
   // Extra instance identity certificates for attested groups, beside the reactor (ec2.autoscale.attest names them).
@@ -175,4 +176,12 @@ function unsealedFiles(config: Config, target: RenderTarget, attested: AttestedI
     });
   }
   return files;
+}
+
+/** ec2-autoscale.sls. Its dispatcher lives in sys.modules under a key that digests the entry itself, so a
+ * re-rendered entry that differs gets a dispatcher of its own while an unchanged one keeps the loaded one. */
+export function reactorEntry(version: string): string {
+  const draft = renderTemplate('ec2-autoscale.sls.hbs', { version, entryKey: 'salt_autoscale_entry' });
+  const key = `salt_autoscale_entry_${createHash('sha256').update(draft, 'utf8').digest('hex').slice(0, 16)}`;
+  return renderTemplate('ec2-autoscale.sls.hbs', { version, entryKey: key });
 }
