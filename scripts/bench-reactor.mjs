@@ -42,6 +42,9 @@ const work = mkdtempSync(join(tmpdir(), 'bench-reactor-'));
 const set = await vectors.buildVectors();
 const server = await startCertServer({ tls: set.tls, caFile: set.caFile, certs: set.certs });
 const figures = {};
+// Every harness run without a bytecode cache: Salt's py renderer then compiles the entry for every event (the
+// dearer case), whatever this machine's environment says.
+const env = { ...server.env, PYTHONDONTWRITEBYTECODE: '1' };
 try {
   const config = await exampleConfig();
   for (const [rel, content] of Object.entries(reactorDirFiles(config))) {
@@ -70,8 +73,6 @@ try {
       deliveries.push({ body: set.notification({ instanceId: id(i) }) });
     }
     server.reset();
-    // No bytecode cache: Salt's py renderer then compiles the entry for every event (the dearer case).
-    const env = { ...server.env, PYTHONDONTWRITEBYTECODE: '1' };
     const run = await runHarness({ reactor, opts: master(label), deliveries, blockCryptography }, env, python);
     const timed = run.results.slice(1);
     const gate = timed.filter((_, i) => i % 2 === 1);
@@ -112,7 +113,7 @@ try {
       deliveries.push({ ...ret(i, minion), reactor: trivial });
       deliveries.push(ret(i, minion));
     }
-    const run = await runHarness({ reactor, opts: master('job-returns'), deliveries }, server.env, python);
+    const run = await runHarness({ reactor, opts: master('job-returns'), deliveries }, env, python);
     const timed = run.results.slice(1);
     const gate = timed.filter((_, i) => i % 2 === 1);
     const base = timed.filter((_, i) => i % 2 === 0);
@@ -142,7 +143,7 @@ try {
     else hostile.push({ body: JSON.stringify({ ...JSON.parse(set.notification({})), MessageId: `m-${i}` }) });
   }
   server.reset();
-  await runHarness({ reactor, opts: master('hostile'), deliveries: hostile }, server.env, python);
+  await runHarness({ reactor, opts: master('hostile'), deliveries: hostile }, env, python);
   figures.untrusted = { messages: count, requests: server.requests.length };
 
   const bogus = Array.from({ length: count }, (_, i) => ({
@@ -153,7 +154,7 @@ try {
   }));
   server.reset();
   const started = Date.now();
-  const bogusRun = await runHarness({ reactor, opts: master('bogus'), deliveries: bogus }, server.env, python);
+  const bogusRun = await runHarness({ reactor, opts: master('bogus'), deliveries: bogus }, env, python);
   const minutes = (Date.now() - started) / 60_000;
   const bound = Math.floor(FETCH_BOUND.burst + FETCH_BOUND.perMinute * minutes);
   figures.bogusCertUrls = {

@@ -83,8 +83,9 @@ def load(here):
 
 
 def entry(boot_source, g):
-    """ec2-autoscale.sls's every event once this package is loaded (the entry calls it instead of exec(BOOT)):
-    defines run in the entry's globals `g`, which Salt fills with data, tag and __opts__ before calling it."""
+    """ec2-autoscale.sls's every event once this package is loaded: the entry calls it where it would otherwise
+    call exec(BOOT, globals()), hence the unused first argument. Defines run in the entry's globals `g`, which
+    Salt fills with data, tag and __opts__ before calling it."""
     g["run"] = functools.partial(_run_entry, g)
 
 

@@ -178,8 +178,8 @@ function unsealedFiles(config: Config, target: RenderTarget, attested: AttestedI
   return files;
 }
 
-/** ec2-autoscale.sls. Its dispatcher lives in sys.modules under a key that digests the entry itself, so a
- * re-rendered entry that differs gets a dispatcher of its own while an unchanged one keeps the loaded one. */
+/** ec2-autoscale.sls. It marks the loaded gate package with a key that digests the entry itself, so a
+ * re-rendered entry that differs runs its BOOT once while an unchanged one finds the package already marked. */
 export function reactorEntry(version: string): string {
   const draft = renderTemplate('ec2-autoscale.sls.hbs', { version, entryKey: 'salt_autoscale_entry' });
   const key = `salt_autoscale_entry_${createHash('sha256').update(draft, 'utf8').digest('hex').slice(0, 16)}`;
