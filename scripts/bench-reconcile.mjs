@@ -17,6 +17,7 @@ setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc');
 
 const { startFakeAws } = await import('../test/fakes/aws.ts');
+const { plantLedger } = await import('../test/helpers/ledger-journal.ts');
 const { runCli } = await import('../src/cli.ts');
 const { SQSClient, CreateQueueCommand, SendMessageCommand } = await import('@aws-sdk/client-sqs');
 
@@ -74,11 +75,7 @@ async function scenario(dir, groups, perGroup, keys) {
   for (let i = 0; i < lostTerminations; i++) {
     const id = hex(n++);
     key(id);
-    writeFileSync(
-      join(cache, 'instances', `${id}.json`),
-      JSON.stringify({ ledger: 1, instance_id: id, group: names[0], admitted_how: 'stub_written', admitted_at: 1 }),
-      { mode: 0o600 },
-    );
+    plantLedger(cache, { ledger: 1, instance_id: id, group: names[0], admitted_how: 'stub_written', admitted_at: 1 });
   }
   // The rest of the keys are someone else's minions.
   for (let i = 0; written < keys; i++) key(`other-minion-${i}`);

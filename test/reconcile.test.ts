@@ -19,6 +19,7 @@ import { reconcilePolicy } from '../src/aws/iam.js';
 import { parseConfigText } from '../src/config/load.js';
 import { awsEnv } from './aws-helpers.js';
 import { type FakeAws, startFakeAws } from './fakes/aws.js';
+import { journalPath, plantLedger, readLedger } from './helpers/ledger-journal.js';
 import { runInProcess } from './helpers/run-cli.js';
 import { buildVectors, CERT_PATH, type VectorSet } from './helpers/sns-vectors.js';
 
@@ -95,21 +96,18 @@ const stubs = (m: Master) => readdirSync(join(m.pki, 'minions_autosign')).sort()
 const putStub = (m: Master, id: string) => writeFileSync(join(m.pki, 'minions_autosign', id), '');
 /** A ledger entry as docs/reactor.md documents it (the reactor wrote it when it admitted the instance). */
 const putLedger = (m: Master, id: string, group: string) =>
-  writeFileSync(
-    join(m.cache, 'instances', `${id}.json`),
-    JSON.stringify({
-      ledger: 1,
-      instance_id: id,
-      group,
-      launched_at: null,
-      admitted_at: Date.now() / 1000 - 3600,
-      admitted_how: 'stub_written',
-      admitted_via: 'a-message-id',
-    }),
-    { mode: 0o600 },
-  );
-const ledger = (m: Master, id: string) =>
-  JSON.parse(readFileSync(join(m.cache, 'instances', `${id}.json`), 'utf8')) as Record<string, unknown>;
+  plantLedger(m.cache, {
+    ledger: 1,
+    instance_id: id,
+    group,
+    launched_at: null,
+    admitted_at: Date.now() / 1000 - 3600,
+    admitted_how: 'stub_written',
+    admitted_via: 'a-message-id',
+  });
+const ledger = (m: Master, id: string) => readLedger(m.cache).get(id);
+/** The ledger's bytes on disk: a dry run must leave them as they were. */
+const ledgerBytes = (m: Master) => readFileSync(journalPath(m.cache), 'utf8');
 
 /** What Salt's master does when a minion with a stub authenticates: accepts its key once, removes the stub. */
 function minionsConnect(m: Master) {
@@ -194,7 +192,7 @@ describe('reconcile', () => {
 
   it('a dry run changes nothing and exits 1 with changes pending; --json is the plan as data', async () => {
     loseEvents();
-    const before = JSON.stringify([keys(m, 'accepted'), stubs(m), readdirSync(join(m.cache, 'instances')).sort()]);
+    const before = JSON.stringify([keys(m, 'accepted'), stubs(m), ledgerBytes(m)]);
     const r = await reconcile('--dry-run', '--json');
     expect(r.code).toBe(1);
     const doc = JSON.parse(r.stdout);
@@ -209,9 +207,7 @@ describe('reconcile', () => {
     expect(byName[LOST_TERMINATE]).toMatchObject({ change: 'delete', resource: 'key', state: 'gone' });
     expect(byName[REUSED]).toMatchObject({ change: 'blocked', resource: 'denied_key', state: 'denied' });
     expect(byName[STRANGER]).toMatchObject({ change: 'unchanged', state: 'not_managed', group: null });
-    expect(JSON.stringify([keys(m, 'accepted'), stubs(m), readdirSync(join(m.cache, 'instances')).sort()])).toBe(
-      before,
-    );
+    expect(JSON.stringify([keys(m, 'accepted'), stubs(m), ledgerBytes(m)])).toBe(before);
   });
 
   it('without --clear-denied a denied key is reported, not deleted', async () => {

@@ -116,11 +116,18 @@ def cloud_runner_available(opts):
 
 
 def write_autosign_stub(settings, path):
-    """Salt's master accepts this minion id's key once while the stub exists (AutoKey.check_autosign_dir)."""
-    from .store import _write_atomic
-    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
-    # The temp file lives in pki_dir, not in minions_autosign/, so no half-written stub is ever visible there.
-    _write_atomic(path, b"", 0o600, tmp_dir=settings.pki_dir)
+    """Salt's master accepts this minion id's key once while the stub exists (AutoKey.check_autosign_dir),
+    and removes it once its mtime is older than autosign_timeout. The stub is empty, so there is nothing to
+    half-write: it is created in place (no temp file and rename, a third of the write's cost), without following
+    a symlink, and its mtime is set to now when it was there already (a repeated launch restarts the timeout)."""
+    folder = os.path.dirname(path)
+    if not os.path.isdir(folder):
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    try:
+        os.utime(fd)
+    finally:
+        os.close(fd)
 
 
 def remove_autosign_stub(path):

@@ -93,9 +93,16 @@ def _run_entry(g):
     return react(g["__file__"], g["__opts__"], g["data"], g.get("tag"))
 
 
+_HERE = {}  # entry file -> the package folder beside it (Salt gives the entry's absolute path every event)
+
+
 def react(entry_file, opts, data, tag=None):
     """One event: reload the package first when render has written a new MANIFEST, then let the gate decide."""
-    here = os.path.join(os.path.dirname(os.path.abspath(entry_file)), PACKAGE)
+    here = _HERE.get(entry_file)
+    if here is None:
+        here = os.path.join(os.path.dirname(os.path.abspath(entry_file)), PACKAGE)
+        if os.path.isabs(entry_file):  # a relative one depends on the working directory
+            _HERE[entry_file] = here
     gate = sys.modules[PACKAGE]
     try:
         if _key(here) != gate.MANIFEST_KEY:

@@ -36,6 +36,7 @@ class Decision(object):
         self.envelope = state.envelope if isinstance(state.envelope, dict) else {}
         self.facts = state.facts
         self.signed = state.signed
+        self.message = state.message  # a Notification's Message as parsed JSON (None otherwise)
 
     @property
     def accepted(self):
@@ -59,7 +60,7 @@ class Decision(object):
 class _State(object):
     def __init__(self, data):
         self.data, self.envelope, self.signature, self.signed, self.facts, self.key = data, None, None, None, {}, None
-        self.failures = []
+        self.failures, self.message = [], None
 
 
 def _envelope(s, ctx):
@@ -92,7 +93,9 @@ def _dedupe(s, ctx):
 
 
 def _message(s, ctx):
-    s.facts = policy.check_message(s.envelope, ctx.settings)
+    if s.envelope["Type"] == env.NOTIFICATION:
+        s.message = policy.parsed_message(s.envelope)
+    s.facts = policy.check_message(s.envelope, ctx.settings, s.message)
 
 
 def _instance(s, ctx):

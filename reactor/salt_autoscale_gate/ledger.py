@@ -2,15 +2,15 @@
 `salt-autoscale reconcile` tell the minions it manages from everyone else's (docs/reactor.md, "The admission
 ledger").
 
-Each entry is the instance's record in the store, instances/<instance id>.json (the file the gate's tombstone
-lives in), written whole through a temp file and a rename, so a reader sees the old entry or the new one. Every
-read-modify-write holds an exclusive flock on <cache_dir>/ledger.lock: the reactor (several worker threads, one
-master process) and reconcile (another process) take turns. Entries are written only while an accepted
-decision is performed (the reactor's or reconcile's), never while judging.
+Each entry is the instance's record in the store (the record the gate's tombstone lives in), written whole as
+one line appended to instances/journal.log (instance_journal.py): a reader sees the old entry or the new one.
+Every read-modify-write holds an exclusive flock on <cache_dir>/ledger.lock: the reactor (several worker
+threads, one master process) and reconcile (another process) take turns. Entries are written only while an
+accepted decision is performed (the reactor's or reconcile's), never while judging.
 
-Bounded: at most MAX_ENTRIES entries (counted on a new entry now and then: see EVICT_CHECK_EVERY). Past that,
-entries are evicted down to EVICT_TO: terminated ones first, oldest termination first; only then, if the fleet
-itself is that large, live ones, oldest admission first.
+Bounded: at most MAX_ENTRIES entries, counted on every new entry (the journal's reader keeps the count). Past
+that, entries are evicted down to EVICT_TO: terminated ones first, oldest termination first; only then, if the
+fleet itself is that large, live ones, oldest admission first.
 """
 import contextlib
 import fcntl
@@ -18,6 +18,7 @@ import json
 import os
 import threading
 
+from . import instance_journal
 from .policy import parse_timestamp
 from .store import _write_atomic
 from .text import sha256_hex
@@ -84,10 +85,10 @@ def locked(store):
 
 def _launched_at(decision):
     """The launch's StartTime from the Auto Scaling message, in epoch seconds, when it has a readable one."""
+    start = decision.message.get("StartTime") if isinstance(decision.message, dict) else None
     try:
-        start = json.loads(decision.envelope.get("Message") or "{}").get("StartTime")
         return parse_timestamp(start) if isinstance(start, str) else None
-    except (ValueError, AttributeError):
+    except ValueError:
         return None
 
 
@@ -158,23 +159,12 @@ def record_termination(store, instance_id, group, how, via, now):
 
 def _write(store, instance_id, record):
     record["instance_id"] = instance_id
-    _write_atomic(store.instance_path(instance_id), json.dumps(record, sort_keys=True).encode("utf-8"))
+    instance_journal.append(store.root, instance_id, record)
 
 
 def entries(store):
-    """Every ledger entry, instance id -> record (tombstones the gate wrote before the ledger existed too)."""
-    folder = os.path.join(store.root, "instances")
-    out = {}
-    try:
-        names = os.listdir(folder)
-    except OSError:
-        return out
-    for name in names:
-        if name.endswith(".json") and not name.startswith("."):
-            record = store.instance(name[:-5])
-            if record:
-                out[name[:-5]] = record
-    return out
+    """Every ledger entry, instance id -> record."""
+    return instance_journal.records(store.root)
 
 
 def _eviction_order(item):
@@ -187,37 +177,25 @@ def _eviction_order(item):
     return (1, admitted if isinstance(admitted, (int, float)) else 0)
 
 
-# Counting the entries is a listdir of up to MAX_ENTRIES names, too dear for every event in Salt's reactor loop
-# (a cProfile of the bench's 1000 launches: about 0.3 ms an event, with a 1000-entry ledger): only a new entry can grow the ledger, and a process counts on its first
-# new entry and then every EVICT_CHECK_EVERY-th, so the bound is exceeded by fewer than that many per process.
-EVICT_CHECK_EVERY = 100
-_new_entries = [0]
-
-
 def _evict_sometimes(store, new):
-    if not new:
-        return
-    if _new_entries[0] % EVICT_CHECK_EVERY == 0:
+    """Only a new entry grows the ledger; the count is the journal reader's (no listing, no parsing)."""
+    if new:
         evict(store)
-    _new_entries[0] += 1
 
 
 def evict(store, max_entries=None, evict_to=None):
-    """Keeps the ledger within MAX_ENTRIES. Counting is one listdir; records are read only when over."""
+    """Keeps the ledger within MAX_ENTRIES; records are parsed only when it is over. Returns how many went."""
     max_entries = MAX_ENTRIES if max_entries is None else max_entries
     evict_to = EVICT_TO if evict_to is None else evict_to
-    folder = os.path.join(store.root, "instances")
-    if len([n for n in os.listdir(folder) if n.endswith(".json")]) <= max_entries:
+    if instance_journal.count(store.root) <= max_entries:
         return 0
     with locked(store):
         current = sorted(entries(store).items(), key=_eviction_order)
-        gone = current[:max(0, len(current) - evict_to)]
-        for instance_id, _ in gone:
-            try:
-                os.unlink(store.instance_path(instance_id))
-            except OSError:
-                pass
-    return len(gone)
+        gone = len(current) - evict_to
+        if gone <= 0:
+            return 0
+        instance_journal.rewrite(store.root, [instance_id for instance_id, _ in current[gone:]])
+    return gone
 
 
 # ── open lifecycle actions ──

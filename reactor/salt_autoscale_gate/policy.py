@@ -1,5 +1,4 @@
 """The checks on what a message claims, all pure and cheap: topic, certificate URL, age, event, group, id."""
-import calendar
 import datetime
 import re
 
@@ -78,11 +77,11 @@ def parse_timestamp(text):
     match = TIMESTAMP_RE.fullmatch(text)
     if not match:
         raise ValueError(text)
-    year, month, day, hour, minute, second = (int(match.group(i)) for i in range(1, 7))
-    datetime.datetime(year, month, day, hour, minute, second)  # raises on Feb 30, hour 24, ...
-    seconds = calendar.timegm((year, month, day, hour, minute, second, 0, 0, 0))
-    seconds += float(match.group(7) or 0)
-    zone = match.group(8)
+    parts = match.groups()
+    # One C call checks the date (raises on Feb 30, hour 24, ...) and gives the epoch seconds.
+    seconds = datetime.datetime(*map(int, parts[:6]), tzinfo=datetime.timezone.utc).timestamp()
+    seconds += float(parts[6] or 0)
+    zone = parts[7]
     if zone != "Z":
         zone_h, zone_m = int(zone[1:3]), int(zone[4:6])
         if zone_h > 23 or zone_m > 59:
@@ -105,9 +104,18 @@ def check_timestamp(envelope, settings, now):
     return sent
 
 
-def check_message(envelope, settings):
+def parsed_message(envelope):
+    """A Notification's Message as JSON, or None when it is not JSON."""
+    try:
+        return strict_json(envelope["Message"])
+    except ValueError:
+        return None
+
+
+def check_message(envelope, settings, message):
     """What the message is about: for a Notification the Auto Scaling event inside (event, group, account),
-    for a SubscriptionConfirmation its SubscribeURL. Returns the facts the reaction needs."""
+    for a SubscriptionConfirmation its SubscribeURL. Returns the facts the reaction needs. message: the
+    Notification's parsed_message (parsed once: the ledger reads the launch's StartTime from it too)."""
     kind = envelope["Type"]
     region, account = topic_parts(envelope["TopicArn"])
     if kind == SUBSCRIPTION:
@@ -118,10 +126,6 @@ def check_message(envelope, settings):
         return {"outcome": "subscription_confirmation", "subscribe_url": url}
     if kind != NOTIFICATION:
         return {"outcome": "unsubscribe_confirmation"}
-    try:
-        message = strict_json(envelope["Message"])
-    except ValueError:
-        message = None
     if not isinstance(message, dict):
         raise Rejected("bad_message_json", "Message is not a JSON object")
     if "LifecycleTransition" in message and "Event" not in message:

@@ -55,7 +55,13 @@ class Settings(object):
         self.confirm = raw.get("subscription_confirmation") or "auto"
         self.email = bool(alerts.get("email")) and bool(opts.get("smtp.host"))
         self.password_file = alerts.get("password_file")
-        self.smtp = dict((k, v) for k, v in opts.items() if isinstance(k, str) and k.startswith("smtp."))
+        self._opts = opts
+
+    @property
+    def smtp(self):
+        """Salt's smtp.* settings. Read only when an email goes: a real master's opts have hundreds of keys, and
+        Settings is built for every event."""
+        return dict((k, v) for k, v in self._opts.items() if isinstance(k, str) and k.startswith("smtp."))
 
     @property
     def attested_groups(self):

@@ -3,25 +3,24 @@
     certs/<sha256 of the URL>.pem            SNS signing certificates
     handled/<bucket>.log                     one line per handled message: the sha256 of its MessageId and of
                                              its signed string (a re-labelled replay), when, outcome, instance
-    instances/<instance id>.json             one record per instance: today its termination (the tombstone);
-                                             the ledger adds keys to this same record (group, launched_at,
-                                             admitted_by, ...) without reshaping it
+    instances/journal.log                    one record per instance (instance_journal.py): its termination
+                                             (the tombstone) and the admission ledger's keys (group,
+                                             launched_at, admitted_*, ...), one appended line per change
     prune.stamp, alert.stamp                 when records were last pruned; when the last alert email went
 
 A directory that is a symlink, not owned by the master's user, or writable by group or others is refused
 (StoreProblem): anyone who can write there could plant a certificate and forge any message.
 """
-import json
 import os
 import stat
 import threading
 import time
 
+from . import instance_journal
 from .text import sha256_hex
 
 PRUNE_EVERY_SECONDS = 60
 MAX_CERT_BYTES = 64 * 1024
-MAX_RECORD_BYTES = 64 * 1024
 SUBDIRS = ("certs", "handled", "instances")
 JOURNALS = {}  # per process: handled/<bucket>.log path -> [inode, bytes read, {digest: time}]
 LEGACY = {}  # per process: cache_dir -> False once handled/ was seen without an earlier version's records
@@ -80,6 +79,8 @@ class Store(object):
     def __init__(self, root, keep_seconds, readonly=False):
         self.root, self.keep_seconds, self.readonly = root, keep_seconds, readonly
         self.absent = False
+        self._handled_dir = os.path.join(root, "handled")
+        self._digests = (None, None, None, None)  # (MessageId, signed, their sha256s): handled, then recorded
         paths = [root] + [os.path.join(root, d) for d in SUBDIRS]
         for path in paths:
             try:
@@ -130,8 +131,12 @@ class Store(object):
     # buckets are pruned. The reactor process keeps what it has read (JOURNALS) and reads only what was added.
     def _bucket_paths(self, now):
         bucket = int(now // max(self.keep_seconds, 1))
-        folder = os.path.join(self.root, "handled")
-        return [os.path.join(folder, "%d.log" % b) for b in (bucket, bucket - 1)]
+        return ["%s/%d.log" % (self._handled_dir, b) for b in (bucket, bucket - 1)]
+
+    def _digests_of(self, message_id, signed):
+        if self._digests[0] != message_id or self._digests[1] != signed:
+            self._digests = (message_id, signed, sha256_hex(message_id), sha256_hex(signed))
+        return self._digests[2], self._digests[3]
 
     def _journal(self, path):
         """{digest: time} of a bucket file, read incrementally (a replaced or shrunk file is read again)."""
@@ -165,7 +170,7 @@ class Store(object):
         count only records older than that time (verify --at)."""
         if self.absent:
             return None
-        by_id, by_content = sha256_hex(message_id), sha256_hex(signed)
+        by_id, by_content = self._digests_of(message_id, signed)
         for path in self._bucket_paths(time.time() if now is None else now):
             journal = self._journal(path)
             for digest in (by_id, by_content):
@@ -195,45 +200,37 @@ class Store(object):
     def record_handled(self, message_id, signed, record):
         """Records the message as handled, once its reaction is decided and its side effects are done."""
         now = record["at"]
-        line = "%s %s %.3f %s %s\n" % (sha256_hex(message_id), sha256_hex(signed), now,
-                                       record.get("outcome") or "-", record.get("instance_id") or "-")
+        by_id, by_content = self._digests_of(message_id, signed)
+        line = "%s %s %.3f %s %s\n" % (by_id, by_content, now, record.get("outcome") or "-",
+                                       record.get("instance_id") or "-")
         path = self._bucket_paths(now)[0]
         data = line.encode("ascii")
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+        known = JOURNALS.get(path)
+        fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o600)
         try:
+            was = os.fstat(fd)
+            size = was.st_size
+            read_to_end = known is not None and known[0] == was.st_ino and known[1] == size
+            if size and not read_to_end and os.pread(fd, 1, size - 1) != b"\n":
+                data = b"\n" + data  # a line a crash cut short: this one starts on a line of its own
             os.write(fd, data)
             st = os.fstat(fd)
         finally:
             os.close(fd)
         # When nobody else appended since this process last read the journal, what it knows plus this line is
         # the whole file: remember the line instead of reading it back on the next event.
-        known = JOURNALS.get(path)
         if known is None and st.st_size == len(data):
             known = JOURNALS[path] = [st.st_ino, 0, {}]
         if known is not None and known[0] == st.st_ino and known[1] + len(data) == st.st_size:
             known[1] = st.st_size
-            known[2][sha256_hex(message_id)] = known[2][sha256_hex(signed)] = now
+            known[2][by_id] = known[2][by_content] = now
         self.prune(now)
         return True
 
-    # ── instances (tombstones today; the ledger's records later) ──
-    def instance_path(self, instance_id):
-        return os.path.join(self.root, "instances", instance_id + ".json")
-
+    # ── instances: the gate's tombstones and the ledger's entries, one record per instance ──
     def instance(self, instance_id):
-        """The instance's record ({} when there is none). instance_id is already checked (i-<hex>)."""
-        if self.absent:
-            return {}
-        try:
-            fd = os.open(self.instance_path(instance_id), os.O_RDONLY | os.O_NOFOLLOW)
-        except OSError:
-            return {}
-        with os.fdopen(fd, "rb") as handle:
-            try:
-                record = json.loads(handle.read(MAX_RECORD_BYTES).decode("utf-8"))
-            except (ValueError, UnicodeDecodeError):
-                return {}
-        return record if isinstance(record, dict) else {}
+        """The instance's record ({} when there is none). Written by ledger.py only."""
+        return {} if self.absent else instance_journal.read(self.root, instance_id)
 
     def terminated_at(self, instance_id, now):
         """When the instance's termination was handled, if within keep_seconds of now."""
@@ -242,15 +239,10 @@ class Store(object):
             return when
         return None
 
-    def record_instance(self, instance_id, **fields):
-        record = self.instance(instance_id)
-        record.update(fields, instance_id=instance_id)
-        _write_atomic(self.instance_path(instance_id), json.dumps(record, sort_keys=True).encode("utf-8"))
-
     # ── housekeeping ──
     def prune(self, now=None):
-        """Forget handled messages and tombstones older than keep_seconds (those messages are stale anyway);
-        at most once a minute."""
+        """Forget handled messages older than keep_seconds (those messages are stale anyway); at most once a
+        minute. Tombstones stay: they are ledger entries, which the ledger's own bound evicts."""
         stamp = os.path.join(self.root, "prune.stamp")
         now = time.time() if now is None else now
         if 0 <= now - PRUNED.get(self.root, -PRUNE_EVERY_SECONDS) < PRUNE_EVERY_SECONDS:
@@ -266,25 +258,18 @@ class Store(object):
         PRUNED[self.root] = now
         cutoff = now - self.keep_seconds
         current = [os.path.basename(p) for p in self._bucket_paths(now)]
-        for sub in ("handled", "instances"):
-            folder = os.path.join(self.root, sub)
-            for name in os.listdir(folder):
-                path = os.path.join(folder, name)
-                try:
-                    if sub == "instances":
-                        when = self.instance(name[:-5]).get("terminated_at") if name.endswith(".json") else None
-                        # Only a tombstone goes: keys the ledger adds keep the record (it is theirs to prune).
-                        if isinstance(when, (int, float)) and when < cutoff and set(self.instance(name[:-5])) <= {
-                                "instance_id", "terminated_at", "group", "terminated_by"}:
-                            os.unlink(path)
-                    elif name.endswith(".log"):
-                        if name not in current:
-                            os.unlink(path)
-                            JOURNALS.pop(path, None)
-                    elif os.path.getmtime(path) < cutoff:  # an earlier version's one file per message
+        folder = os.path.join(self.root, "handled")
+        for name in os.listdir(folder):
+            path = os.path.join(folder, name)
+            try:
+                if name.endswith(".log"):
+                    if name not in current:
                         os.unlink(path)
-                except OSError:
-                    pass
+                        JOURNALS.pop(path, None)
+                elif os.path.getmtime(path) < cutoff:  # an earlier version's one file per message
+                    os.unlink(path)
+            except OSError:
+                pass
 
     def alert_allowed(self, min_interval, budget="verified"):
         """At most one alert email per min_interval seconds per budget, across events (a stamp file's mtime)."""

@@ -1,5 +1,6 @@
 import time
 
+from salt_autoscale_gate import ledger
 from salt_autoscale_gate.certificate import Certificates, FetchLimits, OpensslBackend
 from salt_autoscale_gate.gate import CHECK_NAMES, Context, judge
 from salt_autoscale_gate.store import Store
@@ -68,7 +69,8 @@ def test_explain_reports_a_good_signature_on_a_message_rejected_for_its_content(
 
 def test_a_launch_after_its_terminate_is_refused(pki, settings):
     ctx = context(settings, CountingFetch(pki.rsa_pem))
-    ctx.store.record_instance("i-0123456789abcdef0", terminated_at=time.time() - 10)
+    ledger.record_termination(ctx.store, "i-0123456789abcdef0", "web-asg", ledger.KEY_DELETE_ASKED, "m",
+                              time.time() - 10)
     assert judge(body(pki.sign(launch())), ctx).reason == "instance_terminated"
     terminate = launch(event="autoscaling:EC2_INSTANCE_TERMINATE")
     assert judge(body(pki.sign(terminate)), ctx).accepted

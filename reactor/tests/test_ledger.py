@@ -1,9 +1,11 @@
 import json
 import os
+import subprocess
+import sys
 import threading
 import time
 
-from salt_autoscale_gate import ledger
+from salt_autoscale_gate import instance_journal, ledger
 from salt_autoscale_gate.actions import Performer, plan
 from salt_autoscale_gate.certificate import Certificates, FetchLimits, OpensslBackend
 from salt_autoscale_gate.gate import Context, judge
@@ -74,17 +76,82 @@ def test_a_rejected_message_writes_no_entry(pki, settings):
     assert ledger.entries(store) == {}
 
 
-def test_the_ledger_survives_a_restart_as_documented_json_files(pki, settings):
+def test_the_ledger_survives_a_restart_as_documented_journal_lines(pki, settings):
     perform(pki, settings, launch_of(WORKER, "worker-asg"))
-    path = os.path.join(settings.cache_dir, "instances", WORKER + ".json")
-    with open(path) as handle:
-        on_disk = json.load(handle)
+    path = os.path.join(settings.cache_dir, "instances", "journal.log")
+    with open(path, "rb") as handle:
+        lines = handle.read().splitlines()
+    assert len(lines) == 1
+    instance_id, size, body = lines[0].split(b" ", 2)
+    assert instance_id.decode() == WORKER and int(size) == len(body)
+    on_disk = json.loads(body)
     assert set(on_disk) == {"admitted_at", "admitted_how", "admitted_via", "group", "instance_id", "launched_at",
                             "ledger"}
     assert on_disk["ledger"] == ledger.FORMAT
-    reopened = Store(settings.cache_dir, settings.keep_seconds)  # a new process: nothing held in memory
-    assert ledger.entries(reopened)[WORKER] == on_disk
-    assert [n for n in os.listdir(os.path.dirname(path)) if n.startswith(".")] == []  # no temp file left
+    instance_journal._CACHE.clear()  # a new process: nothing held in memory
+    assert ledger.entries(Store(settings.cache_dir, settings.keep_seconds))[WORKER] == on_disk
+    assert os.listdir(os.path.dirname(path)) == ["journal.log"]  # no temp file, no file per instance
+
+
+def test_a_change_is_one_appended_line_and_the_latest_line_of_an_id_wins(settings):
+    store = Store(settings.cache_dir, settings.keep_seconds)
+    path = instance_journal.path_of(settings.cache_dir)
+    ledger.record_admission(store, WORKER, "worker-asg", ledger.STUB_WRITTEN, "m-1", 100.0)
+    first = os.stat(path)
+    ledger.record_termination(store, WORKER, None, ledger.KEY_DELETED, ledger.VIA_RECONCILE, 200.0)
+    assert os.stat(path).st_ino == first.st_ino and os.stat(path).st_size > first.st_size  # appended, not replaced
+    instance_journal._CACHE.clear()
+    entry = Store(settings.cache_dir, settings.keep_seconds).instance(WORKER)
+    assert entry["admitted_via"] == "m-1" and entry["terminated_how"] == ledger.KEY_DELETED
+
+
+def test_a_line_a_crash_cut_short_is_ignored_and_does_not_swallow_the_next(settings):
+    store = Store(settings.cache_dir, settings.keep_seconds)
+    ledger.record_admission(store, WORKER, "worker-asg", ledger.STUB_WRITTEN, "m-1", 100.0)
+    path = instance_journal.path_of(settings.cache_dir)
+    with open(path, "ab") as handle:  # a crash in the middle of the termination's line
+        handle.write(b'%s 120 {"group": "worker-asg", "instance_id": "%s", "terminated_at"' % (
+            WORKER.encode(), WORKER.encode()))
+    instance_journal._CACHE.clear()
+    store = Store(settings.cache_dir, settings.keep_seconds)
+    assert store.instance(WORKER)["admitted_via"] == "m-1"  # the entry before the cut stands
+    ledger.record_admission(store, WEB, "web-asg", ledger.CLOUD_CREATE_ASKED, "m-2", 300.0)
+    instance_journal._CACHE.clear()
+    again = ledger.entries(Store(settings.cache_dir, settings.keep_seconds))
+    assert sorted(again) == sorted([WORKER, WEB]) and "terminated_at" not in again[WORKER]
+
+
+def test_another_process_sees_each_change_and_each_rewrite(settings):
+    # Two processes, as the reactor and reconcile: each reader brings what it holds up to date on every read.
+    store = Store(settings.cache_dir, settings.keep_seconds)
+    ledger.record_admission(store, WORKER, "worker-asg", ledger.STUB_WRITTEN, "m-1", 100.0)
+    assert store.instance(WORKER)["admitted_via"] == "m-1"
+    assert _in_another_process(settings, "ledger.record_termination(s, %r, None, ledger.KEY_DELETED, "
+                               "'reconcile', 200.0)" % WORKER) == 0
+    assert store.instance(WORKER)["terminated_how"] == ledger.KEY_DELETED  # an append read incrementally
+    assert _in_another_process(settings, "ledger.evict(s, max_entries=0, evict_to=0)") == 0
+    assert store.instance(WORKER) == {} and ledger.entries(store) == {}  # a rewrite (another inode) read again
+
+
+def _in_another_process(settings, statement):
+    package = os.path.dirname(os.path.dirname(ledger.__file__))
+    code = ("import sys; sys.path.insert(0, %r)\nfrom salt_autoscale_gate import ledger\n"
+            "from salt_autoscale_gate.store import Store\ns = Store(%r, 3900)\n%s\n"
+            % (package, settings.cache_dir, statement))
+    return subprocess.call([sys.executable, "-c", code])
+
+
+def test_the_journal_is_compacted_once_it_holds_far_more_lines_than_entries(settings, monkeypatch):
+    monkeypatch.setattr(instance_journal, "COMPACT_SLACK", 10)
+    store = Store(settings.cache_dir, settings.keep_seconds)
+    path = instance_journal.path_of(settings.cache_dir)
+    for n in range(30):  # one entry changed 30 times: 30 lines, 1 entry
+        ledger.record_admission(store, WORKER, "worker-asg", ledger.STUB_WRITTEN, "m-%d" % n, 100.0 + n)
+    with open(path, "rb") as handle:
+        lines = handle.read().splitlines()
+    assert len(lines) <= 2 * 1 + 10  # rewritten when it passed 12 lines
+    instance_journal._CACHE.clear()
+    assert Store(settings.cache_dir, settings.keep_seconds).instance(WORKER)["admitted_via"] == "m-29"
 
 
 def test_a_reused_id_admitted_again_loses_its_old_termination(settings):
@@ -128,17 +195,23 @@ def test_a_writer_waits_for_the_lock_that_reconcile_holds(settings):
     assert written.is_set() and WORKER in ledger.entries(store)
 
 
-def test_new_entries_count_the_ledger_now_and_then_and_updates_never(settings, monkeypatch):
-    # Counting is a listdir of the whole folder: the reactor does it on a process's first new entry and then on
-    # every EVICT_CHECK_EVERY-th, never for an update of an existing entry.
+def test_every_new_entry_counts_the_ledger_and_an_update_never(settings, monkeypatch):
     store = Store(settings.cache_dir, settings.keep_seconds)
     counted = []
     monkeypatch.setattr(ledger, "evict", lambda s, *a, **k: counted.append(1) or 0)
-    monkeypatch.setattr(ledger, "EVICT_CHECK_EVERY", 3)
-    monkeypatch.setattr(ledger, "_new_entries", [0])
     for n in range(7):
         ledger.record_admission(store, "i-%08x" % n, "worker-asg", ledger.STUB_WRITTEN, "m", 1000.0 + n)
-    assert len(counted) == 3  # entries 1, 4 and 7
+    assert len(counted) == 7
     for n in range(7):
         ledger.record_termination(store, "i-%08x" % n, None, ledger.KEY_DELETED, "m", 2000.0 + n)
-    assert len(counted) == 3  # updates do not grow the ledger
+    assert len(counted) == 7  # updates do not grow the ledger
+
+
+def test_the_bound_holds_with_every_new_entry(settings, monkeypatch):
+    monkeypatch.setattr(ledger, "MAX_ENTRIES", 5)
+    monkeypatch.setattr(ledger, "EVICT_TO", 3)
+    store = Store(settings.cache_dir, settings.keep_seconds)
+    for n in range(12):
+        ledger.record_admission(store, "i-%08x" % n, "worker-asg", ledger.STUB_WRITTEN, "m", 1000.0 + n)
+        assert len(ledger.entries(store)) <= 5
+    assert "i-0000000b" in ledger.entries(store)  # the newest stays

@@ -47,7 +47,7 @@ def master(tmp_path):
 
 
 def facts_of(env, settings):
-    return policy.check_message(env, settings)
+    return policy.check_message(env, settings, policy.parsed_message(env))
 
 
 # ── the message ──

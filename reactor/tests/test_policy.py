@@ -34,5 +34,5 @@ def test_a_subscribe_url_outside_its_region_s_partition_is_refused():
     message = dict(envelope("us-east-1", ""), Type="SubscriptionConfirmation",
                    SubscribeURL="https://sns.us-east-1.amazonaws.com.cn/?Action=ConfirmSubscription&Token=x")
     with pytest.raises(Rejected) as caught:
-        check_message(message, Settings())
+        check_message(message, Settings(), None)
     assert caught.value.reason == "subscribe_url_invalid"

@@ -3,6 +3,7 @@ import time
 
 import pytest
 
+from salt_autoscale_gate import ledger
 from salt_autoscale_gate.store import Store, StoreProblem
 from salt_autoscale_gate.text import sha256_hex
 
@@ -81,11 +82,22 @@ def test_a_half_written_line_is_no_record(tmp_path):
 
 def test_a_tombstone_lasts_keep_seconds_and_the_record_keeps_other_keys(tmp_path):
     store = Store(str(tmp_path / "c"), 3900)
-    store.record_instance("i-0123456789abcdef0", terminated_at=1000.0, group="web-asg")
+    ledger.record_admission(store, "i-0123456789abcdef0", "web-asg", ledger.STUB_WRITTEN, "m-1", 900.0)
+    ledger.record_termination(store, "i-0123456789abcdef0", None, ledger.KEY_DELETE_ASKED, "m-2", 1000.0)
     assert store.terminated_at("i-0123456789abcdef0", 1000.0 + 3899) == 1000.0
     assert store.terminated_at("i-0123456789abcdef0", 1000.0 + 3901) is None
-    store.record_instance("i-0123456789abcdef0", launched_at=900.0)
     assert store.instance("i-0123456789abcdef0")["group"] == "web-asg"
+    assert store.instance("i-0123456789abcdef0")["admitted_via"] == "m-1"
+
+
+def test_a_line_a_crash_cut_short_does_not_swallow_the_next_handled_record(tmp_path):
+    store = Store(str(tmp_path / "c"), 3900)
+    journal = store._bucket_paths(time.time())[0]
+    with open(journal, "w") as handle:
+        handle.write("%s %s %.3f" % (sha256_hex("x"), sha256_hex(b"y"), time.time()))  # cut short
+    store.record_handled("id-2", b"signed", {"at": time.time(), "outcome": "accepted"})
+    assert store.handled("id-2", b"signed") is not None
+    assert Store(str(tmp_path / "c"), 3900).handled("id-2", b"signed") is not None
 
 
 def test_readonly_store_of_an_absent_directory_is_empty_and_writes_nothing(tmp_path):
