@@ -112,7 +112,7 @@ def _certificate(s, ctx):
 
 
 def _signature(s, ctx):
-    check_signature(s.envelope, s.signature, s.key, ctx.certificates.backend)
+    check_signature(s.envelope, s.signed, s.signature, s.key, ctx.certificates.backend)
 
 
 # (name, function, the checks whose results it needs)

@@ -22,6 +22,7 @@ from .text import sha256_hex
 PRUNE_EVERY_SECONDS = 60
 MAX_CERT_BYTES = 64 * 1024
 SUBDIRS = ("certs", "handled", "instances")
+_PATHS = {}  # per process: cache_dir -> [it, its SUBDIRS] (joined once; they are checked on every event)
 JOURNALS = {}  # per process: handled/<bucket>.log path -> [inode, bytes read, {digest: time}]
 LEGACY = {}  # per process: cache_dir -> False once handled/ was seen without an earlier version's records
 PRUNED = {}  # per process: cache_dir -> when this process last found or made a fresh prune.stamp
@@ -79,9 +80,11 @@ class Store(object):
     def __init__(self, root, keep_seconds, readonly=False):
         self.root, self.keep_seconds, self.readonly = root, keep_seconds, readonly
         self.absent = False
-        self._handled_dir = os.path.join(root, "handled")
         self._digests = (None, None, None, None)  # (MessageId, signed, their sha256s): handled, then recorded
-        paths = [root] + [os.path.join(root, d) for d in SUBDIRS]
+        paths = _PATHS.get(root)
+        if paths is None:
+            paths = _PATHS[root] = [root] + [os.path.join(root, d) for d in SUBDIRS]
+        self._handled_dir = paths[2]
         for path in paths:
             try:
                 _check_dir(path, readonly)

@@ -38,6 +38,19 @@ def test_only_a_plain_certificate_pem_is_loaded(pki, backend, label):
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("version", ["1", "2"])
+def test_each_signature_version_verifies_its_own_digest_and_nothing_else(pki, backend, version):
+    b = backend()
+    _, _, key = b.load(pki.rsa_pem)
+    envelope = pki.sign(launch(), version=version)
+    signature, signed = check_fields(envelope), canonical_string(envelope)
+    assert b.verify(key, signature, signed, version) is True
+    assert b.verify(key, signature, signed.replace(b"web-asg", b"web-asX"), version) is False  # content changed
+    other = "2" if version == "1" else "1"
+    assert b.verify(key, signature, signed, other) is False  # a SHA1 signature is no SHA256 one, and back
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_an_ec_key_certificate_never_verifies(pki, backend):
     envelope = pki.sign(launch(), key="ec.key")
     b = backend()

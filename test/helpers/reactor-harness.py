@@ -127,7 +127,7 @@ def main():
     capture = Capture()
     root = logging.getLogger()
     root.addHandler(capture)
-    root.setLevel(logging.DEBUG)
+    root.setLevel(getattr(logging, job.get("logLevel") or "DEBUG"))  # Salt's default is WARNING
     opts = job["opts"]
     results = []
     started = time.perf_counter()

@@ -67,6 +67,8 @@ export interface HarnessJob {
   tag?: string;
   /** settle after every delivery. */
   settle?: boolean;
+  /** The master's log level: DEBUG by default, so tests see every line; a real master's default is WARNING. */
+  logLevel?: 'DEBUG' | 'INFO' | 'WARNING';
 }
 
 /** One python3 process for the whole batch (each delivery still gets a fresh module, as in Salt). */
