@@ -1,6 +1,7 @@
 """What an accepted message leads to: plan() returns the actions as data (verify prints them); perform() does
 them, in one place, and returns the reaction for Salt. The message is recorded as handled last, once every
 side effect is done: a failure before that leaves nothing recorded, so SNS's retry is judged afresh."""
+import errno
 import logging
 import os
 import time
@@ -123,7 +124,17 @@ def write_autosign_stub(settings, path):
     folder = os.path.dirname(path)
     if not os.path.isdir(folder):
         os.makedirs(folder, mode=0o700, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    except OSError as exc:
+        if exc.errno not in (errno.EACCES, errno.EPERM, errno.ELOOP):
+            raise
+        # A stub there already that the master cannot open for writing (root's, mode 0644) or a symlink:
+        # replaced by a file of its own, through a temp file in pki_dir (not in minions_autosign/, where Salt
+        # would see it).
+        from .store import _write_atomic
+        _write_atomic(path, b"", 0o600, tmp_dir=settings.pki_dir)
+        return
     try:
         os.utime(fd)
     finally:

@@ -1,20 +1,25 @@
 """The instances' records (the gate's tombstones and the admission ledger's entries) as one append-only journal,
-<cache_dir>/instances/journal.log. One line per change, the instance's whole record:
+<cache_dir>/instances/journal.log:
 
+    #journal <32 hex digits>                             its generation: new whenever the file is made or rewritten
     <instance id> <length of the JSON in bytes> <the record as JSON>
-    <instance id> -                                      (the record removed: evicted)
+    ...
 
-The latest line of an id wins. Why a journal and not a file per instance: an accepted launch in Salt's reactor
-loop paid most of its cost creating that file's inode (266-278 us on the test VM's ext4, against ~1 us for an
-append). A reader keeps what it has read (per process, _CACHE) and reads only what was appended since; a rewrite
-(compaction, eviction) replaces the file, and a reader that sees another inode reads it again from the start.
+One line per change, the instance's whole record; the latest line of an id wins. Why a journal and not a file
+per instance: an accepted launch in Salt's reactor loop paid most of its cost creating that file's inode
+(266-278 us on the test VM's ext4, against ~1 us for an append). A reader keeps what it has read (per process,
+_CACHE) and reads only what was appended since. A rewrite (compaction, eviction) replaces the file; a reader
+that finds another generation reads it again from the start. The generation, not the inode number, says which
+file it is: ext4 hands a freed inode number out again at once (a deleted journal made afresh, two rewrites).
 
 Writers append and rewrite only under the ledger's lock (ledger.locked), so one writer at a time. A line is one
 write() on an O_APPEND descriptor; a line a crash cut short fails its length check and is ignored, and the next
 append starts on a line of its own, so it never swallows its successor.
 """
+import binascii
 import json
 import os
+import re
 import stat
 import threading
 
@@ -23,13 +28,31 @@ MAX_LINE_BYTES = 64 * 1024
 # Rewrite once the journal holds this many lines more than twice its live records: the file stays within about
 # twice the live size, and a busy master rewrites it once per ~COMPACT_SLACK changes at most.
 COMPACT_SLACK = 1000
+HEADER_RE = re.compile(rb"#journal [0-9a-f]{32}\n")
+HEADER_BYTES = len(b"#journal \n") + 32
+ID_RE = re.compile(rb"i-[0-9a-f]{8}(?:[0-9a-f]{9})?")  # policy.INSTANCE_ID_RE, as bytes
 
 _ENCODER = json.JSONEncoder(sort_keys=True)  # once: json.dumps with a keyword builds an encoder per call
-_CACHE = {}  # journal path -> [inode, bytes read (to the end of a whole line), size seen, lines read, {id: JSON}]
+_CACHE = {}  # journal path -> _Known
+_PATHS = {}
 _guard = threading.Lock()  # the reactor's worker threads and the engines' threads share _CACHE
 
 
-_PATHS = {}
+class _Known(object):
+    """What this process has read of one journal file."""
+
+    def __init__(self, generation, inode):
+        self.generation, self.inode = generation, inode
+        self.offset = 0  # bytes read, up to the end of a whole line
+        self.size, self.mtime = -1, None  # the file's size and mtime when last read: unchanged means nothing new
+        self.lines = 0
+        self.records = {}  # instance id -> its latest record, JSON bytes
+
+    def unchanged(self, st):
+        return self.inode == st.st_ino and self.size == st.st_size and self.mtime == st.st_mtime_ns
+
+    def saw(self, st):
+        self.size, self.mtime = st.st_size, st.st_mtime_ns
 
 
 def path_of(root):
@@ -39,25 +62,27 @@ def path_of(root):
     return path
 
 
+def _generation(fd):
+    """The file's generation (its header), or b"" for a file without one."""
+    head = os.pread(fd, HEADER_BYTES, 0)
+    return head if HEADER_RE.fullmatch(head) else b""
+
+
 def _ingest(known, data):
     """Applies the whole lines of data to the cached state; returns the bytes consumed."""
     end = data.rfind(b"\n") + 1  # a line still being written is read next time
-    records = known[4]
+    records = known.records
     for line in data[:end].split(b"\n")[:-1]:
-        known[3] += 1
+        known.lines += 1
         head, _, rest = line.partition(b" ")
-        if not head.startswith(b"i-"):
-            continue
         size, _, body = rest.partition(b" ")
-        if size == b"-" and not body:
-            records.pop(head.decode("ascii", "replace"), None)
-        elif size.isdigit() and int(size) == len(body) and len(body) <= MAX_LINE_BYTES:
-            records[head.decode("ascii", "replace")] = body
+        if ID_RE.fullmatch(head) and size.isdigit() and int(size) == len(body) and len(body) <= MAX_LINE_BYTES:
+            records[head.decode("ascii")] = body
     return end
 
 
 def _refresh(root):
-    """The journal's live records, instance id -> JSON bytes, brought up to date with one stat when unchanged."""
+    """The journal's live records, instance id -> JSON bytes, brought up to date (one lstat when unchanged)."""
     path = path_of(root)
     try:
         st = os.lstat(path)
@@ -67,22 +92,23 @@ def _refresh(root):
     if not stat.S_ISREG(st.st_mode):
         return {}
     known = _CACHE.get(path)
-    if known is not None and known[0] == st.st_ino and known[2] == st.st_size:
-        return known[4]
+    if known is not None and known.unchanged(st):
+        return known.records
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
     except OSError:
         return {}
     with os.fdopen(fd, "rb") as handle:
-        st = os.fstat(handle.fileno())  # the file opened, which a rewrite may have replaced since the lstat
-        if known is None or known[0] != st.st_ino or known[1] > st.st_size:
-            known = [st.st_ino, 0, 0, 0, {}]
-        handle.seek(known[1])
-        data = handle.read(st.st_size - known[1])
-    known[1] += _ingest(known, data)
-    known[2] = st.st_size
+        st = os.fstat(fd)  # the file opened, which a rewrite may have replaced since the lstat
+        generation = _generation(fd)
+        if known is None or known.generation != generation or known.inode != st.st_ino or known.offset > st.st_size:
+            known = _Known(generation, st.st_ino)
+        handle.seek(known.offset)
+        data = handle.read(st.st_size - known.offset)
+    known.offset += _ingest(known, data)
+    known.saw(st)
     _CACHE[path] = known
-    return known[4]
+    return known.records
 
 
 def records(root):
@@ -117,39 +143,44 @@ def _parse(body):
     return record if isinstance(record, dict) else {}
 
 
-def _line(instance_id, record):
-    if record is None:
-        return instance_id.encode("ascii") + b" -\n"
-    body = _ENCODER.encode(record).encode("utf-8")
-    return b"%s %d %s\n" % (instance_id.encode("ascii"), len(body), body)
+def _new_header():
+    return b"#journal %s\n" % binascii.hexlify(os.urandom(16))
 
 
 def append(root, instance_id, record):
-    """Writes the instance's whole record (None: removes it). The caller holds the ledger's lock."""
+    """Writes the instance's whole record. The caller holds the ledger's lock."""
     path = path_of(root)
-    line = _line(instance_id, record)
+    body = _ENCODER.encode(record).encode("utf-8")
+    line = b"%s %d %s\n" % (instance_id.encode("ascii"), len(body), body)
     with _guard:
         fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o600)
         try:
             st = os.fstat(fd)
             known = _CACHE.get(path)
-            current = known is not None and known[0] == st.st_ino and known[1] == known[2] == st.st_size
-            if st.st_size and not current and os.pread(fd, 1, st.st_size - 1) != b"\n":
-                line = b"\n" + line  # a line cut short by a crash: ours starts on a line of its own
+            if st.st_size == 0:  # made just now (or emptied): a generation of its own
+                header = _new_header()
+                known = _CACHE[path] = _Known(header, st.st_ino)
+                known.offset, known.lines, known.size = len(header), 1, 0
+                line = header + line
+                current = True
+            else:
+                current = (known is not None and known.inode == st.st_ino and known.offset == known.size == st.st_size
+                           and known.generation == _generation(fd))
+                if not current and os.pread(fd, 1, st.st_size - 1) != b"\n":
+                    line = b"\n" + line  # a line cut short by a crash: ours starts on a line of its own
             view = memoryview(line)
             while view:
                 view = view[os.write(fd, view):]
+            if current:  # what this process knows plus this line is the whole file: no need to read it back
+                known.offset = st.st_size + len(line)
+                known.lines += 1
+                known.records[instance_id] = body
+                known.saw(os.fstat(fd))
         finally:
             os.close(fd)
-        if current:  # what this process knows plus this line is the whole file: no need to read it back
-            known[1] = known[2] = st.st_size + len(line)
-            known[3] += 1
-            if record is None:
-                known[4].pop(instance_id, None)
-            else:
-                known[4][instance_id] = line[line.index(b" ", len(instance_id) + 1) + 1:-1]
-        live = known[4] if current else _refresh(root)
-        if _CACHE[path][3] > 2 * len(live) + COMPACT_SLACK:
+        live = known.records if current else _refresh(root)
+        known = _CACHE.get(path)
+        if known is not None and known.lines > 2 * len(live) + COMPACT_SLACK:
             _rewrite(root, live)
 
 
@@ -163,8 +194,11 @@ def rewrite(root, keep):
 def _rewrite(root, live):
     from .store import _write_atomic  # here, not at the top: store reads instances through this module
     path = path_of(root)
-    lines = [b"%s %d %s\n" % (i.encode("ascii"), len(live[i]), live[i]) for i in sorted(live)]
+    header = _new_header()
+    lines = [header] + [b"%s %d %s\n" % (i.encode("ascii"), len(live[i]), live[i]) for i in sorted(live)]
     content = b"".join(lines)
     _write_atomic(path, content)
     st = os.lstat(path)
-    _CACHE[path] = [st.st_ino, len(content), len(content), len(lines), dict(live)]
+    known = _CACHE[path] = _Known(header, st.st_ino)
+    known.offset, known.lines, known.records = len(content), len(lines), dict(live)
+    known.saw(st)

@@ -81,8 +81,8 @@ def test_the_ledger_survives_a_restart_as_documented_journal_lines(pki, settings
     path = os.path.join(settings.cache_dir, "instances", "journal.log")
     with open(path, "rb") as handle:
         lines = handle.read().splitlines()
-    assert len(lines) == 1
-    instance_id, size, body = lines[0].split(b" ", 2)
+    assert len(lines) == 2 and instance_journal.HEADER_RE.fullmatch(lines[0] + b"\n")  # its generation first
+    instance_id, size, body = lines[1].split(b" ", 2)
     assert instance_id.decode() == WORKER and int(size) == len(body)
     on_disk = json.loads(body)
     assert set(on_disk) == {"admitted_at", "admitted_how", "admitted_via", "group", "instance_id", "launched_at",
@@ -130,14 +130,42 @@ def test_another_process_sees_each_change_and_each_rewrite(settings):
                                "'reconcile', 200.0)" % WORKER) == 0
     assert store.instance(WORKER)["terminated_how"] == ledger.KEY_DELETED  # an append read incrementally
     assert _in_another_process(settings, "ledger.evict(s, max_entries=0, evict_to=0)") == 0
-    assert store.instance(WORKER) == {} and ledger.entries(store) == {}  # a rewrite (another inode) read again
+    assert store.instance(WORKER) == {} and ledger.entries(store) == {}  # a rewrite (another file) read again
 
 
-def _in_another_process(settings, statement):
+def test_a_reader_tells_a_new_journal_from_the_one_it_read_even_on_the_same_inode(settings):
+    # ext4 gives a freed inode number out again at once, and `cp backup journal.log` rewrites in place: the
+    # generation header, not the inode, says which file a reader has read.
+    store = Store(settings.cache_dir, settings.keep_seconds)
+    for n in range(3):
+        ledger.record_admission(store, "i-%08x" % n, "worker-asg", ledger.STUB_WRITTEN, "m", 100.0 + n)
+    assert sorted(ledger.entries(store)) == ["i-00000000", "i-00000001", "i-00000002"]
+    path = instance_journal.path_of(settings.cache_dir)
+    inode = os.stat(path).st_ino
+    other = Store(str(settings.cache_dir) + "-other", settings.keep_seconds)  # another master's journal
+    for n in range(5):
+        ledger.record_admission(other, "i-%08x" % (10 + n), "web-asg", ledger.CLOUD_CREATE_ASKED, "o", 200.0 + n)
+    with open(instance_journal.path_of(other.root), "rb") as handle:
+        replacement = handle.read()
+    with open(path, "r+b") as handle:  # in place: same inode, longer than what the reader has read
+        handle.write(replacement)
+        handle.truncate()
+    assert os.stat(path).st_ino == inode
+    assert sorted(ledger.entries(store)) == ["i-0000000a", "i-0000000b", "i-0000000c", "i-0000000d", "i-0000000e"]
+    os.unlink(path)  # deleted: forgotten, and the next append starts a journal of its own
+    assert ledger.entries(store) == {}
+    ledger.record_termination(store, "i-00000001", "worker-asg", ledger.KEY_DELETED, "reconcile", 300.0)
+    assert _in_another_process(settings, "print(sorted(ledger.entries(s)))", output=True) == "['i-00000001']"
+    assert sorted(ledger.entries(store)) == ["i-00000001"]
+
+
+def _in_another_process(settings, statement, output=False):
     package = os.path.dirname(os.path.dirname(ledger.__file__))
     code = ("import sys; sys.path.insert(0, %r)\nfrom salt_autoscale_gate import ledger\n"
             "from salt_autoscale_gate.store import Store\ns = Store(%r, 3900)\n%s\n"
             % (package, settings.cache_dir, statement))
+    if output:
+        return subprocess.check_output([sys.executable, "-c", code]).decode().strip()
     return subprocess.call([sys.executable, "-c", code])
 
 
