@@ -31,8 +31,7 @@ class Context(object):
 class Decision(object):
     def __init__(self, checks, state):
         self.checks = checks
-        failed = [c for c in checks if c["result"] == "fail"]
-        self.rejection = state.failures[0] if failed else None
+        self.rejection = state.failures[0] if state.failures else None
         self.envelope = state.envelope if isinstance(state.envelope, dict) else {}
         self.facts = state.facts
         self.signed = state.signed
@@ -140,11 +139,15 @@ def judge(data, ctx, explain=False):
         if s.failures and not explain:
             checks.append({"name": name, "result": "not_run", "reason": None, "detail": "an earlier check failed"})
             continue
-        missing = [n for n in needs if results.get(n) != "pass"]
-        if missing:
+        missing = None
+        for need in needs:  # a loop, not a comprehension: this runs ten times an event in Salt's reactor loop
+            if results.get(need) != "pass":
+                missing = need
+                break
+        if missing is not None:
             results[name] = "not_run"
             checks.append({"name": name, "result": "not_run", "reason": None,
-                           "detail": "needs the %s check, which did not pass" % missing[0]})
+                           "detail": "needs the %s check, which did not pass" % missing})
             continue
         try:
             note = check(s, ctx)
