@@ -33,6 +33,7 @@ HEADER_BYTES = len(b"#journal \n") + 32
 ID_RE = re.compile(rb"i-[0-9a-f]{8}(?:[0-9a-f]{9})?")  # policy.INSTANCE_ID_RE, as bytes
 
 _ENCODER = json.JSONEncoder(sort_keys=True)  # once: json.dumps with a keyword builds an encoder per call
+TAIL_BYTES = 64  # the end of what a reader has read, which it checks is still there before it reads on
 _CACHE = {}  # journal path -> _Known
 _PATHS = {}
 _guard = threading.Lock()  # the reactor's worker threads and the engines' threads share _CACHE
@@ -47,9 +48,24 @@ class _Known(object):
         self.size, self.mtime = -1, None  # the file's size and mtime when last read: unchanged means nothing new
         self.lines = 0
         self.records = {}  # instance id -> its latest record, JSON bytes
+        self.tail = b""  # the last TAIL_BYTES bytes read, ending at offset
 
     def unchanged(self, st):
+        # Same inode, size and mtime: nothing appended, nothing rewritten. Two rewrites could bring back the inode
+        # and the size within one mtime tick (1-4 ms on older kernels), but rewrites are at least COMPACT_SLACK
+        # appends apart (an eviction, EVICT_TO below the bound: a thousand new entries apart).
         return self.inode == st.st_ino and self.size == st.st_size and self.mtime == st.st_mtime_ns
+
+    def continues(self, fd, st, generation):
+        """Whether the file is the one read so far, grown: same generation and inode, and what was read last is
+        still where it was (`cp backup journal.log` keeps the generation and the inode, not the content)."""
+        if self.generation != generation or self.inode != st.st_ino or self.offset > st.st_size:
+            return False
+        return not self.tail or os.pread(fd, len(self.tail), self.offset - len(self.tail)) == self.tail
+
+    def consumed(self, data):
+        self.offset += len(data)
+        self.tail = (self.tail + data)[-TAIL_BYTES:]
 
     def saw(self, st):
         self.size, self.mtime = st.st_size, st.st_mtime_ns
@@ -69,8 +85,8 @@ def _generation(fd):
 
 
 def _ingest(known, data):
-    """Applies the whole lines of data to the cached state; returns the bytes consumed."""
-    end = data.rfind(b"\n") + 1  # a line still being written is read next time
+    """Applies the whole lines of data to the cached state (a line still being written is read next time)."""
+    end = data.rfind(b"\n") + 1
     records = known.records
     for line in data[:end].split(b"\n")[:-1]:
         known.lines += 1
@@ -78,7 +94,7 @@ def _ingest(known, data):
         size, _, body = rest.partition(b" ")
         if ID_RE.fullmatch(head) and size.isdigit() and int(size) == len(body) and len(body) <= MAX_LINE_BYTES:
             records[head.decode("ascii")] = body
-    return end
+    known.consumed(data[:end])
 
 
 def _refresh(root):
@@ -101,11 +117,11 @@ def _refresh(root):
     with os.fdopen(fd, "rb") as handle:
         st = os.fstat(fd)  # the file opened, which a rewrite may have replaced since the lstat
         generation = _generation(fd)
-        if known is None or known.generation != generation or known.inode != st.st_ino or known.offset > st.st_size:
+        if known is None or not known.continues(fd, st, generation):
             known = _Known(generation, st.st_ino)
         handle.seek(known.offset)
         data = handle.read(st.st_size - known.offset)
-    known.offset += _ingest(known, data)
+    _ingest(known, data)
     known.saw(st)
     _CACHE[path] = known
     return known.records
@@ -156,23 +172,23 @@ def append(root, instance_id, record):
         fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o600)
         try:
             st = os.fstat(fd)
-            known = _CACHE.get(path)
-            if st.st_size == 0:  # made just now (or emptied): a generation of its own
-                header = _new_header()
-                known = _CACHE[path] = _Known(header, st.st_ino)
-                known.offset, known.lines, known.size = len(header), 1, 0
-                line = header + line
+            known, prefix = _CACHE.get(path), b""
+            if st.st_size == 0:  # made just now (or emptied): a generation of its own, in the same write()
+                prefix = _new_header()
+                known = _CACHE[path] = _Known(prefix, st.st_ino)
+                known.consumed(prefix)
+                known.lines, known.size = 1, 0
                 current = True
             else:
-                current = (known is not None and known.inode == st.st_ino and known.offset == known.size == st.st_size
-                           and known.generation == _generation(fd))
+                current = (known is not None and known.offset == known.size == st.st_size
+                           and known.continues(fd, st, _generation(fd)))
                 if not current and os.pread(fd, 1, st.st_size - 1) != b"\n":
-                    line = b"\n" + line  # a line cut short by a crash: ours starts on a line of its own
-            view = memoryview(line)
+                    prefix = b"\n"  # a line cut short by a crash: ours starts on a line of its own
+            view = memoryview(prefix + line)
             while view:
                 view = view[os.write(fd, view):]
             if current:  # what this process knows plus this line is the whole file: no need to read it back
-                known.offset = st.st_size + len(line)
+                known.consumed(line)
                 known.lines += 1
                 known.records[instance_id] = body
                 known.saw(os.fstat(fd))
@@ -200,5 +216,6 @@ def _rewrite(root, live):
     _write_atomic(path, content)
     st = os.lstat(path)
     known = _CACHE[path] = _Known(header, st.st_ino)
-    known.offset, known.lines, known.records = len(content), len(lines), dict(live)
+    known.consumed(content)
+    known.lines, known.records = len(lines), dict(live)
     known.saw(st)

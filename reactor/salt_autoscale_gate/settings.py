@@ -55,13 +55,15 @@ class Settings(object):
         self.confirm = raw.get("subscription_confirmation") or "auto"
         self.email = bool(alerts.get("email")) and bool(opts.get("smtp.host"))
         self.password_file = alerts.get("password_file")
-        self._opts = opts
+        self._opts, self._smtp = opts, None
 
     @property
     def smtp(self):
-        """Salt's smtp.* settings. Read only when an email goes: a real master's opts have hundreds of keys, and
-        Settings is built for every event."""
-        return dict((k, v) for k, v in self._opts.items() if isinstance(k, str) and k.startswith("smtp."))
+        """Salt's smtp.* settings. Read when an email is composed (on the reactor's thread, before the sending
+        thread starts), then kept: a real master's opts have hundreds of keys, and Settings is built per event."""
+        if self._smtp is None:
+            self._smtp = dict((k, v) for k, v in self._opts.items() if isinstance(k, str) and k.startswith("smtp."))
+        return self._smtp
 
     @property
     def attested_groups(self):

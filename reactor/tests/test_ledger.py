@@ -159,6 +159,30 @@ def test_a_reader_tells_a_new_journal_from_the_one_it_read_even_on_the_same_inod
     assert sorted(ledger.entries(store)) == ["i-00000001"]
 
 
+def test_a_journal_restored_from_its_own_backup_is_read_again(settings):
+    # `cp backup journal.log` keeps the inode and the generation; what a reader read last is no longer there.
+    store = Store(settings.cache_dir, settings.keep_seconds)
+    path = instance_journal.path_of(settings.cache_dir)
+    for n in (1, 2):
+        ledger.record_admission(store, "i-%08x" % n, "worker-asg", ledger.STUB_WRITTEN, "m", 100.0 + n)
+    with open(path, "rb") as handle:
+        backup = handle.read()
+    ledger.record_termination(store, "i-00000002", None, ledger.KEY_DELETED, "reconcile", 200.0)
+    assert ledger.entries(store)["i-00000002"]["terminated_how"] == ledger.KEY_DELETED
+    with open(path, "r+b") as handle:  # the restore, in place
+        handle.write(backup)
+        handle.truncate()
+    assert os.path.getsize(path) == len(backup)  # shorter than what the reader read; the next line grows it past
+    assert _in_another_process(settings, "ledger.record_admission(s, 'i-00000003', 'web-asg', "
+                               "ledger.CLOUD_CREATE_ASKED, 'm' * 400, 300.0)") == 0
+    entries = ledger.entries(store)
+    assert sorted(entries) == ["i-00000001", "i-00000002", "i-00000003"]
+    assert "terminated_at" not in entries["i-00000002"]  # as the restored file says
+    ledger.record_admission(store, "i-00000004", "web-asg", ledger.CLOUD_CREATE_ASKED, "m", 400.0)
+    assert _in_another_process(settings, "print(sorted(ledger.entries(s)))", output=True) == (
+        "['i-00000001', 'i-00000002', 'i-00000003', 'i-00000004']")
+
+
 def _in_another_process(settings, statement, output=False):
     package = os.path.dirname(os.path.dirname(ledger.__file__))
     code = ("import sys; sys.path.insert(0, %r)\nfrom salt_autoscale_gate import ledger\n"
