@@ -164,7 +164,8 @@ def _new_header():
 
 
 def append(root, instance_id, record):
-    """Writes the instance's whole record. The caller holds the ledger's lock."""
+    """Writes the instance's whole record; returns how many records the journal holds. The caller holds the
+    ledger's lock."""
     path = path_of(root)
     body = _ENCODER.encode(record).encode("utf-8")
     line = b"%s %d %s\n" % (instance_id.encode("ascii"), len(body), body)
@@ -198,6 +199,7 @@ def append(root, instance_id, record):
         known = _CACHE.get(path)
         if known is not None and known.lines > 2 * len(live) + COMPACT_SLACK:
             _rewrite(root, live)
+        return len(live)
 
 
 def rewrite(root, keep):

@@ -42,22 +42,24 @@ LIFECYCLE_KEY_DELETED = "lifecycle_key_deleted"  # the lifecycle worker deleted 
 
 _held = threading.local()
 _threads = threading.Lock()  # the flock below is per open file, so threads of one process take this first
-_lock_files = {}  # (lock path, pid) -> descriptor, opened once per process: an open per event was measurable
+_lock_files = {}  # (lock path, pid) -> (descriptor, its inode), opened once per process: an open per event was measurable
 
 
 def _lock_fd(path):
     """This process's descriptor of the lock file; opened again when the file was replaced (a cache dir made
     afresh) or after a fork (a child must not share its parent's open file, hence its flock)."""
     key = (path, os.getpid())
-    fd = _lock_files.get(key)
-    if fd is not None:
+    known = _lock_files.get(key)
+    if known is not None:
+        fd, inode = known  # while fd is open, its inode number cannot go to another file
         try:
-            if os.fstat(fd).st_ino == os.stat(path).st_ino:
+            if os.stat(path).st_ino == inode:
                 return fd
         except OSError:
             pass
         os.close(fd)
-    fd = _lock_files[key] = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    _lock_files[key] = (fd, os.fstat(fd).st_ino)
     return fd
 
 
@@ -102,8 +104,8 @@ def record_admission(store, instance_id, group, how, via, now, launched_at=None)
             record.pop(key, None)
         record.update(ledger=FORMAT, group=group, admitted_at=now, admitted_how=how, admitted_via=via,
                       launched_at=launched_at)
-        _write(store, instance_id, record)
-    _evict_sometimes(store, new)
+        count = _write(store, instance_id, record)
+    _evict_sometimes(store, new, count)
 
 
 def record_decided_admission(store, decision, how, now):
@@ -123,8 +125,8 @@ def record_announcement(store, instance_id, group, topic_arn, via, now, launched
             record.pop(key, None)
         record.update(ledger=FORMAT, group=group, announced_at=now, announced_via=via, announced_topic=topic_arn,
                       launched_at=launched_at)
-        _write(store, instance_id, record)
-    _evict_sometimes(store, new)
+        count = _write(store, instance_id, record)
+    _evict_sometimes(store, new, count)
 
 
 def record_decided_announcement(store, decision, now):
@@ -153,13 +155,14 @@ def record_termination(store, instance_id, group, how, via, now):
         record.update(ledger=FORMAT, terminated_at=now, terminated_how=how, terminated_by=via)
         if group is not None:
             record["group"] = group
-        _write(store, instance_id, record)
-    _evict_sometimes(store, new)
+        count = _write(store, instance_id, record)
+    _evict_sometimes(store, new, count)
 
 
 def _write(store, instance_id, record):
+    """Appends the entry; returns how many entries the ledger holds now."""
     record["instance_id"] = instance_id
-    instance_journal.append(store.root, instance_id, record)
+    return instance_journal.append(store.root, instance_id, record)
 
 
 def entries(store):
@@ -177,9 +180,10 @@ def _eviction_order(item):
     return (1, admitted if isinstance(admitted, (int, float)) else 0)
 
 
-def _evict_sometimes(store, new):
-    """Only a new entry grows the ledger; the count is the journal reader's (no listing, no parsing)."""
-    if new:
+def _evict_sometimes(store, new, count):
+    """Only a new entry grows the ledger; count is the journal reader's, after the write (nothing listed or
+    parsed unless the ledger is over the bound)."""
+    if new and count > MAX_ENTRIES:
         evict(store)
 
 

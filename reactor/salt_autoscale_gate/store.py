@@ -85,9 +85,13 @@ class Store(object):
         if paths is None:
             paths = _PATHS[root] = [root] + [os.path.join(root, d) for d in SUBDIRS]
         self._handled_dir = paths[2]
+        euid = os.geteuid()
         for path in paths:
             try:
-                _check_dir(path, readonly)
+                st = os.lstat(path)
+                if st.st_uid == euid and stat.S_ISDIR(st.st_mode) and not st.st_mode & 0o022:
+                    continue  # the usual case, in one test: checked for every event
+                _check_dir(path, readonly)  # says what is wrong (or accepts what verify may read)
             except FileNotFoundError:
                 if readonly and path == root:
                     self.absent = True  # nothing cached, nothing handled: judged as a first delivery

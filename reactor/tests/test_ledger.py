@@ -247,16 +247,17 @@ def test_a_writer_waits_for_the_lock_that_reconcile_holds(settings):
     assert written.is_set() and WORKER in ledger.entries(store)
 
 
-def test_every_new_entry_counts_the_ledger_and_an_update_never(settings, monkeypatch):
+def test_a_new_entry_past_the_bound_evicts_and_an_update_never(settings, monkeypatch):
     store = Store(settings.cache_dir, settings.keep_seconds)
-    counted = []
-    monkeypatch.setattr(ledger, "evict", lambda s, *a, **k: counted.append(1) or 0)
+    evicted = []
+    monkeypatch.setattr(ledger, "evict", lambda s, *a, **k: evicted.append(len(ledger.entries(s))) or 0)
+    monkeypatch.setattr(ledger, "MAX_ENTRIES", 3)
     for n in range(7):
         ledger.record_admission(store, "i-%08x" % n, "worker-asg", ledger.STUB_WRITTEN, "m", 1000.0 + n)
-    assert len(counted) == 7
+    assert evicted == [4, 5, 6, 7]  # each new entry past 3 (the stand-in evicts nothing)
     for n in range(7):
         ledger.record_termination(store, "i-%08x" % n, None, ledger.KEY_DELETED, "m", 2000.0 + n)
-    assert len(counted) == 7  # updates do not grow the ledger
+    assert evicted == [4, 5, 6, 7]  # updates do not grow the ledger
 
 
 def test_the_bound_holds_with_every_new_entry(settings, monkeypatch):
