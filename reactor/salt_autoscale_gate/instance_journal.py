@@ -159,6 +159,11 @@ def _parse(body):
     return record if isinstance(record, dict) else {}
 
 
+def _line(instance_id, body):
+    """One record's line: what _ingest reads back (its length check catches a line cut short)."""
+    return b"%s %d %s\n" % (instance_id.encode("ascii"), len(body), body)
+
+
 def _new_header():
     return b"#journal %s\n" % binascii.hexlify(os.urandom(16))
 
@@ -168,7 +173,7 @@ def append(root, instance_id, record):
     ledger's lock."""
     path = path_of(root)
     body = _ENCODER.encode(record).encode("utf-8")
-    line = b"%s %d %s\n" % (instance_id.encode("ascii"), len(body), body)
+    line = _line(instance_id, body)
     with _guard:
         fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o600)
         try:
@@ -213,7 +218,7 @@ def _rewrite(root, live):
     from .store import _write_atomic  # here, not at the top: store reads instances through this module
     path = path_of(root)
     header = _new_header()
-    lines = [header] + [b"%s %d %s\n" % (i.encode("ascii"), len(live[i]), live[i]) for i in sorted(live)]
+    lines = [header] + [_line(i, live[i]) for i in sorted(live)]
     content = b"".join(lines)
     _write_atomic(path, content)
     st = os.lstat(path)

@@ -39,6 +39,8 @@ def _trusted_owner(uid, readonly):
 
 def _check_dir(path, readonly):
     st = os.lstat(path)
+    if st.st_uid == os.geteuid() and stat.S_ISDIR(st.st_mode) and not st.st_mode & 0o022:
+        return  # as it should be, in one test: every directory is checked for every event
     if stat.S_ISLNK(st.st_mode):
         raise StoreProblem("%s is a symlink; use a real directory" % path)
     if not stat.S_ISDIR(st.st_mode):
@@ -85,13 +87,9 @@ class Store(object):
         if paths is None:
             paths = _PATHS[root] = [root] + [os.path.join(root, d) for d in SUBDIRS]
         self._handled_dir = paths[2]
-        euid = os.geteuid()
         for path in paths:
             try:
-                st = os.lstat(path)
-                if st.st_uid == euid and stat.S_ISDIR(st.st_mode) and not st.st_mode & 0o022:
-                    continue  # the usual case, in one test: checked for every event
-                _check_dir(path, readonly)  # says what is wrong (or accepts what verify may read)
+                _check_dir(path, readonly)
             except FileNotFoundError:
                 if readonly and path == root:
                     self.absent = True  # nothing cached, nothing handled: judged as a first delivery
